@@ -1,0 +1,146 @@
+//! One connection type over SQLite and PostgreSQL, chosen by the `DATABASE_URL` scheme; the
+//! pool; per-connection SQLite pragmas; embedded migrations per backend (PostgreSQL under an
+//! advisory lock so that several instances can start at once); write transactions.
+
+use crate::config::DatabaseUrl;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrating ("permitfl" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x7065_726d_6974_666c;
+
+/// WAL lets readers work while one writer writes; the busy timeout makes a second writer
+/// wait instead of failing; foreign keys are off in SQLite unless asked for, per connection.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+fn connect_sqlite(path: &std::path::Path) -> ConnectionResult<SqliteConnection> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            ConnectionError::BadConnection(format!("creating {}: {e}", parent.display()))
+        })?;
+    }
+    let path_str = path.to_str().ok_or_else(|| {
+        ConnectionError::InvalidConnectionUrl("the SQLite path is not UTF-8".into())
+    })?;
+    let mut conn = SqliteConnection::establish(path_str)?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+pub fn connect(url: &DatabaseUrl) -> ConnectionResult<DbConnection> {
+    match url {
+        DatabaseUrl::Sqlite(path) => connect_sqlite(path).map(DbConnection::Sqlite),
+        DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+    }
+}
+
+/// Opens connections for the pool, picking the backend from the URL rather than trying each.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        connect(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        DbConnection::is_broken_transaction_manager(conn)
+    }
+}
+
+pub fn pool(url: &DatabaseUrl) -> Result<Pool, r2d2::PoolError> {
+    let max_size = match url {
+        // One writer at a time anyway; a few connections serve the readers.
+        DatabaseUrl::Sqlite(_) => 8,
+        DatabaseUrl::Postgres(_) => 10,
+    };
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(true)
+        .build(ConnectionManager { url: url.clone() })
+}
+
+/// Brings the schema up to date. Returns how many migrations were applied.
+pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
+    let applied = match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = connect_sqlite(path)?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migrating SQLite: {e}"))?
+                .len()
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url)?;
+            // Session-level lock on this one connection: a second instance waits here, then
+            // finds nothing pending.
+            conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result.map_err(|e| anyhow::anyhow!("migrating PostgreSQL: {e}"))?
+        }
+    };
+    Ok(applied)
+}
+
+/// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite, so that two writers queue
+/// on the busy timeout instead of one failing when it upgrades a read lock; an ordinary
+/// transaction on PostgreSQL. Everything `f` writes commits together or not at all.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(_) => DbConnection::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match DbConnection::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                // Leave the connection usable; the commit error is what the caller needs.
+                let _ = DbConnection::rollback_transaction(conn);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            let _ = DbConnection::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Persistence: the schema, the connection layer, and one module per aggregate with the
+//! queries it needs. Functions here take a connection and return `QueryResult`; the service
+//! layer decides what a transaction holds.
+
+pub mod conn;
+pub mod reference;
+pub mod schema;
+pub mod users;
+
+pub use conn::{write_transaction, DbConnection, Pool, PooledConnection};
+
+/// A new random id for a row.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

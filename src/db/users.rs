@@ -1,0 +1,180 @@
+//! Firms, users, API tokens and failed sign-ins.
+
+use super::schema::{api_tokens, firms, login_failures, users};
+use super::DbConnection;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = firms)]
+pub struct FirmRow {
+    pub id: String,
+    pub credit_code: String,
+    pub name: String,
+    pub oversize_qualified: bool,
+    pub restricted_until: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub firm_id: Option<String>,
+    pub authority_code: Option<String>,
+    pub scope_jurisdiction: Option<String>,
+    pub language: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn find_firm_by_credit_code(
+    conn: &mut DbConnection,
+    code: &str,
+) -> QueryResult<Option<FirmRow>> {
+    firms::table
+        .filter(firms::credit_code.eq(code))
+        .select(FirmRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_firm(conn: &mut DbConnection, id: &str) -> QueryResult<Option<FirmRow>> {
+    firms::table
+        .find(id)
+        .select(FirmRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_firm(conn: &mut DbConnection, firm: &FirmRow) -> QueryResult<()> {
+    diesel::insert_into(firms::table)
+        .values(firm)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_user(conn: &mut DbConnection, user: &UserRow) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_user(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_token(conn: &mut DbConnection, token: &ApiTokenRow) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values(token)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The active user holding an unexpired token with this hash, with the token's expiry.
+pub fn user_for_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(UserRow, NaiveDateTime)>> {
+    api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::expires_at.gt(now))
+        .filter(users::active.eq(true))
+        .select((UserRow::as_select(), api_tokens::expires_at))
+        .first(conn)
+        .optional()
+}
+
+pub fn delete_expired_tokens(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(api_tokens::table.filter(api_tokens::expires_at.le(now))).execute(conn)
+}
+
+pub fn record_login_failure(
+    conn: &mut DbConnection,
+    id: &str,
+    email: &str,
+    address: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(id),
+            login_failures::email.eq(email),
+            login_failures::address.eq(address),
+            login_failures::at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Failures for this account since `since`: their count and the oldest one's time.
+pub fn failures_for_email(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    login_failures::table
+        .filter(login_failures::email.eq(email))
+        .filter(login_failures::at.gt(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::at),
+        ))
+        .first(conn)
+}
+
+/// Failures from this address since `since`: their count and the oldest one's time.
+pub fn failures_for_address(
+    conn: &mut DbConnection,
+    address: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    login_failures::table
+        .filter(login_failures::address.eq(address))
+        .filter(login_failures::at.gt(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::at),
+        ))
+        .first(conn)
+}
+
+pub fn clear_failures_for_email(conn: &mut DbConnection, email: &str) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)
+}
+
+pub fn delete_failures_before(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::at.le(before))).execute(conn)
+}

@@ -1,0 +1,9 @@
+//! permitflow: oversize-cargo road transport permits with parallel joint review.
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod i18n;
+pub mod service;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,293 @@
+//! Reference data: the shipped files in `data/` (jurisdictions, authority kinds, calendar
+//! years) read from the data folder when present there, else from the copy compiled into the
+//! binary; applied to the database idempotently; and read back as domain values.
+
+use crate::db::reference::{self as q, AuthorityRow, CalendarDayRow, JurisdictionRow};
+use crate::db::{write_transaction, DbConnection};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::jurisdiction::{Jurisdiction, JurisdictionTree, Level};
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::path::Path;
+
+const SHIPPED_JURISDICTIONS: &str = include_str!("../../data/jurisdictions.toml");
+const SHIPPED_AUTHORITIES: &str = include_str!("../../data/authorities.toml");
+const SHIPPED_CALENDARS: [&str; 2] = [
+    include_str!("../../data/calendar/2025.toml"),
+    include_str!("../../data/calendar/2026.toml"),
+];
+
+#[derive(Debug, Deserialize)]
+struct JurisdictionFile {
+    jurisdiction: Vec<JurisdictionEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JurisdictionEntry {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    short_en: Option<String>,
+    level: Level,
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorityFile {
+    kind: Vec<AuthorityKind>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorityKind {
+    kind: String,
+    level: Level,
+    name_zh: String,
+    name_en: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarYear {
+    pub year: i32,
+    pub holidays: Vec<HolidaySpan>,
+    pub working_days: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HolidaySpan {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub name: String,
+}
+
+/// Everything `migrate` writes, checked before any of it is.
+#[derive(Debug, Clone)]
+pub struct ReferenceData {
+    pub jurisdictions: Vec<JurisdictionRow>,
+    pub authorities: Vec<AuthorityRow>,
+    pub calendars: Vec<CalendarYear>,
+}
+
+fn read_or_shipped(data_dir: &Path, name: &str, shipped: &str) -> anyhow::Result<String> {
+    let path = data_dir.join(name);
+    if path.is_file() {
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    } else {
+        Ok(shipped.to_string())
+    }
+}
+
+impl ReferenceData {
+    pub fn load(data_dir: &Path) -> anyhow::Result<ReferenceData> {
+        let jurisdictions = read_or_shipped(data_dir, "jurisdictions.toml", SHIPPED_JURISDICTIONS)?;
+        let authorities = read_or_shipped(data_dir, "authorities.toml", SHIPPED_AUTHORITIES)?;
+        let calendar_dir = data_dir.join("calendar");
+        let calendars: Vec<String> = if calendar_dir.is_dir() {
+            let mut paths: Vec<_> = std::fs::read_dir(&calendar_dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            paths.sort();
+            paths
+                .iter()
+                .map(|p| {
+                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+                })
+                .collect::<anyhow::Result<_>>()?
+        } else {
+            SHIPPED_CALENDARS.iter().map(|s| s.to_string()).collect()
+        };
+        Self::parse(&jurisdictions, &authorities, &calendars)
+    }
+
+    pub fn parse(
+        jurisdictions: &str,
+        authorities: &str,
+        calendars: &[String],
+    ) -> anyhow::Result<ReferenceData> {
+        let file: JurisdictionFile =
+            toml::from_str(jurisdictions).context("data/jurisdictions.toml")?;
+        let tree = JurisdictionTree::new(file.jurisdiction.iter().map(|j| Jurisdiction {
+            code: j.code.clone(),
+            level: j.level,
+            parent: j.parent.clone(),
+        }))
+        .context("data/jurisdictions.toml")?;
+        let kinds: AuthorityFile = toml::from_str(authorities).context("data/authorities.toml")?;
+
+        let mut authority_rows = Vec::new();
+        for j in &file.jurisdiction {
+            for kind in kinds.kind.iter().filter(|k| k.level == j.level) {
+                let place_en = j.short_en.as_deref().unwrap_or(&j.name_en);
+                authority_rows.push(AuthorityRow {
+                    code: format!("{}-{}", j.code, kind.kind),
+                    jurisdiction: j.code.clone(),
+                    kind: kind.kind.clone(),
+                    level: j.level.as_str().to_string(),
+                    name_zh: format!("{}{}", j.name_zh, kind.name_zh),
+                    name_en: format!("{place_en} {}", kind.name_en),
+                });
+            }
+        }
+        // Parents before children, so foreign keys hold at every insert.
+        let mut jurisdiction_rows: Vec<JurisdictionRow> = file
+            .jurisdiction
+            .into_iter()
+            .map(|j| JurisdictionRow {
+                code: j.code,
+                name_zh: j.name_zh,
+                name_en: j.name_en,
+                level: j.level.as_str().to_string(),
+                parent: j.parent,
+            })
+            .collect();
+        jurisdiction_rows
+            .sort_by_key(|j| std::cmp::Reverse(j.level.parse::<Level>().unwrap_or(Level::County)));
+        debug_assert!(jurisdiction_rows
+            .iter()
+            .all(|j| tree.get(&j.code).is_some()));
+
+        let mut years = Vec::new();
+        for text in calendars {
+            let year: CalendarYear = toml::from_str(text).context("data/calendar")?;
+            for span in &year.holidays {
+                if span.to < span.from
+                    || span.from.format("%Y").to_string() != year.year.to_string()
+                {
+                    bail!(
+                        "data/calendar/{}.toml: holiday {} runs {}..{}, not within the year",
+                        year.year,
+                        span.name,
+                        span.from,
+                        span.to
+                    );
+                }
+            }
+            if let Some(day) = year
+                .working_days
+                .iter()
+                .find(|d| d.format("%Y").to_string() != year.year.to_string())
+            {
+                bail!(
+                    "data/calendar/{}.toml: working day {day} is not in the year",
+                    year.year
+                );
+            }
+            years.push(year);
+        }
+        Ok(ReferenceData {
+            jurisdictions: jurisdiction_rows,
+            authorities: authority_rows,
+            calendars: years,
+        })
+    }
+
+    /// Writes everything in one transaction; running it again changes nothing. Calendar days
+    /// an admin has set are left alone.
+    pub fn apply(&self, conn: &mut DbConnection) -> diesel::QueryResult<()> {
+        write_transaction(conn, |conn| {
+            for row in &self.jurisdictions {
+                q::upsert_jurisdiction(conn, row)?;
+            }
+            for row in &self.authorities {
+                q::upsert_authority(conn, row)?;
+            }
+            for year in &self.calendars {
+                let mut days = Vec::new();
+                for span in &year.holidays {
+                    for day in span.from.iter_days().take_while(|d| *d <= span.to) {
+                        days.push(CalendarDayRow {
+                            day,
+                            working: false,
+                            note: span.name.clone(),
+                            source: "shipped".into(),
+                        });
+                    }
+                }
+                for day in &year.working_days {
+                    days.push(CalendarDayRow {
+                        day: *day,
+                        working: true,
+                        note: "调休上班 adjusted working day".into(),
+                        source: "shipped".into(),
+                    });
+                }
+                for row in &days {
+                    q::upsert_shipped_day(conn, row)?;
+                }
+                let keep: Vec<NaiveDate> = days.iter().map(|d| d.day).collect();
+                q::delete_shipped_days_except(conn, year.year, &keep)?;
+                q::upsert_shipped_year(conn, year.year)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The jurisdiction tree as stored.
+pub fn load_tree(conn: &mut DbConnection) -> anyhow::Result<JurisdictionTree> {
+    let rows = q::all_jurisdictions(conn)?;
+    let tree = JurisdictionTree::new(
+        rows.into_iter()
+            .map(|r| -> anyhow::Result<Jurisdiction> {
+                Ok(Jurisdiction {
+                    level: r.level.parse().map_err(anyhow::Error::msg)?,
+                    code: r.code,
+                    parent: r.parent,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    )?;
+    Ok(tree)
+}
+
+/// The working-day calendar as stored.
+pub fn load_calendar(conn: &mut DbConnection) -> diesel::QueryResult<WorkCalendar> {
+    Ok(WorkCalendar::new(
+        q::calendar_exceptions(conn)?,
+        q::verified_years(conn)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_reference_data_is_complete() {
+        let data = ReferenceData::load(Path::new("/nonexistent")).unwrap();
+        assert_eq!(data.jurisdictions.len(), 16);
+        // 12 counties × 2 + 3 prefectures × 3 + the region × 2.
+        assert_eq!(data.authorities.len(), 12 * 2 + 3 * 3 + 2);
+        let mulei_police = data
+            .authorities
+            .iter()
+            .find(|a| a.code == "652328-POLICE")
+            .unwrap();
+        assert_eq!(mulei_police.name_zh, "木垒哈萨克自治县公安局交通警察大队");
+        assert_eq!(mulei_police.name_en, "Mulei Traffic Police Brigade");
+        assert!(data.authorities.iter().any(|a| a.code == "650500-GRID"));
+        assert!(data.authorities.iter().any(|a| a.code == "650000-HIGHWAY"));
+        assert!(!data.authorities.iter().any(|a| a.code == "650000-GRID"));
+        assert_eq!(
+            data.jurisdictions[0].code, "650000",
+            "the region comes first"
+        );
+        let years: Vec<i32> = data.calendars.iter().map(|c| c.year).collect();
+        assert_eq!(years, vec![2025, 2026]);
+    }
+
+    #[test]
+    fn a_calendar_entry_outside_its_year_is_refused() {
+        let bad = "year = 2026\nholidays = []\nworking_days = [\"2025-01-04\"]".to_string();
+        let err =
+            ReferenceData::parse(SHIPPED_JURISDICTIONS, SHIPPED_AUTHORITIES, &[bad]).unwrap_err();
+        assert!(format!("{err:#}").contains("not in the year"));
+    }
+
+    #[test]
+    fn a_broken_tree_is_refused() {
+        let bad = SHIPPED_JURISDICTIONS.replace("parent = \"652300\"", "parent = \"999999\"");
+        assert!(ReferenceData::parse(&bad, SHIPPED_AUTHORITIES, &[]).is_err());
+    }
+}

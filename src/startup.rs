@@ -1,0 +1,89 @@
+//! Bringing an instance up: logging, migrations and reference data, the rules file, the pool,
+//! and the HTTP server. The CLI and the tests both start permitflow through here.
+
+use crate::clock::Clock;
+use crate::config::{LogFormat, Settings};
+use crate::db::conn;
+use crate::domain::rules::{PermitRules, SHIPPED_RULES};
+use crate::service::reference::ReferenceData;
+use crate::web::{self, metrics::Metrics, AppState};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless; ignore it.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Applies pending migrations, then loads the reference data (idempotent).
+pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = conn::run_migrations(&settings.database)?;
+    let reference = ReferenceData::load(&settings.data_dir)?;
+    let mut db = conn::connect(&settings.database).context("connecting to the database")?;
+    reference.apply(&mut db).context("loading reference data")?;
+    tracing::info!(
+        applied,
+        jurisdictions = reference.jurisdictions.len(),
+        authorities = reference.authorities.len(),
+        calendar_years = reference.calendars.len(),
+        "database ready"
+    );
+    Ok(())
+}
+
+/// `{data_dir}/rules.toml` if there is one, else the shipped rules.
+pub fn load_rules(settings: &Settings) -> anyhow::Result<PermitRules> {
+    let path = settings.data_dir.join("rules.toml");
+    let text = if path.is_file() {
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+    } else {
+        SHIPPED_RULES.to_string()
+    };
+    PermitRules::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+pub fn state(settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
+    let rules = load_rules(&settings)?;
+    let pool = conn::pool(&settings.database).context("opening the database pool")?;
+    Ok(AppState {
+        pool,
+        settings: Arc::new(settings),
+        clock,
+        rules: Arc::new(rules),
+        metrics: Metrics::new(),
+    })
+}
+
+/// Migrates, then serves until the process is stopped.
+pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Result<()> {
+    let settings_for_setup = settings.clone();
+    let now = clock.now();
+    actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<()> {
+        migrate(&settings_for_setup)?;
+        if demo {
+            let mut db = conn::connect(&settings_for_setup.database)?;
+            let created = crate::service::demo::seed(&mut db, now)?;
+            tracing::info!(created, "demo data ready (password: permitflow-demo)");
+        }
+        Ok(())
+    })
+    .await??;
+    let listener =
+        TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+    let address = listener.local_addr()?;
+    let database = format!("{:?}", settings.database);
+    let state = state(settings, clock)?;
+    tracing::info!(%address, %database, "permitflow serving");
+    web::serve(listener, state)?.await?;
+    Ok(())
+}

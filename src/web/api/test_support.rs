@@ -1,0 +1,48 @@
+//! Test support, mounted only when the server runs with `--test-clock`: moving the clock.
+
+use super::rfc3339;
+use crate::web::error::AppError;
+use crate::web::AppState;
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, TimeDelta};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(clock);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    /// Minutes to move the clock forward (or back, if negative).
+    pub advance_minutes: Option<i64>,
+    /// An RFC 3339 instant to set the clock to.
+    pub set: Option<String>,
+}
+
+/// Move the manual clock.
+#[utoipa::path(tag = "test support", request_body = ClockRequest, responses((status = 200, description = "{\"now\": \"…\"}")))]
+#[post("/test/clock")]
+pub async fn clock(
+    state: web::Data<AppState>,
+    body: web::Json<ClockRequest>,
+) -> Result<HttpResponse, AppError> {
+    let now = match (&body.advance_minutes, &body.set) {
+        (Some(minutes), None) => TimeDelta::try_minutes(*minutes)
+            .and_then(|by| state.clock.advance(by))
+            .ok_or_else(|| AppError::BadRequest("advance_minutes is out of range".into()))?,
+        (None, Some(set)) => {
+            let to = DateTime::parse_from_rfc3339(set)
+                .map_err(|e| AppError::BadRequest(format!("set: {e}")))?
+                .naive_utc();
+            state.clock.set(to).ok_or(AppError::NotFound)?
+        }
+        _ => {
+            return Err(AppError::BadRequest(
+                "give exactly one of advance_minutes and set".into(),
+            ))
+        }
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "now": rfc3339(now) })))
+}

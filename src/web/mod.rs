@@ -1,0 +1,134 @@
+//! The HTTP side: application state, the edge middleware (request ids, metrics, errors in the
+//! caller's language), and the routes, grouped by who uses them.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
+pub mod pages;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{DbConnection, Pool};
+use crate::domain::rules::PermitRules;
+use crate::service::ServiceError;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use error::AppError;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// Largest JSON body accepted, in bytes.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub rules: Arc<PermitRules>,
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking thread pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let result = web::block(move || -> Result<T, ServiceError> {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?;
+        result.map_err(AppError::from)
+    }
+}
+
+/// Starts serving on `listener`; the returned server runs until stopped.
+pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(api::json_config())
+            .wrap(from_fn(edge))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "same-origin")),
+            )
+            .wrap(TracingLogger::default())
+            .configure(|cfg| routes(cfg, &data))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            }))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn routes(cfg: &mut web::ServiceConfig, data: &web::Data<AppState>) {
+    ops::routes(cfg);
+    pages::routes(cfg);
+    api::routes(cfg, data.clock.is_manual());
+}
+
+/// Around every request: counts it, renders an `AppError` in the caller's language with the
+/// request id, and returns the id in `X-Request-Id` for support.
+async fn edge(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let lang = extract::lang_of(req.request());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+
+    let response = next.call(req).await?;
+    let app_error = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>());
+    let mut response = match app_error {
+        Some(error) => {
+            let rendered = error.render(lang, &request_id);
+            response.into_response(rendered).map_into_right_body()
+        }
+        None => response.map_into_left_body(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    if let Some(state) = state {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        state.metrics.observe(
+            &method,
+            &route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(response)
+}

@@ -1,0 +1,57 @@
+//! The OpenAPI description, generated from the handlers and their types.
+
+use super::api::{auth, reference, test_support};
+use super::ops;
+use actix_web::{get, web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "permitflow API", description = "Oversize-cargo road transport permits with parallel joint review."),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics,
+        auth::token, auth::me,
+        reference::jurisdictions, reference::authorities,
+        test_support::clock,
+    ),
+    components(schemas(
+        auth::TokenRequest, auth::TokenResponse, auth::UserDto,
+        reference::JurisdictionDto, reference::AuthorityDto,
+        test_support::ClockRequest,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi_json);
+}
+
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    let mut doc = ApiDoc::openapi();
+    // The API paths are mounted under /api/v1; operations stay at the root.
+    let paths = std::mem::take(&mut doc.paths.paths);
+    for (path, item) in paths {
+        let full = if matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics") {
+            path
+        } else {
+            format!("/api/v1{path}")
+        };
+        doc.paths.paths.insert(full, item);
+    }
+    HttpResponse::Ok().json(doc)
+}

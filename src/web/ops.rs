@@ -1,0 +1,48 @@
+//! For operators and load balancers: liveness, readiness, metrics.
+
+use super::error::AppError;
+use super::AppState;
+use actix_web::{get, web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use std::time::Duration;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up")))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database answers.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "The database answers"),
+    (status = 503, description = "The database does not answer")))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let pool = state.pool.clone();
+    let answered = web::block(move || {
+        // Fail fast: a load balancer asks often and must not queue behind a dead database.
+        pool.get_timeout(Duration::from_secs(2))
+            .ok()
+            .is_some_and(|mut conn| conn.batch_execute("SELECT 1").is_ok())
+    })
+    .await?;
+    if answered {
+        Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+    } else {
+        Err(AppError::Unavailable)
+    }
+}
+
+/// Prometheus text format.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(&state.pool))
+}

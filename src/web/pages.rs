@@ -1,0 +1,117 @@
+//! Server-rendered pages. For now the public home page and the language switch; each role's
+//! pages live in their own modules as they arrive.
+
+use super::error::AppError;
+use super::extract::Locale;
+use super::AppState;
+use crate::db::reference as q;
+use crate::i18n::Lang;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(index)
+        .service(switch_language)
+        .service(stylesheet);
+}
+
+struct JurisdictionLine {
+    code: String,
+    name: String,
+    level: String,
+    level_label: &'static str,
+    authorities: String,
+}
+
+#[derive(Template)]
+#[template(path = "public/index.html")]
+struct IndexPage {
+    lang_tag: &'static str,
+    en: bool,
+    jurisdictions: Vec<JurisdictionLine>,
+}
+
+fn level_label(level: &str, lang: Lang) -> &'static str {
+    match (level, lang) {
+        ("region", Lang::En) => "region",
+        ("prefecture", Lang::En) => "prefecture",
+        ("county", Lang::En) => "county",
+        ("region", Lang::Zh) => "自治区",
+        ("prefecture", Lang::Zh) => "地州市",
+        (_, Lang::Zh) => "县市区",
+        (_, Lang::En) => "—",
+    }
+}
+
+fn html(page: impl Template) -> Result<HttpResponse, AppError> {
+    let body = page.render().map_err(|e| {
+        tracing::error!(cause = %e, "rendering a page");
+        AppError::Internal
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+#[get("/")]
+async fn index(state: web::Data<AppState>, Locale(lang): Locale) -> Result<HttpResponse, AppError> {
+    let (jurisdictions, authorities) = state
+        .db(|conn| Ok((q::all_jurisdictions(conn)?, q::all_authorities(conn)?)))
+        .await?;
+    let en = lang == Lang::En;
+    let lines = jurisdictions
+        .into_iter()
+        .map(|j| {
+            let names: Vec<&str> = authorities
+                .iter()
+                .filter(|a| a.jurisdiction == j.code)
+                .map(|a| {
+                    if en {
+                        a.name_en.as_str()
+                    } else {
+                        a.name_zh.as_str()
+                    }
+                })
+                .collect();
+            JurisdictionLine {
+                level_label: level_label(&j.level, lang),
+                name: if en { j.name_en } else { j.name_zh },
+                authorities: names.join(if en { "; " } else { "、" }),
+                code: j.code,
+                level: j.level,
+            }
+        })
+        .collect();
+    html(IndexPage {
+        lang_tag: lang.tag(),
+        en,
+        jurisdictions: lines,
+    })
+}
+
+/// Remembers the chosen language in a cookie and goes back home.
+#[get("/lang/{tag}")]
+async fn switch_language(tag: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let lang = Lang::from_tag(&tag).ok_or(AppError::NotFound)?;
+    let cookie = Cookie::build("lang", lang.tag())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, "/"))
+        .finish())
+}
+
+/// The stylesheet is compiled in: the binary serves everything it shows.
+#[get("/static/app.css")]
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/app.css"))
+}
