@@ -54,7 +54,7 @@ pub fn load_rules(settings: &Settings) -> anyhow::Result<PermitRules> {
 
 pub fn state(settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
     let rules = load_rules(&settings)?;
-    let pool = conn::pool(&settings.database).context("opening the database pool")?;
+    let pool = conn::pool(&settings.database);
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
@@ -84,6 +84,6 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
     let database = format!("{:?}", settings.database);
     let state = state(settings, clock)?;
     tracing::info!(%address, %database, "permitflow serving");
-    web::serve(listener, state)?.await?;
+    web::serve(listener, state, web::ServeOptions::default())?.await?;
     Ok(())
 }

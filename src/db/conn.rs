@@ -26,7 +26,8 @@ const MIGRATION_LOCK_KEY: i64 = 0x7065_726d_6974_666c;
 
 /// WAL lets readers work while one writer writes; the busy timeout makes a second writer
 /// wait instead of failing; foreign keys are off in SQLite unless asked for, per connection.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+/// The busy timeout comes first: switching to WAL takes a lock that another instance may hold.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 fn connect_sqlite(path: &std::path::Path) -> ConnectionResult<SqliteConnection> {
@@ -75,7 +76,9 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-pub fn pool(url: &DatabaseUrl) -> Result<Pool, r2d2::PoolError> {
+/// The pool. It opens connections in the background, so an instance starts even while the
+/// database is briefly away; `/readyz` tells when it answers.
+pub fn pool(url: &DatabaseUrl) -> Pool {
     let max_size = match url {
         // One writer at a time anyway; a few connections serve the readers.
         DatabaseUrl::Sqlite(_) => 8,
@@ -86,7 +89,7 @@ pub fn pool(url: &DatabaseUrl) -> Result<Pool, r2d2::PoolError> {
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(true)
-        .build(ConnectionManager { url: url.clone() })
+        .build_unchecked(ConnectionManager { url: url.clone() })
 }
 
 /// Brings the schema up to date. Returns how many migrations were applied.
@@ -94,9 +97,22 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
     let applied = match url {
         DatabaseUrl::Sqlite(path) => {
             let mut conn = connect_sqlite(path)?;
-            conn.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| anyhow::anyhow!("migrating SQLite: {e}"))?
-                .len()
+            // The write lock first, so that instances starting together take turns (diesel's
+            // own per-migration transactions become savepoints inside this one).
+            AnsiTransactionManager::begin_transaction_sql(&mut conn, "BEGIN IMMEDIATE")?;
+            match conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.len())
+            {
+                Ok(applied) => {
+                    AnsiTransactionManager::commit_transaction(&mut conn)?;
+                    applied
+                }
+                Err(e) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(&mut conn);
+                    anyhow::bail!("migrating SQLite: {e}");
+                }
+            }
         }
         DatabaseUrl::Postgres(url) => {
             let mut conn = PgConnection::establish(url)?;

@@ -55,8 +55,31 @@ impl AppState {
     }
 }
 
+/// How the HTTP server runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    pub workers: usize,
+    /// Stop gracefully on SIGINT/SIGTERM (the CLI); tests stop their servers themselves.
+    pub handle_signals: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            handle_signals: true,
+        }
+    }
+}
+
 /// Starts serving on `listener`; the returned server runs until stopped.
-pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    state: AppState,
+    options: ServeOptions,
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -74,8 +97,13 @@ pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> 
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             }))
     })
-    .listen(listener)?
-    .run();
+    .workers(options.workers.max(1));
+    let server = if options.handle_signals {
+        server
+    } else {
+        server.disable_signals()
+    };
+    let server = server.listen(listener)?.run();
     Ok(server)
 }
 

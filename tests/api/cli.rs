@@ -1,0 +1,346 @@
+//! The command line: `user create` as SPEC §9 describes it, `seed --demo`, and the refusals.
+
+use crate::helpers::spawn_app;
+use diesel::prelude::*;
+use permitflow::db::schema::{firms, users};
+use serde_json::Value;
+
+const STRONG: &str = "long convoy at night over the pass";
+
+fn count_users(app: &crate::helpers::TestApp) -> i64 {
+    users::table.count().get_result(&mut app.connect()).unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[tokio::test]
+async fn user_create_then_sign_in() {
+    let app = spawn_app().await;
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Dispatch@Tianshan-Logistics.cn",
+            "--name",
+            "赵调度",
+            "--role",
+            "applicant",
+            "--firm-code",
+            "91350100M000100Y43",
+            "--firm-name",
+            "天山物流有限公司",
+            "--password-env",
+            "PF_PASSWORD",
+        ],
+        &[("PF_PASSWORD", STRONG)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(STRONG),
+        "the password is never printed"
+    );
+    assert!(!stderr(&out).contains(STRONG));
+
+    let token = app.token("dispatch@tianshan-logistics.cn", STRONG).await;
+    let me: Value = app.get_as("/api/v1/me", &token).await.json().await.unwrap();
+    assert_eq!(me["role"], "applicant");
+    assert_eq!(me["firm_code"], "91350100M000100Y43");
+    assert_eq!(me["name"], "赵调度");
+
+    // A colleague joins the same firm by its code alone.
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "second@tianshan-logistics.cn",
+            "--name",
+            "钱调度",
+            "--role",
+            "applicant",
+            "--firm-code",
+            "91350100M000100Y43",
+            "--password-env",
+            "PF_PASSWORD",
+        ],
+        &[("PF_PASSWORD", STRONG)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let firm_count: i64 = firms::table.count().get_result(&mut app.connect()).unwrap();
+    assert_eq!(firm_count, 1);
+}
+
+#[tokio::test]
+async fn reviewers_name_their_authority_and_managers_default_to_the_region() {
+    let app = spawn_app().await;
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "r@mulei.gov.cn",
+            "--name",
+            "R",
+            "--role",
+            "reviewer",
+            "--authority",
+            "652328-POLICE",
+            "--password-env",
+            "P",
+        ],
+        &[("P", STRONG)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "m@xj.gov.cn",
+            "--name",
+            "M",
+            "--role",
+            "manager",
+            "--password-env",
+            "P",
+        ],
+        &[("P", STRONG)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "m2@changji.gov.cn",
+            "--name",
+            "M2",
+            "--role",
+            "manager",
+            "--scope",
+            "652300",
+            "--password-env",
+            "P",
+        ],
+        &[("P", STRONG)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reviewer: Value = app
+        .get_as("/api/v1/me", &app.token("r@mulei.gov.cn", STRONG).await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reviewer["authority_code"], "652328-POLICE");
+    let manager: Value = app
+        .get_as("/api/v1/me", &app.token("m@xj.gov.cn", STRONG).await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manager["scope"], "650000");
+    let manager: Value = app
+        .get_as("/api/v1/me", &app.token("m2@changji.gov.cn", STRONG).await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manager["scope"], "652300");
+}
+
+#[tokio::test]
+async fn bad_input_names_the_option_and_writes_nothing() {
+    let app = spawn_app().await;
+    let cases: [(&[&str], &str, &str); 7] = [
+        (
+            &["--email", "weak@x.cn", "--name", "W", "--role", "inspector"],
+            "permitflow-demo",
+            "password (from --password-env): is too weak",
+        ),
+        (
+            &[
+                "--email",
+                "not-an-email",
+                "--name",
+                "W",
+                "--role",
+                "inspector",
+            ],
+            STRONG,
+            "--email:",
+        ),
+        (
+            &["--email", "a@x.cn", "--name", "A", "--role", "pilot"],
+            STRONG,
+            "--role:",
+        ),
+        (
+            &["--email", "a@x.cn", "--name", "A", "--role", "applicant"],
+            STRONG,
+            "--firm-code: is required",
+        ),
+        (
+            &[
+                "--email",
+                "a@x.cn",
+                "--name",
+                "A",
+                "--role",
+                "applicant",
+                "--firm-code",
+                "91350100M000100Y44",
+                "--firm-name",
+                "F",
+            ],
+            STRONG,
+            "wrong check character",
+        ),
+        (
+            &[
+                "--email",
+                "a@x.cn",
+                "--name",
+                "A",
+                "--role",
+                "applicant",
+                "--firm-code",
+                "91350100M000100Y43",
+            ],
+            STRONG,
+            "--firm-name: a new firm needs its name",
+        ),
+        (
+            &[
+                "--email",
+                "r@x.cn",
+                "--name",
+                "R",
+                "--role",
+                "reviewer",
+                "--authority",
+                "652328-NAVY",
+            ],
+            STRONG,
+            "--authority: \"652328-NAVY\" is not a known authority",
+        ),
+    ];
+    for (args, password, expected) in cases {
+        let mut full = vec!["user", "create", "--password-env", "P"];
+        full.extend_from_slice(args);
+        let out = app.cli(&full, &[("P", password)]);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(count_users(&app), 0);
+    let firm_count: i64 = firms::table.count().get_result(&mut app.connect()).unwrap();
+    assert_eq!(firm_count, 0, "no firm left behind by a failed applicant");
+
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@x.cn",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password-env",
+            "UNSET_VAR",
+        ],
+        &[],
+    );
+    assert!(stderr(&out).contains("UNSET_VAR is not set"));
+}
+
+#[tokio::test]
+async fn an_email_is_taken_once() {
+    let app = spawn_app().await;
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "admin@x.cn",
+        "--name",
+        "A",
+        "--role",
+        "admin",
+        "--password-env",
+        "P",
+    ];
+    assert!(app.cli(&args, &[("P", STRONG)]).status.success());
+    let out = app.cli(&args, &[("P", STRONG)]);
+    assert!(
+        stderr(&out).contains("--email: a user with this e-mail address exists already"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count_users(&app), 1);
+}
+
+#[tokio::test]
+async fn seed_demo_is_idempotent() {
+    let app = spawn_app().await;
+    let out = app.cli(&["seed", "--demo"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = count_users(&app);
+    // 5 named demo users and one reviewer per authority (35).
+    assert_eq!(first, 5 + 35);
+    assert!(app.cli(&["seed", "--demo"], &[]).status.success());
+    assert_eq!(count_users(&app), first);
+    assert_eq!(
+        app.sign_in("650000-highway@demo.local", "permitflow-demo")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.sign_in("applicant2@demo.local", "permitflow-demo")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn unsafe_configurations_are_refused() {
+    let app = spawn_app().await;
+    // A manual clock on a production-named database.
+    let out = app.cli(
+        &["serve", "--test-clock"],
+        &[("DATABASE_URL", "postgres://permitflow@127.0.0.1:1/permits")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--test-clock is refused"),
+        "{}",
+        stderr(&out)
+    );
+    // PostgreSQL without a shared secret.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_permitflow"))
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres://permitflow@127.0.0.1:1/permits")
+        .env_remove("SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("SECRET_KEY is required"),
+        "{}",
+        stderr(&out)
+    );
+    // A short secret.
+    let out = app.cli(&["migrate"], &[("SECRET_KEY", "short")]);
+    assert!(
+        stderr(&out).contains("at least 32 characters"),
+        "{}",
+        stderr(&out)
+    );
+}

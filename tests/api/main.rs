@@ -1,0 +1,10 @@
+//! One integration binary: each module is a capability, each test starts the real app.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod errors;
+mod migrations;
+mod ops;
+mod reference;

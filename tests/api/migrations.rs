@@ -1,0 +1,210 @@
+//! Both migration folders give the same tables and columns; migrating is idempotent, keeps
+//! admins' calendar edits, and is safe when several instances start at once.
+
+use crate::helpers::{spawn_app, TestDb};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use permitflow::config::DatabaseUrl;
+use permitflow::db::conn;
+use permitflow::db::schema::{authorities, calendar_days, calendar_years, jurisdictions};
+use std::collections::BTreeMap;
+
+/// table → column → (portable type, nullable)
+type Shape = BTreeMap<String, BTreeMap<String, (String, bool)>>;
+
+#[derive(QueryableByName)]
+struct SqliteColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    column_type: String,
+    #[diesel(sql_type = Integer)]
+    not_null: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct PgColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Text)]
+    is_nullable: String,
+}
+
+fn portable(t: &str) -> String {
+    match t.to_ascii_lowercase().as_str() {
+        "text" => "text",
+        "boolean" => "bool",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "date" => "date",
+        "integer" => "integer",
+        "bigint" => "bigint",
+        "double precision" | "real" => "double",
+        other => return format!("unknown:{other}"),
+    }
+    .to_string()
+}
+
+fn sqlite_shape() -> Shape {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shape.db");
+    conn::run_migrations(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+    let mut c = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let rows: Vec<SqliteColumn> = diesel::sql_query(
+        "SELECT m.name AS table_name, p.name AS name, p.type AS column_type, p.\"notnull\" AS not_null, p.pk AS pk \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut c)
+    .unwrap();
+    let mut shape = Shape::new();
+    for r in rows {
+        let nullable = r.not_null == 0 && r.pk == 0;
+        shape
+            .entry(r.table_name)
+            .or_default()
+            .insert(r.name, (portable(&r.column_type), nullable));
+    }
+    shape
+}
+
+fn postgres_shape(url: &str) -> Shape {
+    conn::run_migrations(&url.parse().unwrap()).unwrap();
+    let mut c = PgConnection::establish(url).unwrap();
+    let rows: Vec<PgColumn> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type, \
+         is_nullable::text AS is_nullable FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut c)
+    .unwrap();
+    let mut shape = Shape::new();
+    for r in rows {
+        shape.entry(r.table_name).or_default().insert(
+            r.column_name,
+            (portable(&r.data_type), r.is_nullable == "YES"),
+        );
+    }
+    shape
+}
+
+#[test]
+fn both_migration_folders_give_the_same_tables_and_columns() {
+    let sqlite = sqlite_shape();
+    for table in [
+        "jurisdictions",
+        "authorities",
+        "firms",
+        "users",
+        "api_tokens",
+        "login_failures",
+        "calendar_days",
+        "calendar_years",
+    ] {
+        assert!(sqlite.contains_key(table), "{table} missing on SQLite");
+    }
+    assert!(
+        !sqlite
+            .values()
+            .flat_map(|cols| cols.values())
+            .any(|(t, _)| t.starts_with("unknown")),
+        "every SQLite column has a portable type: {sqlite:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(&dir);
+    if !db.is_postgres() {
+        eprintln!(
+            "TEST_DATABASE_URL is not set: the PostgreSQL side of this comparison runs in CI"
+        );
+        return;
+    }
+    let postgres = postgres_shape(&db.raw_url);
+    assert_eq!(sqlite, postgres);
+}
+
+#[tokio::test]
+async fn migrating_again_changes_nothing_and_keeps_admin_calendar_edits() {
+    let app = spawn_app().await;
+    let counts = |c: &mut permitflow::db::DbConnection| -> (i64, i64, i64, i64) {
+        (
+            jurisdictions::table.count().get_result(c).unwrap(),
+            authorities::table.count().get_result(c).unwrap(),
+            calendar_days::table.count().get_result(c).unwrap(),
+            calendar_years::table.count().get_result(c).unwrap(),
+        )
+    };
+    let mut c = app.connect();
+    let before = counts(&mut c);
+    // 2025: 1+8+3+5+3+8 holidays + 5 working days; 2026: 3+9+3+5+3+3+7 + 6.
+    assert_eq!(before, (16, 35, 28 + 5 + 33 + 6, 2));
+
+    // An admin declares a local holiday, and someone deletes a shipped day by mistake.
+    let local = chrono::NaiveDate::from_ymd_opt(2026, 12, 14).unwrap();
+    diesel::insert_into(calendar_days::table)
+        .values((
+            calendar_days::day.eq(local),
+            calendar_days::working.eq(false),
+            calendar_days::note.eq("local holiday"),
+            calendar_days::source.eq("admin"),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    let new_year = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    diesel::delete(calendar_days::table.find(new_year))
+        .execute(&mut c)
+        .unwrap();
+
+    let out = app.cli(&["migrate"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        counts(&mut c).2,
+        before.2 + 1,
+        "the admin's day stays, the shipped day is back"
+    );
+    let kept: String = calendar_days::table
+        .find(local)
+        .select(calendar_days::source)
+        .first(&mut c)
+        .unwrap();
+    assert_eq!(kept, "admin");
+    assert!(!calendar_days::table
+        .find(new_year)
+        .select(calendar_days::working)
+        .first::<bool>(&mut c)
+        .unwrap());
+}
+
+#[test]
+fn instances_starting_at_once_migrate_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(&dir);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || conn::run_migrations(&url).map_err(|e| e.to_string()))
+        })
+        .collect();
+    let applied: Vec<usize> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        1,
+        "exactly one instance applied the migration: {applied:?}"
+    );
+    let mut c = conn::connect(&db.url).unwrap();
+    c.batch_execute("SELECT count(*) FROM users").unwrap();
+}
