@@ -139,6 +139,9 @@ pub struct CommonOpts {
     /// How long an API token lasts, in hours.
     #[arg(long, env = "TOKEN_TTL_HOURS", default_value_t = 24, global = true)]
     pub token_ttl_hours: u32,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them).
+    #[arg(long, env = "TRUST_FORWARDED", default_value_t = false, global = true)]
+    pub trust_forwarded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +157,7 @@ pub struct Settings {
     pub workflow: String,
     pub log_format: LogFormat,
     pub token_ttl_hours: u32,
+    pub trust_forwarded: bool,
     /// Signs sessions and permit tokens. Only from the environment or the generated file,
     /// never a flag (flags show in process lists).
     pub secret_key: Secret,
@@ -216,6 +220,7 @@ impl Settings {
             workflow: opts.workflow.clone(),
             log_format: opts.log_format,
             token_ttl_hours: opts.token_ttl_hours.max(1),
+            trust_forwarded: opts.trust_forwarded,
             secret_key,
         })
     }

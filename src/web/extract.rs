@@ -36,8 +36,9 @@ impl FromRequest for Locale {
     }
 }
 
-/// The address a request came from, for throttling. The peer address, not a forwarded
-/// header: a header is the client's to forge.
+/// The address a request came from, for throttling: the peer address, or, with
+/// `TRUST_FORWARDED` behind a proxy that sets it, the forwarded client address (otherwise
+/// every client would share the proxy's address, and a header is the client's to forge).
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub String);
 
@@ -46,9 +47,18 @@ impl FromRequest for ClientAddress {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let address = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
+        let trust_forwarded = req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|state| state.settings.trust_forwarded);
+        let forwarded = trust_forwarded
+            .then(|| {
+                req.connection_info()
+                    .realip_remote_addr()
+                    .map(str::to_string)
+            })
+            .flatten();
+        let address = forwarded
+            .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
             .unwrap_or_else(|| "unknown".into());
         ready(Ok(ClientAddress(address)))
     }

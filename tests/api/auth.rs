@@ -1,6 +1,6 @@
 //! Tokens, `/me`, and sign-in throttling per account and per address.
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{error_of, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 const DEMO: &str = "permitflow-demo";
@@ -119,4 +119,33 @@ async fn one_address_trying_many_accounts_is_throttled() {
         );
     }
     assert_eq!(app.sign_in("admin@demo.local", DEMO).await.status(), 429);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_on_its_own() {
+    let app = spawn_app_with(|o| o.trust_forwarded = true).await;
+    app.seed_demo().await;
+    let sign_in_from = |client: &'static str, email: String, password: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/auth/token"))
+            .header("X-Forwarded-For", client)
+            .json(&serde_json::json!({"email": email, "password": password}));
+        async move { request.send().await.unwrap().status() }
+    };
+    for i in 0..20 {
+        assert_eq!(
+            sign_in_from("203.0.113.7", format!("guess{}@demo.local", i % 5), "wrong").await,
+            401
+        );
+    }
+    assert_eq!(
+        sign_in_from("203.0.113.7", "admin@demo.local".into(), DEMO).await,
+        429
+    );
+    // Another client behind the same proxy is not locked out.
+    assert_eq!(
+        sign_in_from("198.51.100.2", "admin@demo.local".into(), DEMO).await,
+        200
+    );
 }

@@ -96,6 +96,7 @@ pub fn opts(data_dir: &std::path::Path) -> CommonOpts {
         workflow: "joint".into(),
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
+        trust_forwarded: false,
     }
 }
 
@@ -117,10 +118,16 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// An app with some options changed from the defaults.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut CommonOpts)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(&dir);
-    let settings =
-        Settings::build(&opts(dir.path()), db.url.clone(), Secret::new(TEST_SECRET)).unwrap();
+    let mut options = opts(dir.path());
+    configure(&mut options);
+    let settings = Settings::build(&options, db.url.clone(), Secret::new(TEST_SECRET)).unwrap();
     let migrate_settings = settings.clone();
     tokio::task::spawn_blocking(move || startup::migrate(&migrate_settings))
         .await
