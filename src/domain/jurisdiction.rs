@@ -89,6 +89,8 @@ pub struct Issuer {
     pub counties: Vec<String>,
     /// Every prefecture the route touches, in code order.
     pub prefectures: Vec<String>,
+    /// The region the route lies in.
+    pub region: String,
 }
 
 impl JurisdictionTree {
@@ -165,6 +167,15 @@ impl JurisdictionTree {
             .iter()
             .filter_map(|c| self.get(c)?.parent.as_deref())
             .collect();
+        let regions: BTreeSet<&str> = prefectures
+            .iter()
+            .filter_map(|p| self.get(p)?.parent.as_deref())
+            .collect();
+        if regions.len() != 1 {
+            // A route across regions is outside one system's remit.
+            return None;
+        }
+        let region = (*regions.iter().next()?).to_string();
         let (level, jurisdiction, kind) = if counties.len() == 1 {
             (
                 Level::County,
@@ -178,19 +189,7 @@ impl JurisdictionTree {
                 "HIGHWAY",
             )
         } else {
-            let regions: BTreeSet<&str> = prefectures
-                .iter()
-                .filter_map(|p| self.get(p)?.parent.as_deref())
-                .collect();
-            if regions.len() != 1 {
-                // A route across regions is outside one system's remit.
-                return None;
-            }
-            (
-                Level::Region,
-                (*regions.iter().next()?).to_string(),
-                "HIGHWAY",
-            )
+            (Level::Region, region.clone(), "HIGHWAY")
         };
         Some(Issuer {
             authority_code: format!("{jurisdiction}-{kind}"),
@@ -198,6 +197,7 @@ impl JurisdictionTree {
             jurisdiction,
             counties: counties.iter().map(|c| c.to_string()).collect(),
             prefectures: prefectures.iter().map(|p| p.to_string()).collect(),
+            region,
         })
     }
 }
@@ -262,6 +262,7 @@ pub(crate) mod tests {
         assert_eq!(issuer.level, Level::Region);
         assert_eq!(issuer.authority_code, "650000-HIGHWAY");
         assert_eq!(issuer.prefectures, codes(&["650500", "652300"]));
+        assert_eq!(issuer.region, "650000");
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub mod rules;
 pub mod values;
 
 pub use error::{FieldError, Message, ValidationErrors};
+pub mod workflow;

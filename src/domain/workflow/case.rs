@@ -1,0 +1,830 @@
+//! One application's journey as a state machine: `decide(case, command, actor, now)` returns
+//! the events the command causes, or why it cannot happen; `Case::apply` folds an event into
+//! the state. Events are the audit log; emails are derived from them.
+
+use super::definition::PlannedTask;
+use crate::domain::role::Role;
+use chrono::{NaiveDateTime, TimeDelta};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+type Time = NaiveDateTime;
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($text => Ok($name::$variant),)+ other => Err(format!("unknown {} {other:?}", stringify!($name))) }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+text_enum!(AppStatus {
+    Draft = "draft",
+    Submitted = "submitted",
+    UnderReview = "under_review",
+    InfoRequested = "info_requested",
+    Issued = "issued",
+    NotAccepted = "not_accepted",
+    Rejected = "rejected",
+    Withdrawn = "withdrawn",
+});
+
+text_enum!(TaskState {
+    Waiting = "waiting",
+    Open = "open",
+    Claimed = "claimed",
+    Approved = "approved",
+    Rejected = "rejected",
+    InfoRequested = "info_requested",
+    Cancelled = "cancelled",
+});
+
+text_enum!(PhaseState { Waiting = "waiting", Open = "open", Done = "done", Cancelled = "cancelled" });
+
+text_enum!(Decision { Approve = "approve", RequestInfo = "request_info", Reject = "reject" });
+
+impl AppStatus {
+    /// Issued, not accepted, rejected or withdrawn: nothing changes any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            AppStatus::Issued | AppStatus::NotAccepted | AppStatus::Rejected | AppStatus::Withdrawn
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    pub name: String,
+    pub state: PhaseState,
+    pub opened_at: Option<Time>,
+    pub completed_at: Option<Time>,
+}
+
+/// A review task (审核任务) for one authority in one phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub phase: usize,
+    pub step: String,
+    pub authority_code: String,
+    pub budget_minutes: i64,
+    pub state: TaskState,
+    pub assignee: Option<String>,
+    pub opened_at: Option<Time>,
+    pub claimed_at: Option<Time>,
+    pub due_at: Option<Time>,
+    pub decided_at: Option<Time>,
+    pub decision: Option<Decision>,
+    pub conditions: Vec<String>,
+    pub comment: Option<String>,
+    pub escalation_level: i32,
+}
+
+impl Task {
+    fn open(&mut self, at: Time) {
+        self.state = TaskState::Open;
+        self.assignee = None;
+        self.opened_at = Some(at);
+        self.claimed_at = None;
+        self.due_at = Some(at + TimeDelta::minutes(self.budget_minutes));
+        self.decided_at = None;
+        self.decision = None;
+        self.conditions.clear();
+        self.comment = None;
+        self.escalation_level = 0;
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(
+            self.state,
+            TaskState::Waiting | TaskState::Open | TaskState::Claimed | TaskState::InfoRequested
+        )
+    }
+}
+
+/// A task to create at submission, with the id the caller chose for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTask {
+    pub id: String,
+    #[serde(flatten)]
+    pub planned: PlannedTask,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPhase {
+    pub name: String,
+    pub tasks: Vec<NewTask>,
+}
+
+/// The state of one application in the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub status: AppStatus,
+    pub phases: Vec<Phase>,
+    pub tasks: Vec<Task>,
+    pub submitted_at: Option<Time>,
+    pub accepted_at: Option<Time>,
+    pub decided_at: Option<Time>,
+    pub issued_at: Option<Time>,
+    /// Minutes spent waiting for the applicant, not counting a pause still running.
+    pub paused_minutes: i64,
+    /// Since when the applicant has been asked for information, while they are.
+    pub paused_since: Option<Time>,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case {
+            status: AppStatus::Draft,
+            phases: Vec::new(),
+            tasks: Vec::new(),
+            submitted_at: None,
+            accepted_at: None,
+            decided_at: None,
+            issued_at: None,
+            paused_minutes: 0,
+            paused_since: None,
+        }
+    }
+}
+
+/// Who gives a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub role: Role,
+    /// A reviewer's authority.
+    pub authority: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Submit {
+        phases: Vec<NewPhase>,
+    },
+    Claim {
+        task_id: String,
+    },
+    Release {
+        task_id: String,
+    },
+    Decide {
+        task_id: String,
+        decision: Decision,
+        comment: Option<String>,
+        conditions: Vec<String>,
+    },
+    /// The applicant answers an information request; `material_change` when cargo, vehicle or
+    /// route changed, which re-opens every task of the current phase.
+    Respond {
+        message: String,
+        material_change: bool,
+    },
+    Withdraw,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Submitted {
+        at: Time,
+        by: String,
+        phases: Vec<NewPhase>,
+    },
+    PhaseOpened {
+        at: Time,
+        phase: usize,
+    },
+    TaskClaimed {
+        at: Time,
+        by: String,
+        task_id: String,
+    },
+    TaskReleased {
+        at: Time,
+        by: String,
+        task_id: String,
+    },
+    TaskApproved {
+        at: Time,
+        by: String,
+        task_id: String,
+        comment: Option<String>,
+        conditions: Vec<String>,
+    },
+    InfoRequested {
+        at: Time,
+        by: String,
+        task_id: String,
+        comment: String,
+    },
+    TaskRejected {
+        at: Time,
+        by: String,
+        task_id: String,
+        reason: String,
+    },
+    Responded {
+        at: Time,
+        by: String,
+        message: String,
+        material_change: bool,
+    },
+    PhaseCompleted {
+        at: Time,
+        phase: usize,
+    },
+    Accepted {
+        at: Time,
+    },
+    NotAccepted {
+        at: Time,
+        reason: String,
+    },
+    Rejected {
+        at: Time,
+        reason: String,
+    },
+    Issued {
+        at: Time,
+    },
+    Withdrawn {
+        at: Time,
+        by: String,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Submitted { .. } => "submitted",
+            Event::PhaseOpened { .. } => "phase_opened",
+            Event::TaskClaimed { .. } => "task_claimed",
+            Event::TaskReleased { .. } => "task_released",
+            Event::TaskApproved { .. } => "task_approved",
+            Event::InfoRequested { .. } => "info_requested",
+            Event::TaskRejected { .. } => "task_rejected",
+            Event::Responded { .. } => "responded",
+            Event::PhaseCompleted { .. } => "phase_completed",
+            Event::Accepted { .. } => "accepted",
+            Event::NotAccepted { .. } => "not_accepted",
+            Event::Rejected { .. } => "rejected",
+            Event::Issued { .. } => "issued",
+            Event::Withdrawn { .. } => "withdrawn",
+        }
+    }
+
+    /// The user behind the event, if a person caused it.
+    pub fn actor(&self) -> Option<&str> {
+        match self {
+            Event::Submitted { by, .. }
+            | Event::TaskClaimed { by, .. }
+            | Event::TaskReleased { by, .. }
+            | Event::TaskApproved { by, .. }
+            | Event::InfoRequested { by, .. }
+            | Event::TaskRejected { by, .. }
+            | Event::Responded { by, .. }
+            | Event::Withdrawn { by, .. } => Some(by),
+            _ => None,
+        }
+    }
+
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Event::TaskClaimed { task_id, .. }
+            | Event::TaskReleased { task_id, .. }
+            | Event::TaskApproved { task_id, .. }
+            | Event::InfoRequested { task_id, .. }
+            | Event::TaskRejected { task_id, .. } => Some(task_id),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error("no such task")]
+    UnknownTask,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A required field is missing; the field's name.
+    #[error("{0} is required")]
+    Required(&'static str),
+}
+
+fn minutes_between(from: Time, to: Time) -> i64 {
+    (to - from).num_minutes().max(0)
+}
+
+impl Case {
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    fn task_mut(&mut self, id: &str) -> Option<&mut Task> {
+        self.tasks.iter_mut().find(|t| t.id == id)
+    }
+
+    /// The phase that is open now, if any.
+    pub fn current_phase(&self) -> Option<usize> {
+        self.phases.iter().position(|p| p.state == PhaseState::Open)
+    }
+
+    /// Minutes from submission to the decision, or to `now` while open.
+    pub fn gross_minutes(&self, now: Time) -> i64 {
+        match self.submitted_at {
+            Some(start) => minutes_between(start, self.decided_at.unwrap_or(now)),
+            None => 0,
+        }
+    }
+
+    /// Minutes waiting for the applicant, including a pause still running at `now`.
+    pub fn paused_minutes_at(&self, now: Time) -> i64 {
+        let running = match (self.paused_since, self.decided_at) {
+            (Some(since), None) => minutes_between(since, now),
+            _ => 0,
+        };
+        self.paused_minutes + running
+    }
+
+    pub fn net_minutes(&self, now: Time) -> i64 {
+        self.gross_minutes(now) - self.paused_minutes_at(now).min(self.gross_minutes(now))
+    }
+
+    /// Submission + the target + every minute spent waiting for the applicant.
+    pub fn target_due_at(&self, target_hours: u32, now: Time) -> Option<Time> {
+        self.submitted_at.map(|s| {
+            s + TimeDelta::hours(i64::from(target_hours))
+                + TimeDelta::minutes(self.paused_minutes_at(now))
+        })
+    }
+
+    fn end_pause(&mut self, at: Time) -> i64 {
+        match self.paused_since.take() {
+            Some(since) => {
+                let pause = minutes_between(since, at);
+                self.paused_minutes += pause;
+                pause
+            }
+            None => 0,
+        }
+    }
+
+    fn close_everything(&mut self, at: Time) {
+        self.end_pause(at);
+        self.decided_at = Some(at);
+        for task in self.tasks.iter_mut().filter(|t| t.is_pending()) {
+            task.state = TaskState::Cancelled;
+        }
+        for phase in &mut self.phases {
+            if matches!(phase.state, PhaseState::Waiting | PhaseState::Open) {
+                phase.state = PhaseState::Cancelled;
+            }
+        }
+    }
+
+    /// Folds one event into the state. Events come from `decide`, so they fit the state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Submitted { at, phases, .. } => {
+                self.status = AppStatus::Submitted;
+                self.submitted_at = Some(*at);
+                self.phases = phases
+                    .iter()
+                    .map(|p| Phase {
+                        name: p.name.clone(),
+                        state: PhaseState::Waiting,
+                        opened_at: None,
+                        completed_at: None,
+                    })
+                    .collect();
+                self.tasks = phases
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, p)| {
+                        p.tasks.iter().map(move |t| Task {
+                            id: t.id.clone(),
+                            phase: i,
+                            step: t.planned.step.clone(),
+                            authority_code: t.planned.authority_code.clone(),
+                            budget_minutes: t.planned.budget_minutes,
+                            state: TaskState::Waiting,
+                            assignee: None,
+                            opened_at: None,
+                            claimed_at: None,
+                            due_at: None,
+                            decided_at: None,
+                            decision: None,
+                            conditions: Vec::new(),
+                            comment: None,
+                            escalation_level: 0,
+                        })
+                    })
+                    .collect();
+            }
+            Event::PhaseOpened { at, phase } => {
+                if let Some(p) = self.phases.get_mut(*phase) {
+                    p.state = PhaseState::Open;
+                    p.opened_at = Some(*at);
+                }
+                for task in self
+                    .tasks
+                    .iter_mut()
+                    .filter(|t| t.phase == *phase && t.state == TaskState::Waiting)
+                {
+                    task.open(*at);
+                }
+            }
+            Event::TaskClaimed { at, by, task_id } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.state = TaskState::Claimed;
+                    t.assignee = Some(by.clone());
+                    t.claimed_at = Some(*at);
+                }
+            }
+            Event::TaskReleased { task_id, .. } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.state = TaskState::Open;
+                    t.assignee = None;
+                    t.claimed_at = None;
+                }
+            }
+            Event::TaskApproved {
+                at,
+                by,
+                task_id,
+                comment,
+                conditions,
+            } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.state = TaskState::Approved;
+                    t.assignee = Some(by.clone());
+                    t.decided_at = Some(*at);
+                    t.decision = Some(Decision::Approve);
+                    t.comment = comment.clone();
+                    t.conditions = conditions.clone();
+                }
+            }
+            Event::InfoRequested {
+                at,
+                by,
+                task_id,
+                comment,
+            } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.state = TaskState::InfoRequested;
+                    t.assignee = Some(by.clone());
+                    t.decided_at = Some(*at);
+                    t.decision = Some(Decision::RequestInfo);
+                    t.comment = Some(comment.clone());
+                }
+                self.status = AppStatus::InfoRequested;
+                self.paused_since.get_or_insert(*at);
+            }
+            Event::TaskRejected {
+                at,
+                by,
+                task_id,
+                reason,
+            } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.state = TaskState::Rejected;
+                    t.assignee = Some(by.clone());
+                    t.decided_at = Some(*at);
+                    t.decision = Some(Decision::Reject);
+                    t.comment = Some(reason.clone());
+                }
+            }
+            Event::Responded {
+                at,
+                material_change,
+                ..
+            } => {
+                let pause = self.end_pause(*at);
+                let current = self.current_phase();
+                for task in self.tasks.iter_mut().filter(|t| Some(t.phase) == current) {
+                    let reopen = match task.state {
+                        TaskState::InfoRequested => true,
+                        TaskState::Open | TaskState::Claimed | TaskState::Approved => {
+                            *material_change
+                        }
+                        _ => false,
+                    };
+                    if reopen {
+                        task.open(*at);
+                    } else if matches!(task.state, TaskState::Open | TaskState::Claimed) {
+                        // Waiting for the applicant does not count against a reviewer's budget.
+                        task.due_at = task.due_at.map(|d| d + TimeDelta::minutes(pause));
+                    }
+                }
+                self.status = if current == Some(0) {
+                    AppStatus::Submitted
+                } else {
+                    AppStatus::UnderReview
+                };
+            }
+            Event::PhaseCompleted { at, phase } => {
+                if let Some(p) = self.phases.get_mut(*phase) {
+                    p.state = PhaseState::Done;
+                    p.completed_at = Some(*at);
+                }
+            }
+            Event::Accepted { at } => {
+                self.accepted_at = Some(*at);
+                self.status = AppStatus::UnderReview;
+            }
+            Event::NotAccepted { at, .. } => {
+                self.close_everything(*at);
+                self.status = AppStatus::NotAccepted;
+            }
+            Event::Rejected { at, .. } => {
+                self.close_everything(*at);
+                self.status = AppStatus::Rejected;
+            }
+            Event::Issued { at } => {
+                self.close_everything(*at);
+                self.issued_at = Some(*at);
+                self.status = AppStatus::Issued;
+            }
+            Event::Withdrawn { at, .. } => {
+                self.close_everything(*at);
+                self.status = AppStatus::Withdrawn;
+            }
+        }
+    }
+}
+
+/// Emits an event: applies it to the working copy and records it.
+fn emit(case: &mut Case, events: &mut Vec<Event>, event: Event) {
+    case.apply(&event);
+    events.push(event);
+}
+
+fn clean_conditions(conditions: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in conditions
+        .into_iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+    {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What `command` by `actor` at `now` does to `case`: the events, or why not.
+pub fn decide(
+    case: &Case,
+    command: Command,
+    actor: &Actor,
+    now: Time,
+) -> Result<Vec<Event>, DomainError> {
+    let mut work = case.clone();
+    let mut events = Vec::new();
+    let by = actor.user_id.clone();
+    if case.status.is_terminal() {
+        return Err(DomainError::Conflict(format!(
+            "the application is {}",
+            case.status
+        )));
+    }
+    match command {
+        Command::Submit { phases } => {
+            if actor.role != Role::Applicant {
+                return Err(DomainError::Forbidden("only the applicant submits"));
+            }
+            if case.status != AppStatus::Draft {
+                return Err(DomainError::Conflict(format!(
+                    "the application is {} already",
+                    case.status
+                )));
+            }
+            if phases.is_empty() || phases.iter().any(|p| p.tasks.is_empty()) {
+                return Err(DomainError::Conflict(
+                    "the workflow gives this application no tasks".into(),
+                ));
+            }
+            emit(
+                &mut work,
+                &mut events,
+                Event::Submitted {
+                    at: now,
+                    by,
+                    phases,
+                },
+            );
+            emit(
+                &mut work,
+                &mut events,
+                Event::PhaseOpened { at: now, phase: 0 },
+            );
+        }
+        Command::Claim { task_id } => {
+            let task = reviewable(case, &task_id, actor)?;
+            match (task.state, task.assignee.as_deref()) {
+                (TaskState::Open, _) => emit(
+                    &mut work,
+                    &mut events,
+                    Event::TaskClaimed {
+                        at: now,
+                        by,
+                        task_id,
+                    },
+                ),
+                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {}
+                (TaskState::Claimed, _) => {
+                    return Err(DomainError::Conflict("someone else holds this task".into()))
+                }
+                (state, _) => return Err(DomainError::Conflict(format!("the task is {state}"))),
+            }
+        }
+        Command::Release { task_id } => {
+            let task = reviewable(case, &task_id, actor)?;
+            match (task.state, task.assignee.as_deref()) {
+                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => emit(
+                    &mut work,
+                    &mut events,
+                    Event::TaskReleased {
+                        at: now,
+                        by,
+                        task_id,
+                    },
+                ),
+                (TaskState::Claimed, _) => {
+                    return Err(DomainError::Conflict("someone else holds this task".into()))
+                }
+                (state, _) => {
+                    return Err(DomainError::Conflict(format!(
+                        "the task is {state}, not claimed"
+                    )))
+                }
+            }
+        }
+        Command::Decide {
+            task_id,
+            decision,
+            comment,
+            conditions,
+        } => {
+            let task = reviewable(case, &task_id, actor)?;
+            match (task.state, task.assignee.as_deref()) {
+                (TaskState::Open, _) => {}
+                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {}
+                (TaskState::Claimed, _) => {
+                    return Err(DomainError::Conflict("someone else holds this task".into()))
+                }
+                (state, _) => return Err(DomainError::Conflict(format!("the task is {state}"))),
+            }
+            let phase = task.phase;
+            let comment = comment
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty());
+            match decision {
+                Decision::Approve => {
+                    let conditions = clean_conditions(conditions);
+                    emit(
+                        &mut work,
+                        &mut events,
+                        Event::TaskApproved {
+                            at: now,
+                            by,
+                            task_id,
+                            comment,
+                            conditions,
+                        },
+                    );
+                    let phase_done = work
+                        .tasks
+                        .iter()
+                        .filter(|t| t.phase == phase)
+                        .all(|t| t.state == TaskState::Approved);
+                    if phase_done {
+                        emit(
+                            &mut work,
+                            &mut events,
+                            Event::PhaseCompleted { at: now, phase },
+                        );
+                        if phase == 0 {
+                            emit(&mut work, &mut events, Event::Accepted { at: now });
+                        }
+                        if phase + 1 < work.phases.len() {
+                            emit(
+                                &mut work,
+                                &mut events,
+                                Event::PhaseOpened {
+                                    at: now,
+                                    phase: phase + 1,
+                                },
+                            );
+                        } else {
+                            emit(&mut work, &mut events, Event::Issued { at: now });
+                        }
+                    }
+                }
+                Decision::RequestInfo => {
+                    let comment = comment.ok_or(DomainError::Required("comment"))?;
+                    emit(
+                        &mut work,
+                        &mut events,
+                        Event::InfoRequested {
+                            at: now,
+                            by,
+                            task_id,
+                            comment,
+                        },
+                    );
+                }
+                Decision::Reject => {
+                    let reason = comment.ok_or(DomainError::Required("comment"))?;
+                    emit(
+                        &mut work,
+                        &mut events,
+                        Event::TaskRejected {
+                            at: now,
+                            by,
+                            task_id,
+                            reason: reason.clone(),
+                        },
+                    );
+                    let end = if phase == 0 {
+                        Event::NotAccepted { at: now, reason }
+                    } else {
+                        Event::Rejected { at: now, reason }
+                    };
+                    emit(&mut work, &mut events, end);
+                }
+            }
+        }
+        Command::Respond {
+            message,
+            material_change,
+        } => {
+            if actor.role != Role::Applicant {
+                return Err(DomainError::Forbidden("only the applicant answers"));
+            }
+            if case.status != AppStatus::InfoRequested {
+                return Err(DomainError::Conflict("no information was requested".into()));
+            }
+            let message = message.trim().to_string();
+            if message.is_empty() {
+                return Err(DomainError::Required("message"));
+            }
+            emit(
+                &mut work,
+                &mut events,
+                Event::Responded {
+                    at: now,
+                    by,
+                    message,
+                    material_change,
+                },
+            );
+        }
+        Command::Withdraw => {
+            if actor.role != Role::Applicant {
+                return Err(DomainError::Forbidden("only the applicant withdraws"));
+            }
+            emit(&mut work, &mut events, Event::Withdrawn { at: now, by });
+        }
+    }
+    Ok(events)
+}
+
+/// The task, if the actor is a reviewer of its authority.
+fn reviewable<'a>(case: &'a Case, task_id: &str, actor: &Actor) -> Result<&'a Task, DomainError> {
+    let task = case.task(task_id).ok_or(DomainError::UnknownTask)?;
+    if actor.role != Role::Reviewer
+        || actor.authority.as_deref() != Some(task.authority_code.as_str())
+    {
+        return Err(DomainError::Forbidden(
+            "only a reviewer of the task's authority",
+        ));
+    }
+    Ok(task)
+}
+
+#[cfg(test)]
+#[path = "case_tests.rs"]
+mod tests;
