@@ -5,7 +5,9 @@ use crate::clock::Clock;
 use crate::config::{LogFormat, Settings};
 use crate::db::conn;
 use crate::domain::rules::{PermitRules, SHIPPED_RULES};
+use crate::service::applications::Engine;
 use crate::service::reference::ReferenceData;
+use crate::service::workflows::Workflows;
 use crate::web::{self, metrics::Metrics, AppState};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -52,14 +54,46 @@ pub fn load_rules(settings: &Settings) -> anyhow::Result<PermitRules> {
     PermitRules::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
+/// The workflow definitions: the files checked and recorded, every recorded version loaded.
+pub fn load_workflows(
+    settings: &Settings,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<Workflows> {
+    let mut db = conn::connect(&settings.database).context("connecting to the database")?;
+    Workflows::load(&mut db, &settings.data_dir, now)
+}
+
+/// Everything a server needs, reading the rules file and the workflows from the database.
 pub fn state(settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
-    let rules = load_rules(&settings)?;
+    let workflows = load_workflows(&settings, clock.now())?;
+    state_with(settings, clock, workflows)
+}
+
+pub fn state_with(
+    settings: Settings,
+    clock: Clock,
+    workflows: Workflows,
+) -> anyhow::Result<AppState> {
+    let engine = Engine {
+        rules: load_rules(&settings)?,
+        workflows,
+        timezone: settings.timezone,
+        target_hours: settings.target_hours,
+        default_workflow: settings.workflow.clone(),
+        data_dir: settings.data_dir.clone(),
+    };
+    if engine.workflows.latest(&engine.default_workflow).is_none() && !engine.workflows.is_empty() {
+        anyhow::bail!(
+            "WORKFLOW {} names no workflow definition",
+            engine.default_workflow
+        );
+    }
     let pool = conn::pool(&settings.database);
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         clock,
-        rules: Arc::new(rules),
+        engine: Arc::new(engine),
         metrics: Metrics::new(),
     })
 }
@@ -82,7 +116,7 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
         TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
     let address = listener.local_addr()?;
     let database = format!("{:?}", settings.database);
-    let state = state(settings, clock)?;
+    let state = actix_web::rt::task::spawn_blocking(move || state(settings, clock)).await??;
     tracing::info!(%address, %database, "permitflow serving");
     web::serve(listener, state, web::ServeOptions::default())?.await?;
     Ok(())

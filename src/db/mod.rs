@@ -2,7 +2,9 @@
 //! queries it needs. Functions here take a connection and return `QueryResult`; the service
 //! layer decides what a transaction holds.
 
+pub mod applications;
 pub mod conn;
+pub mod idempotency;
 pub mod reference;
 pub mod schema;
 pub mod users;

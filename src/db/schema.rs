@@ -90,6 +90,136 @@ diesel::joinable!(users -> firms (firm_id));
 diesel::joinable!(users -> authorities (authority_code));
 diesel::joinable!(api_tokens -> users (user_id));
 
+diesel::table! {
+    workflow_definitions (name, version) {
+        name -> Text,
+        version -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        reference -> Text,
+        firm_id -> Text,
+        created_by -> Text,
+        status -> Text,
+        version -> Integer,
+        input -> Text,
+        workflow -> Nullable<Text>,
+        workflow_version -> Nullable<Integer>,
+        permit_class -> Nullable<Text>,
+        issuing_level -> Nullable<Text>,
+        issuing_authority -> Nullable<Text>,
+        statutory_working_days -> Nullable<Integer>,
+        statutory_due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        accepted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        issued_at -> Nullable<Timestamp>,
+        paused_minutes -> Integer,
+        paused_since -> Nullable<Timestamp>,
+        permit_no -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    application_areas (application_id, county) {
+        application_id -> Text,
+        county -> Text,
+        prefecture -> Text,
+    }
+}
+
+diesel::table! {
+    application_phases (application_id, position) {
+        application_id -> Text,
+        position -> Integer,
+        name -> Text,
+        state -> Text,
+        opened_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    review_tasks (id) {
+        id -> Text,
+        application_id -> Text,
+        phase_position -> Integer,
+        position -> Integer,
+        step -> Text,
+        authority_code -> Text,
+        budget_minutes -> Integer,
+        state -> Text,
+        assignee -> Nullable<Text>,
+        opened_at -> Nullable<Timestamp>,
+        claimed_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decision -> Nullable<Text>,
+        conditions -> Text,
+        comment -> Nullable<Text>,
+        escalation_level -> Integer,
+    }
+}
+
+diesel::table! {
+    application_events (id) {
+        id -> Text,
+        application_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        kind -> Text,
+        actor_id -> Nullable<Text>,
+        task_id -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        application_id -> Text,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        response -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(applications -> firms (firm_id));
+diesel::joinable!(review_tasks -> applications (application_id));
+diesel::joinable!(application_phases -> applications (application_id));
+diesel::joinable!(application_events -> applications (application_id));
+diesel::joinable!(application_areas -> applications (application_id));
+diesel::joinable!(attachments -> applications (application_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     jurisdictions,
     authorities,
@@ -99,4 +229,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     calendar_days,
     calendar_years,
+    workflow_definitions,
+    reference_counters,
+    applications,
+    application_areas,
+    application_phases,
+    review_tasks,
+    application_events,
+    attachments,
+    idempotency_keys,
 );

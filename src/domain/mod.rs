@@ -4,6 +4,7 @@
 //! Nothing here touches a database, the network or the clock.
 
 pub mod application;
+pub mod attachment;
 pub mod calendar;
 pub mod error;
 pub mod jurisdiction;

@@ -1,9 +1,11 @@
 //! Use cases: load what is needed, let the domain decide, persist the outcome in one
 //! transaction. Handlers and the CLI call these and nothing below them.
 
+pub mod applications;
 pub mod demo;
 pub mod reference;
 pub mod users;
+pub mod workflows;
 
 use crate::domain::ValidationErrors;
 
@@ -18,6 +20,8 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("not found")]
     NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("database: {0}")]

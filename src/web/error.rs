@@ -130,6 +130,7 @@ impl From<ServiceError> for AppError {
                 AppError::RateLimited { retry_after_secs }
             }
             ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden(_) => AppError::Forbidden,
             ServiceError::Conflict(detail) => AppError::Conflict(detail),
             ServiceError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");

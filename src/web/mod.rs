@@ -12,7 +12,7 @@ pub mod pages;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
-use crate::domain::rules::PermitRules;
+use crate::service::applications::Engine;
 use crate::service::ServiceError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -34,7 +34,7 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub clock: Clock,
-    pub rules: Arc<PermitRules>,
+    pub engine: Arc<Engine>,
     pub metrics: metrics::Metrics,
 }
 

@@ -1,7 +1,8 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
-use super::api::{auth, reference, test_support};
+use super::api::{applications, auth, reference, tasks, test_support};
 use super::ops;
+use crate::service::applications::view;
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,11 +14,17 @@ use utoipa::{Modify, OpenApi};
         ops::healthz, ops::readyz, ops::metrics,
         auth::token, auth::me,
         reference::jurisdictions, reference::authorities,
+        applications::create, applications::list, applications::get_one, applications::update,
+        applications::upload, applications::submit, applications::respond, applications::withdraw,
+        applications::events,
+        tasks::queue, tasks::claim, tasks::release, tasks::decision,
         test_support::clock,
     ),
     components(schemas(
         auth::TokenRequest, auth::TokenResponse, auth::UserDto,
         reference::JurisdictionDto, reference::AuthorityDto,
+        view::ApplicationView, view::PhaseView, view::TaskView, view::AttachmentView, view::QueueItem,
+        view::EventView, applications::ApplicationPage, applications::RespondRequest, tasks::DecisionRequest,
         test_support::ClockRequest,
     )),
     modifiers(&BearerAuth),

@@ -158,7 +158,12 @@ fn start(settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
     let clock = Clock::manual(test_start());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let state = startup::state(settings, clock.clone()).unwrap();
+    let state = if db.admin_url.is_some() || db.url.is_sqlite() {
+        startup::state(settings, clock.clone()).unwrap()
+    } else {
+        // A database that does not answer: no workflows can be read.
+        startup::state_with(settings, clock.clone(), Default::default()).unwrap()
+    };
     let server = web::serve(
         listener,
         state,

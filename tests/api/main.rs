@@ -8,3 +8,4 @@ mod errors;
 mod migrations;
 mod ops;
 mod reference;
+mod workflow;

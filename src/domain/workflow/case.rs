@@ -292,6 +292,25 @@ impl Event {
         }
     }
 
+    pub fn at(&self) -> Time {
+        match self {
+            Event::Submitted { at, .. }
+            | Event::PhaseOpened { at, .. }
+            | Event::TaskClaimed { at, .. }
+            | Event::TaskReleased { at, .. }
+            | Event::TaskApproved { at, .. }
+            | Event::InfoRequested { at, .. }
+            | Event::TaskRejected { at, .. }
+            | Event::Responded { at, .. }
+            | Event::PhaseCompleted { at, .. }
+            | Event::Accepted { at }
+            | Event::NotAccepted { at, .. }
+            | Event::Rejected { at, .. }
+            | Event::Issued { at }
+            | Event::Withdrawn { at, .. } => *at,
+        }
+    }
+
     /// The user behind the event, if a person caused it.
     pub fn actor(&self) -> Option<&str> {
         match self {

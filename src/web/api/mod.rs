@@ -1,7 +1,10 @@
 //! The public JSON API of API.md, under `/api/v1`.
 
+pub mod applications;
 pub mod auth;
+pub mod idempotency;
 pub mod reference;
+pub mod tasks;
 pub mod test_support;
 
 use super::error::AppError;
@@ -15,6 +18,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         web::scope("/api/v1")
             .configure(auth::routes)
             .configure(reference::routes)
+            .configure(applications::routes)
+            .configure(tasks::routes)
             .configure(super::openapi::routes)
             .configure(|cfg| {
                 if test_clock {

@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE attachments;
+DROP TABLE application_events;
+DROP TABLE review_tasks;
+DROP TABLE application_phases;
+DROP TABLE application_areas;
+DROP TABLE applications;
+DROP TABLE reference_counters;
+DROP TABLE workflow_definitions;

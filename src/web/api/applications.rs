@@ -1,0 +1,309 @@
+//! Applications: drafts, attachments, submission, information rounds, withdrawal, reading.
+
+use super::idempotency;
+use crate::domain::application::ApplicationInput;
+use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
+use crate::service::applications::view::{ApplicationView, AttachmentView, EventView};
+use crate::service::applications::{self as service, Caller};
+use crate::web::error::AppError;
+use crate::web::extract::CurrentUser;
+use crate::web::AppState;
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(upload)
+        .service(submit)
+        .service(respond)
+        .service(withdraw)
+        .service(events);
+}
+
+pub fn caller(current: CurrentUser) -> Caller {
+    Caller {
+        user: current.user,
+        role: current.role,
+    }
+}
+
+fn to_json<T: Serialize>(
+    status: StatusCode,
+    value: T,
+) -> Result<(StatusCode, serde_json::Value), AppError> {
+    serde_json::to_value(value)
+        .map(|v| (status, v))
+        .map_err(|e| {
+            tracing::error!(cause = %e, "serialising a response");
+            AppError::Internal
+        })
+}
+
+/// Create a draft (applicant). A draft may be partial.
+#[utoipa::path(tag = "applications", request_body(content = Object, description = "ApplicationInput"),
+    responses((status = 201, body = ApplicationView), (status = 403)), security(("bearer" = [])))]
+#[post("/applications")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    body: web::Json<ApplicationInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    let user_id = current.user.id.clone();
+    let caller = caller(current);
+    let now = state.clock.now();
+    idempotency::once(&state, &req, &user_id, &request, || async {
+        let engine = state.engine.clone();
+        let view = state
+            .db(move |conn| service::create(conn, &engine, &caller, &input, now))
+            .await?;
+        to_json(StatusCode::CREATED, view)
+    })
+    .await
+}
+
+/// Replace a draft's content, or, in an information round, change the application (checked in full).
+#[utoipa::path(tag = "applications", request_body(content = Object, description = "ApplicationInput"),
+    responses((status = 200, body = ApplicationView), (status = 404), (status = 422)), security(("bearer" = [])))]
+#[put("/applications/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<ApplicationInput>,
+) -> Result<HttpResponse, AppError> {
+    let input = body.into_inner();
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    let user_id = current.user.id.clone();
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &request, || async {
+        let engine = state.engine.clone();
+        let view = state
+            .db(move |conn| service::update(conn, &engine, &caller, &id, &input, now))
+            .await?;
+        to_json(StatusCode::OK, view)
+    })
+    .await
+}
+
+/// Upload an attachment: multipart fields `kind` and `file` (PDF, PNG or JPEG by content, at most 10 MB).
+#[utoipa::path(tag = "applications", request_body(content = String, content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView), (status = 413), (status = 422)), security(("bearer" = [])))]
+#[post("/applications/{id}/attachments")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    path: web::Path<String>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let mut kind: Option<String> = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or_default()
+            .to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
+                return Err(AppError::PayloadTooLarge("10 MB".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "kind" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
+            "file" => file = Some((filename, bytes)),
+            _ => {}
+        }
+    }
+    let kind = kind.unwrap_or_default();
+    let (filename, bytes) =
+        file.ok_or_else(|| AppError::BadRequest("the multipart field \"file\" is missing".into()))?;
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let engine = state.engine.clone();
+    let view = state
+        .db(move |conn| {
+            service::add_attachment(conn, &engine, &caller, &id, &kind, &filename, &bytes, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Submit a draft: every rule of the permit regulations is checked, every failure reported at once.
+#[utoipa::path(tag = "applications", responses((status = 200, body = ApplicationView), (status = 422), (status = 409)),
+    security(("bearer" = [])))]
+#[post("/applications/{id}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = current.user.id.clone();
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
+        let engine = state.engine.clone();
+        let view = state
+            .db(move |conn| service::submit(conn, &engine, &caller, &id, now))
+            .await?;
+        to_json(StatusCode::OK, view)
+    })
+    .await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RespondRequest {
+    pub message: String,
+    /// The application changed (all of it, as for a draft); cargo, vehicle or route changes
+    /// re-open every review of the current phase.
+    #[schema(value_type = Object)]
+    pub changes: Option<ApplicationInput>,
+}
+
+/// Answer an information request.
+#[utoipa::path(tag = "applications", request_body = RespondRequest,
+    responses((status = 200, body = ApplicationView), (status = 409), (status = 422)), security(("bearer" = [])))]
+#[post("/applications/{id}/respond")]
+pub async fn respond(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<RespondRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let request = serde_json::to_value(&body).unwrap_or_default();
+    let user_id = current.user.id.clone();
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &request, || async {
+        let engine = state.engine.clone();
+        let view = state
+            .db(move |conn| {
+                service::respond(
+                    conn,
+                    &engine,
+                    &caller,
+                    &id,
+                    &body.message,
+                    body.changes.as_ref(),
+                    now,
+                )
+            })
+            .await?;
+        to_json(StatusCode::OK, view)
+    })
+    .await
+}
+
+/// Withdraw an application.
+#[utoipa::path(tag = "applications", responses((status = 200, body = ApplicationView), (status = 409)), security(("bearer" = [])))]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = current.user.id.clone();
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
+        let engine = state.engine.clone();
+        let view = state
+            .db(move |conn| service::withdraw(conn, &engine, &caller, &id, now))
+            .await?;
+        to_json(StatusCode::OK, view)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationPage {
+    pub items: Vec<ApplicationView>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+/// The applications the caller may see: their firm's, their authority's, or their area's.
+#[utoipa::path(tag = "applications", params(ListQuery), responses((status = 200, body = ApplicationPage)), security(("bearer" = [])))]
+#[get("/applications")]
+pub async fn list(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let (caller, now) = (caller(current), state.clock.now());
+    let engine = state.engine.clone();
+    let page = state
+        .db(move |conn| {
+            service::list(
+                conn,
+                &engine,
+                &caller,
+                query.status.as_deref(),
+                query.page.unwrap_or(1),
+                query.per_page.unwrap_or(20),
+                now,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ApplicationPage {
+        items: page.items,
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }))
+}
+
+/// One application.
+#[utoipa::path(tag = "applications", responses((status = 200, body = ApplicationView), (status = 404)), security(("bearer" = [])))]
+#[get("/applications/{id}")]
+pub async fn get_one(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let engine = state.engine.clone();
+    let view = state
+        .db(move |conn| service::get(conn, &engine, &caller, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The audit log of one application.
+#[utoipa::path(tag = "applications", responses((status = 200, body = [EventView]), (status = 404)), security(("bearer" = [])))]
+#[get("/applications/{id}/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, id) = (caller(current), path.into_inner());
+    let log = state
+        .db(move |conn| service::events(conn, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(log))
+}

@@ -1,0 +1,150 @@
+//! The reviewer's queue and the decisions on tasks.
+
+use super::applications::caller;
+use super::idempotency;
+use crate::domain::workflow::Decision;
+use crate::service::applications as service;
+use crate::service::applications::view::{ApplicationView, QueueItem};
+use crate::web::error::AppError;
+use crate::web::extract::CurrentUser;
+use crate::web::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(queue)
+        .service(claim)
+        .service(release)
+        .service(decision);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// open, claimed, mine or all (default open).
+    pub state: Option<String>,
+}
+
+/// The caller's authority's tasks, oldest due first.
+#[utoipa::path(tag = "tasks", params(QueueQuery), responses((status = 200, body = [QueueItem]), (status = 403)), security(("bearer" = [])))]
+#[get("/tasks")]
+pub async fn queue(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.into_inner().state.unwrap_or_else(|| "open".into());
+    let caller = caller(current);
+    let list = state
+        .db(move |conn| service::queue(conn, &caller, &filter))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+async fn claim_or_release(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    task_id: String,
+    take: bool,
+) -> Result<HttpResponse, AppError> {
+    let user_id = current.user.id.clone();
+    let (caller, now) = (caller(current), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
+        let engine = state.engine.clone();
+        let task = state
+            .db(move |conn| service::claim_or_release(conn, &engine, &caller, &task_id, take, now))
+            .await?;
+        serde_json::to_value(task)
+            .map(|v| (StatusCode::OK, v))
+            .map_err(|_| AppError::Internal)
+    })
+    .await
+}
+
+/// Claim a task: nobody else can decide it until it is released.
+#[utoipa::path(tag = "tasks", responses((status = 200, body = QueueItem), (status = 409)), security(("bearer" = [])))]
+#[post("/tasks/{id}/claim")]
+pub async fn claim(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    claim_or_release(state, req, current, path.into_inner(), true).await
+}
+
+/// Give a claimed task back to the queue.
+#[utoipa::path(tag = "tasks", responses((status = 200, body = QueueItem), (status = 409)), security(("bearer" = [])))]
+#[post("/tasks/{id}/release")]
+pub async fn release(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    claim_or_release(state, req, current, path.into_inner(), false).await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DecisionRequest {
+    /// approve, request_info or reject.
+    pub decision: String,
+    /// Required for request_info and reject.
+    pub comment: Option<String>,
+    /// With approve: night travel only, escort vehicles, police escort, speed limit on bridges, free text.
+    #[serde(default)]
+    pub conditions: Vec<String>,
+}
+
+/// Decide a task. An unclaimed open task is claimed by the decision.
+#[utoipa::path(tag = "tasks", request_body = DecisionRequest,
+    responses((status = 200, body = ApplicationView), (status = 409), (status = 422), (status = 404)), security(("bearer" = [])))]
+#[post("/tasks/{id}/decision")]
+pub async fn decision(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    path: web::Path<String>,
+    body: web::Json<DecisionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let request = serde_json::to_value(&body).unwrap_or_default();
+    let decision: Decision = body.decision.parse().map_err(|_| {
+        AppError::Validation(
+            crate::domain::FieldError::new(
+                "decision",
+                crate::domain::Message::new("error.one_of")
+                    .with("value", &body.decision)
+                    .with("allowed", "approve, request_info, reject"),
+            )
+            .into(),
+        )
+    })?;
+    let user_id = current.user.id.clone();
+    let (caller, task_id, now) = (caller(current), path.into_inner(), state.clock.now());
+    idempotency::once(&state, &req, &user_id, &request, || async {
+        let engine = state.engine.clone();
+        let view: ApplicationView = state
+            .db(move |conn| {
+                service::decide(
+                    conn,
+                    &engine,
+                    &caller,
+                    &task_id,
+                    service::TaskDecision {
+                        decision,
+                        comment: body.comment,
+                        conditions: body.conditions,
+                    },
+                    now,
+                )
+            })
+            .await?;
+        serde_json::to_value(view)
+            .map(|v| (StatusCode::OK, v))
+            .map_err(|_| AppError::Internal)
+    })
+    .await
+}
