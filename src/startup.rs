@@ -27,17 +27,20 @@ pub fn init_tracing(format: LogFormat) {
     };
 }
 
-/// Applies pending migrations, then loads the reference data (idempotent).
+/// Applies pending migrations, then loads the reference data and records the workflow
+/// definitions (idempotent; a definition changed without a new version is refused here).
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let applied = conn::run_migrations(&settings.database)?;
     let reference = ReferenceData::load(&settings.data_dir)?;
     let mut db = conn::connect(&settings.database).context("connecting to the database")?;
     reference.apply(&mut db).context("loading reference data")?;
+    let workflows = Workflows::load(&mut db, &settings.data_dir, chrono::Utc::now().naive_utc())?;
     tracing::info!(
         applied,
         jurisdictions = reference.jurisdictions.len(),
         authorities = reference.authorities.len(),
         calendar_years = reference.calendars.len(),
+        workflow_versions = workflows.len(),
         "database ready"
     );
     Ok(())

@@ -103,6 +103,10 @@ impl Workflows {
         Ok(Workflows { by_key })
     }
 
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
     }

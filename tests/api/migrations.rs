@@ -212,3 +212,61 @@ fn instances_starting_at_once_migrate_safely() {
     let mut c = conn::connect(&db.url).unwrap();
     c.batch_execute("SELECT count(*) FROM users").unwrap();
 }
+
+#[tokio::test]
+async fn a_workflow_changed_without_a_new_version_is_refused_at_start() {
+    let app = spawn_app().await;
+    let dir = app.dir.path().join("workflows");
+    std::fs::create_dir_all(&dir).unwrap();
+    let joint = include_str!("../../data/workflows/joint.toml");
+    std::fs::write(
+        dir.join("joint.toml"),
+        joint.replace("budget_hours = 12", "budget_hours = 8"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("serial.toml"),
+        include_str!("../../data/workflows/serial.toml"),
+    )
+    .unwrap();
+    let out = app.cli(&["migrate"], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("workflow joint version 1 differs"),
+        "{stderr}"
+    );
+
+    // With a new version it starts (and keeps version 1 for applications pinned to it).
+    let v2 = joint
+        .replace("budget_hours = 12", "budget_hours = 8")
+        .replace("version = 1", "version = 2");
+    std::fs::write(dir.join("joint.toml"), v2).unwrap();
+    let mut db = app.connect();
+    let workflows = permitflow::service::workflows::Workflows::load(
+        &mut db,
+        app.dir.path(),
+        crate::helpers::test_start(),
+    )
+    .unwrap();
+    assert_eq!(workflows.latest("joint").unwrap().version, 2);
+    assert!(workflows.get("joint", 1).is_some());
+}
+
+#[tokio::test]
+async fn a_broken_workflow_definition_is_refused_with_its_reason() {
+    let app = spawn_app().await;
+    let dir = app.dir.path().join("workflows");
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = include_str!("../../data/workflows/serial.toml")
+        .replace("kind = \"GRID\"", "kind = \"RAILWAY\"")
+        .replace("name = \"serial\"", "name = \"serial2\"");
+    std::fs::write(dir.join("serial2.toml"), broken).unwrap();
+    let out = app.cli(&["migrate"], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown authority kind RAILWAY at prefecture level"),
+        "{stderr}"
+    );
+}

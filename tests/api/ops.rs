@@ -85,3 +85,31 @@ async fn test_routes_exist_only_with_the_test_clock() {
     assert_eq!(set["now"], "2026-12-05T08:00:00Z");
     assert_eq!(app.clock.now().to_string(), "2026-12-05 08:00:00");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_workflow_routes() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    for (path, method) in [
+        ("/api/v1/applications", "post"),
+        ("/api/v1/applications", "get"),
+        ("/api/v1/applications/{id}", "put"),
+        ("/api/v1/applications/{id}/attachments", "post"),
+        ("/api/v1/applications/{id}/submit", "post"),
+        ("/api/v1/applications/{id}/respond", "post"),
+        ("/api/v1/applications/{id}/withdraw", "post"),
+        ("/api/v1/applications/{id}/events", "get"),
+        ("/api/v1/tasks", "get"),
+        ("/api/v1/tasks/{id}/claim", "post"),
+        ("/api/v1/tasks/{id}/release", "post"),
+        ("/api/v1/tasks/{id}/decision", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    assert!(
+        doc["components"]["schemas"]["ApplicationView"]["properties"]["net_minutes"].is_object()
+    );
+}

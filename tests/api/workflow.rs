@@ -1124,3 +1124,20 @@ async fn withdrawal_and_listing() {
     .await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn references_stay_unique_when_drafts_are_created_at_once() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let body = blade();
+    let creates = (0..20).map(|_| flow.post(&flow.applicant, "/api/v1/applications", &body));
+    let mut references = Vec::new();
+    for response in futures_util::future::join_all(creates).await {
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        references.push(body["reference"].as_str().unwrap().to_string());
+    }
+    references.sort();
+    let expected: Vec<String> = (1..=20).map(|n| format!("PF-2026-{n:06}")).collect();
+    assert_eq!(references, expected, "no gaps, no duplicates");
+}
