@@ -115,6 +115,7 @@ async fn main() {
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,
+        mail_max_attempts: 8,
     };
     let settings = Settings::build(
         &opts,

@@ -139,6 +139,9 @@ pub struct CommonOpts {
     /// How long an API token lasts, in hours.
     #[arg(long, env = "TOKEN_TTL_HOURS", default_value_t = 24, global = true)]
     pub token_ttl_hours: u32,
+    /// Delivery attempts before an e-mail is marked failed.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    pub mail_max_attempts: u32,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them).
     #[arg(long, env = "TRUST_FORWARDED", default_value_t = false, global = true)]
     pub trust_forwarded: bool,
@@ -158,6 +161,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub token_ttl_hours: u32,
     pub trust_forwarded: bool,
+    pub mail_max_attempts: u32,
     /// Signs sessions and permit tokens. Only from the environment or the generated file,
     /// never a flag (flags show in process lists).
     pub secret_key: Secret,
@@ -221,8 +225,19 @@ impl Settings {
             log_format: opts.log_format,
             token_ttl_hours: opts.token_ttl_hours.max(1),
             trust_forwarded: opts.trust_forwarded,
+            mail_max_attempts: opts.mail_max_attempts.max(1),
             secret_key,
         })
+    }
+
+    /// The domain of the sender address, for Message-IDs.
+    pub fn mail_domain(&self) -> String {
+        self.mail_from
+            .rsplit('@')
+            .next()
+            .map(|d| d.trim_end_matches('>').trim().to_string())
+            .filter(|d| !d.is_empty() && !d.contains(' '))
+            .unwrap_or_else(|| "permitflow.local".to_string())
     }
 
     /// A manual clock is only for SQLite files and PostgreSQL databases named `test…`.

@@ -5,6 +5,8 @@ use crate::clock::Clock;
 use crate::config::{LogFormat, Settings};
 use crate::db::conn;
 use crate::domain::rules::{PermitRules, SHIPPED_RULES};
+use crate::mail::outbox::Delivery;
+use crate::mail::transport::Transport;
 use crate::service::applications::Engine;
 use crate::service::reference::ReferenceData;
 use crate::service::workflows::Workflows;
@@ -84,6 +86,8 @@ pub fn state_with(
         target_hours: settings.target_hours,
         default_workflow: settings.workflow.clone(),
         data_dir: settings.data_dir.clone(),
+        base_url: settings.base_url.clone(),
+        mail_domain: settings.mail_domain(),
     };
     if engine.workflows.latest(&engine.default_workflow).is_none() && !engine.workflows.is_empty() {
         anyhow::bail!(
@@ -91,14 +95,58 @@ pub fn state_with(
             engine.default_workflow
         );
     }
+    let mailer = Delivery {
+        transport: Transport::new(settings.smtp_url.as_ref(), &settings.data_dir)?,
+        from: settings
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAIL_FROM {:?}: {e}", settings.mail_from))?,
+        max_attempts: settings.mail_max_attempts as i32,
+        lease: chrono::TimeDelta::minutes(5),
+        worker: crate::db::new_id(),
+    };
     let pool = conn::pool(&settings.database);
     Ok(AppState {
         pool,
         settings: Arc::new(settings),
         clock,
         engine: Arc::new(engine),
+        mailer: Arc::new(mailer),
         metrics: Metrics::new(),
     })
+}
+
+/// Runs the background jobs until the process stops: outbox delivery every few seconds.
+pub fn spawn_jobs(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(3));
+        loop {
+            interval.tick().await;
+            let job_state = state.clone();
+            let outcome = actix_web::rt::task::spawn_blocking(move || {
+                crate::mail::outbox::deliver_due(
+                    &job_state.pool,
+                    &job_state.mailer,
+                    job_state.clock.now(),
+                    500,
+                )
+            })
+            .await;
+            match outcome {
+                Ok(Ok(report)) if report != Default::default() => {
+                    tracing::info!(
+                        sent = report.sent,
+                        retried = report.retried,
+                        failed = report.failed,
+                        "outbox delivered"
+                    )
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "outbox delivery"),
+                Err(error) => tracing::error!(%error, "outbox delivery task"),
+            }
+        }
+    });
 }
 
 /// Migrates, then serves until the process is stopped.
@@ -121,6 +169,7 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
     let database = format!("{:?}", settings.database);
     let state = actix_web::rt::task::spawn_blocking(move || state(settings, clock)).await??;
     tracing::info!(%address, %database, "permitflow serving");
+    spawn_jobs(state.clone());
     web::serve(listener, state, web::ServeOptions::default())?.await?;
     Ok(())
 }

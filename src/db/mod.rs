@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod conn;
 pub mod idempotency;
+pub mod outbox;
 pub mod reference;
 pub mod schema;
 pub mod users;

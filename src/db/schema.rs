@@ -213,6 +213,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        message_id -> Text,
+        event_kind -> Text,
+        reference -> Text,
+        application_id -> Nullable<Text>,
+        recipient -> Text,
+        recipient_name -> Text,
+        language -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(applications -> firms (firm_id));
 diesel::joinable!(review_tasks -> applications (application_id));
 diesel::joinable!(application_phases -> applications (application_id));
@@ -238,4 +262,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_events,
     attachments,
     idempotency_keys,
+    outbox,
 );

@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod demo;
+pub mod notify;
 pub mod reference;
 pub mod users;
 pub mod workflows;

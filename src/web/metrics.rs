@@ -1,8 +1,11 @@
 //! Prometheus metrics: request counts and latencies by route pattern (not by raw path, which
-//! would grow without bound), and the database pool's state read at scrape time.
+//! would grow without bound), the database pool's state, and the outbox, read at scrape time.
 
+use crate::db::outbox::Stats;
+use prometheus::core::Collector;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 #[derive(Clone)]
@@ -12,11 +15,16 @@ pub struct Metrics {
     duration: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    outbox: IntGaugeVec,
+    outbox_oldest: IntGauge,
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).expect("valid metric")
 }
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
                 "permitflow_http_requests_total",
@@ -33,30 +41,44 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
-        let pool_connections = IntGauge::new(
-            "permitflow_db_pool_connections",
-            "Open database connections",
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "permitflow_outbox_emails",
+                "E-mails in the outbox by status (queued, sending, sent, failed)",
+            ),
+            &["status"],
         )
         .expect("valid metric");
-        let pool_idle = IntGauge::new("permitflow_db_pool_idle", "Idle database connections")
-            .expect("valid metric");
-        for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(duration.clone()),
-            Box::new(pool_connections.clone()),
-            Box::new(pool_idle.clone()),
-        ] {
-            registry
+        let metrics = Metrics {
+            registry: Registry::new(),
+            requests,
+            duration,
+            pool_connections: gauge(
+                "permitflow_db_pool_connections",
+                "Open database connections",
+            ),
+            pool_idle: gauge("permitflow_db_pool_idle", "Idle database connections"),
+            outbox,
+            outbox_oldest: gauge(
+                "permitflow_outbox_oldest_queued_seconds",
+                "Age of the oldest e-mail not yet delivered, in seconds",
+            ),
+        };
+        let collectors: [Box<dyn Collector>; 6] = [
+            Box::new(metrics.requests.clone()),
+            Box::new(metrics.duration.clone()),
+            Box::new(metrics.pool_connections.clone()),
+            Box::new(metrics.pool_idle.clone()),
+            Box::new(metrics.outbox.clone()),
+            Box::new(metrics.outbox_oldest.clone()),
+        ];
+        for collector in collectors {
+            metrics
+                .registry
                 .register(collector)
                 .expect("metric registered once");
         }
-        Metrics {
-            registry,
-            requests,
-            duration,
-            pool_connections,
-            pool_idle,
-        }
+        metrics
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -66,6 +88,21 @@ impl Metrics {
         self.duration
             .with_label_values(&[method, route])
             .observe(seconds);
+    }
+
+    /// Sets the outbox gauges from a fresh count (`now` for the oldest row's age).
+    pub fn set_outbox(&self, stats: &Stats, now: chrono::NaiveDateTime) {
+        let counts = [
+            ("queued", stats.queued),
+            ("sending", stats.sending),
+            ("sent", stats.sent),
+            ("failed", stats.failed),
+        ];
+        for (status, n) in counts {
+            self.outbox.with_label_values(&[status]).set(n);
+        }
+        let oldest = stats.oldest_queued.map(|t| (now - t).num_seconds().max(0));
+        self.outbox_oldest.set(oldest.unwrap_or(0));
     }
 
     pub fn render(&self, pool: &crate::db::Pool) -> String {

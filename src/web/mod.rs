@@ -12,6 +12,7 @@ pub mod pages;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
+use crate::mail::outbox::Delivery;
 use crate::service::applications::Engine;
 use crate::service::ServiceError;
 use actix_web::body::MessageBody;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub engine: Arc<Engine>,
+    pub mailer: Arc<Delivery>,
     pub metrics: metrics::Metrics,
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
-use super::api::{applications, auth, reference, tasks, test_support};
+use super::api::{admin, applications, auth, reference, tasks, test_support};
 use super::ops;
 use crate::service::applications::view;
 use actix_web::{get, web, HttpResponse};
@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi};
         applications::upload, applications::submit, applications::respond, applications::withdraw,
         applications::events,
         tasks::queue, tasks::claim, tasks::release, tasks::decision,
-        test_support::clock,
+        test_support::clock, test_support::run_jobs,
+        admin::failed_emails, admin::retry_email,
     ),
     components(schemas(
         auth::TokenRequest, auth::TokenResponse, auth::UserDto,

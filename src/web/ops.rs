@@ -42,6 +42,11 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus metrics", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // The outbox counts come from the database; without it, the other metrics still answer.
+    let now = state.clock.now();
+    if let Ok(stats) = state.db(|conn| Ok(crate::db::outbox::stats(conn)?)).await {
+        state.metrics.set_outbox(&stats, now);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render(&state.pool))

@@ -97,10 +97,12 @@ pub fn opts(data_dir: &std::path::Path) -> CommonOpts {
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,
+        mail_max_attempts: 8,
     }
 }
 
 pub struct TestApp {
+    pub settings: Settings,
     pub address: String,
     pub client: reqwest::Client,
     pub clock: Clock,
@@ -159,23 +161,20 @@ fn start(settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let state = if db.admin_url.is_some() || db.url.is_sqlite() {
-        startup::state(settings, clock.clone()).unwrap()
+        startup::state(settings.clone(), clock.clone()).unwrap()
     } else {
         // A database that does not answer: no workflows can be read.
-        startup::state_with(settings, clock.clone(), Default::default()).unwrap()
+        startup::state_with(settings.clone(), clock.clone(), Default::default()).unwrap()
     };
-    let server = web::serve(
-        listener,
-        state,
-        ServeOptions {
-            workers: 1,
-            handle_signals: false,
-        },
-    )
-    .unwrap();
+    let options = ServeOptions {
+        workers: 1,
+        handle_signals: false,
+    };
+    let server = web::serve(listener, state, options).unwrap();
     let handle = server.handle();
     tokio::spawn(server);
     TestApp {
+        settings,
         address,
         client: reqwest::Client::new(),
         clock,
@@ -185,7 +184,56 @@ fn start(settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
     }
 }
 
+/// A second instance of the app on the same database (and data folder), as behind a load
+/// balancer; it stops when dropped.
+pub struct Instance {
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+impl Instance {
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        let url = format!("{}{path}", self.address);
+        reqwest::Client::new()
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 impl TestApp {
+    pub fn another_instance(&self) -> Instance {
+        let clock = Clock::manual(self.clock.now());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let state = startup::state(self.settings.clone(), clock.clone()).unwrap();
+        let options = ServeOptions {
+            workers: 1,
+            handle_signals: false,
+        };
+        let server = web::serve(listener, state, options).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Instance { address, handle }
+    }
+
+    /// Runs the background jobs now (`/api/v1/test/run-jobs`).
+    pub async fn run_jobs(&self) -> Value {
+        let response = self
+            .post_json("/api/v1/test/run-jobs", &serde_json::json!({}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -4,8 +4,10 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod email;
 mod errors;
 mod migrations;
 mod ops;
 mod reference;
+mod smtp;
 mod workflow;

@@ -7,6 +7,7 @@ pub mod view;
 
 use self::rows::{AuditEvent, Loaded};
 use self::view::{ApplicationView, EventView, QueueItem};
+use super::notify;
 use super::reference::{load_calendar, load_tree};
 use super::workflows::Workflows;
 use super::ServiceError;
@@ -34,6 +35,10 @@ pub struct Engine {
     pub target_hours: u32,
     pub default_workflow: String,
     pub data_dir: PathBuf,
+    /// Where people reach the server, for links in e-mails.
+    pub base_url: String,
+    /// The domain of Message-IDs (the sender's).
+    pub mail_domain: String,
 }
 
 impl Engine {
@@ -348,12 +353,28 @@ pub fn submit(
             .iter()
             .filter_map(|c| Some((c.clone(), tree.get(c)?.parent.clone()?)))
             .collect();
-        let audit_events: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
-        rows::store(conn, &before, &row, &after, &audit_events)?;
+        store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         q::replace_areas(conn, &row.id, &areas)?;
         Ok(Loaded { row, case: after })
     })?;
     view(conn, engine, &loaded, now)
+}
+
+/// Writes a command's outcome: the state, its audit events, and the e-mails they cause, all in
+/// the caller's transaction.
+fn store_and_notify(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    before: &Loaded,
+    row: &ApplicationRow,
+    after: &Case,
+    events: Vec<Event>,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let audit: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
+    let ids = rows::store(conn, before, row, after, &audit)?;
+    let pairs: Vec<(String, Event)> = ids.into_iter().zip(events).collect();
+    notify::enqueue_for(conn, engine, row, &before.case, after, &pairs, now)
 }
 
 fn applied(case: &Case, events: &[Event]) -> Case {
@@ -485,8 +506,7 @@ pub fn respond(
             let pause = after.paused_minutes - before.case.paused_minutes;
             row.statutory_due_at = Some(due + chrono::TimeDelta::minutes(pause));
         }
-        let audit_events: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
-        rows::store(conn, &before, &row, &after, &audit_events)?;
+        store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         Ok::<_, ServiceError>(Loaded { row, case: after })
     })?;
     view(conn, engine, &loaded, now)
@@ -505,8 +525,7 @@ pub fn withdraw(
             .map_err(domain_error)?;
         let after = applied(&before.case, &events);
         let row = rows::next_row(&before.row, &after, now);
-        let audit_events: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
-        rows::store(conn, &before, &row, &after, &audit_events)?;
+        store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         Ok::<_, ServiceError>(Loaded { row, case: after })
     })?;
     view(conn, engine, &loaded, now)
@@ -544,8 +563,7 @@ pub fn task_command(
                 ));
             }
         }
-        let audit_events: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
-        rows::store(conn, &before, &row, &after, &audit_events)?;
+        store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         Ok(Loaded { row, case: after })
     })
 }

@@ -129,7 +129,7 @@ pub fn store(
     row: &ApplicationRow,
     after: &Case,
     events: &[AuditEvent],
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     if !q::update_if_version(conn, row, before.row.version)? {
         return Err(ServiceError::Conflict(
             "the application was changed by someone else; reload and retry".into(),
@@ -182,17 +182,20 @@ impl From<&Event> for AuditEvent {
     }
 }
 
+/// Appends the events to the audit log; their ids, in order.
 pub fn append_events(
     conn: &mut DbConnection,
     application_id: &str,
     events: &[AuditEvent],
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let first = q::last_event_seq(conn, application_id)? + 1;
+    let mut ids = Vec::with_capacity(events.len());
     for (seq, e) in (first..).zip(events) {
+        let id = new_id();
         q::insert_event(
             conn,
             &EventRow {
-                id: new_id(),
+                id: id.clone(),
                 application_id: application_id.to_string(),
                 seq,
                 at: e.at,
@@ -202,6 +205,7 @@ pub fn append_events(
                 detail: e.detail.to_string(),
             },
         )?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }

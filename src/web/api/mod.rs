@@ -1,5 +1,6 @@
 //! The public JSON API of API.md, under `/api/v1`.
 
+pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod idempotency;
@@ -20,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .configure(reference::routes)
             .configure(applications::routes)
             .configure(tasks::routes)
+            .configure(admin::routes)
             .configure(super::openapi::routes)
             .configure(|cfg| {
                 if test_clock {

@@ -9,7 +9,27 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(clock);
+    cfg.service(clock).service(run_jobs);
+}
+
+/// Runs the background jobs now, at the (manual) clock's time: delivers every due e-mail.
+/// Escalations join when the escalation monitor exists.
+#[utoipa::path(tag = "test support", responses((status = 200, description = "{\"escalations\": n, \"emails_sent\": n, \"emails_failed\": n}")))]
+#[post("/test/run-jobs")]
+pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (pool, mailer, now) = (state.pool.clone(), state.mailer.clone(), state.clock.now());
+    let report = web::block(move || crate::mail::outbox::deliver_due(&pool, &mailer, now, 100_000))
+        .await?
+        .map_err(|e| {
+            tracing::error!(error = format!("{e:#}"), "running jobs");
+            AppError::Internal
+        })?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "escalations": 0,
+        "emails_sent": report.sent,
+        "emails_failed": report.failed,
+        "emails_retried": report.retried,
+    })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,0 +1,154 @@
+//! Delivery of the outbox: claim due rows one by one, send, record the outcome; transient
+//! failures come back later with exponential back-off and jitter, permanent ones (5xx) and
+//! those out of attempts are marked failed for an operator to see and retry.
+
+use super::templates::{render, EmailContext, EmailKind};
+use super::transport::{Outgoing, Transport};
+use crate::db::outbox::{self as q, OutboxRow};
+use crate::db::{new_id, DbConnection, Pool};
+use crate::i18n::Lang;
+use chrono::{NaiveDateTime, TimeDelta};
+use lettre::message::Mailbox;
+use sha2::{Digest, Sha256};
+
+/// An e-mail to enqueue.
+pub struct NewEmail {
+    pub kind: EmailKind,
+    /// The audit event it tells about: with the recipient, it makes the Message-ID.
+    pub event_id: String,
+    pub reference: String,
+    pub application_id: Option<String>,
+    pub recipient: String,
+    pub context: EmailContext,
+}
+
+/// Renders and writes one e-mail into the outbox, in the caller's transaction.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    email: &NewEmail,
+    mail_domain: &str,
+    now: NaiveDateTime,
+) -> Result<(), crate::service::ServiceError> {
+    let rendered = render(email.kind, &email.context)
+        .map_err(|e| crate::service::ServiceError::Internal(e.into()))?;
+    let recipient_hash = hex::encode(&Sha256::digest(email.recipient.as_bytes())[..6]);
+    let row = OutboxRow {
+        id: new_id(),
+        message_id: format!(
+            "<{}.{}.{}@{}>",
+            email.event_id, email.kind, recipient_hash, mail_domain
+        ),
+        event_kind: email.kind.as_str().to_string(),
+        reference: email.reference.clone(),
+        application_id: email.application_id.clone(),
+        recipient: email.recipient.clone(),
+        recipient_name: email.context.name.clone(),
+        language: if email.context.en { Lang::En } else { Lang::Zh }
+            .tag()
+            .to_string(),
+        subject: rendered.subject,
+        body_text: rendered.text,
+        body_html: rendered.html,
+        status: "queued".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        claimed_by: None,
+        claimed_until: None,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    };
+    q::insert(conn, &row)?;
+    Ok(())
+}
+
+/// How a worker delivers.
+pub struct Delivery {
+    pub transport: Transport,
+    pub from: Mailbox,
+    /// Attempts before a row is marked failed.
+    pub max_attempts: i32,
+    /// How long a claim holds before another worker may take the row over.
+    pub lease: TimeDelta,
+    /// This worker's name in `claimed_by`.
+    pub worker: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub sent: usize,
+    pub failed: usize,
+    pub retried: usize,
+}
+
+/// Wait before attempt `attempts + 1`: 30 s doubling to at most an hour, ±20 % so that a
+/// burst of failures does not retry in lockstep.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let base = 30_f64 * 2_f64.powi((attempts - 1).clamp(0, 20));
+    let capped = base.min(3600.0);
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    TimeDelta::milliseconds((capped * jitter * 1000.0) as i64)
+}
+
+/// Delivers every row due at `now`, at most `limit`.
+pub fn deliver_due(
+    pool: &Pool,
+    delivery: &Delivery,
+    now: NaiveDateTime,
+    limit: i64,
+) -> anyhow::Result<Report> {
+    let mut conn = pool.get()?;
+    let mut report = Report::default();
+    for id in q::due_ids(&mut conn, now, limit)? {
+        let Some(row) = q::claim(&mut conn, &id, &delivery.worker, now, now + delivery.lease)?
+        else {
+            continue; // another worker took it
+        };
+        let outgoing = Outgoing {
+            message_id: &row.message_id,
+            to_address: &row.recipient,
+            to_name: &row.recipient_name,
+            subject: &row.subject,
+            text: &row.body_text,
+            html: &row.body_html,
+            event: &row.event_kind,
+            reference: &row.reference,
+            language: &row.language,
+        };
+        match delivery.transport.send(&delivery.from, &outgoing) {
+            Ok(()) => {
+                q::mark_sent(&mut conn, &row.id, &delivery.worker, now)?;
+                report.sent += 1;
+            }
+            Err(error) => {
+                let give_up = error.permanent || row.attempts >= delivery.max_attempts;
+                let next = (!give_up).then(|| now + backoff(row.attempts));
+                tracing::warn!(message_id = %row.message_id, attempts = row.attempts, permanent = error.permanent, error = %error.message, "e-mail not delivered");
+                q::mark_unsent(&mut conn, &row.id, &delivery.worker, &error.message, next)?;
+                if give_up {
+                    report.failed += 1;
+                } else {
+                    report.retried += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_a_cap() {
+        for attempt in 1..=12 {
+            let expected = (30.0 * 2f64.powi(attempt - 1)).min(3600.0);
+            let got = backoff(attempt).num_milliseconds() as f64 / 1000.0;
+            assert!(
+                got >= expected * 0.8 - 0.001 && got <= expected * 1.2 + 0.001,
+                "attempt {attempt}: {got}"
+            );
+        }
+    }
+}

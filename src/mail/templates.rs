@@ -1,0 +1,205 @@
+//! The e-mails' words: `templates/email/<kind>/{subject.txt, body.txt, body.html}`, one set per
+//! kind, Chinese and English in each, rendered in the recipient's language.
+
+use askama::Template;
+use std::fmt;
+
+/// What an e-mail is about; also its `X-Permitflow-Event` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailKind {
+    Submitted,
+    Accepted,
+    NotAccepted,
+    ReviewApproved,
+    InfoRequested,
+    Issued,
+    Rejected,
+    Withdrawn,
+    TaskOpened,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 9] = [
+        EmailKind::Submitted,
+        EmailKind::Accepted,
+        EmailKind::NotAccepted,
+        EmailKind::ReviewApproved,
+        EmailKind::InfoRequested,
+        EmailKind::Issued,
+        EmailKind::Rejected,
+        EmailKind::Withdrawn,
+        EmailKind::TaskOpened,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::Submitted => "submitted",
+            EmailKind::Accepted => "accepted",
+            EmailKind::NotAccepted => "not_accepted",
+            EmailKind::ReviewApproved => "review_approved",
+            EmailKind::InfoRequested => "info_requested",
+            EmailKind::Issued => "issued",
+            EmailKind::Rejected => "rejected",
+            EmailKind::Withdrawn => "withdrawn",
+            EmailKind::TaskOpened => "task_opened",
+        }
+    }
+}
+
+impl fmt::Display for EmailKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything a template may say.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EmailContext {
+    pub en: bool,
+    /// The recipient's name.
+    pub name: String,
+    pub reference: String,
+    /// Where to act: the application or the task.
+    pub link: String,
+    /// e.g. "Wind turbine blade, 126 m × 4.8 m × 4.9 m, 58 t".
+    pub cargo: String,
+    /// e.g. "Mulei new-energy equipment park → Santanghu wind farm (652328, 650521)".
+    pub route: String,
+    /// The authority that acted, or whose queue the task is in.
+    pub authority: String,
+    /// A reason, a question or a comment.
+    pub comment: String,
+    pub conditions: Vec<String>,
+    /// A deadline in the display time zone.
+    pub due: String,
+    /// Net time taken, e.g. "3 h 20 min".
+    pub net: String,
+    pub target_hours: u32,
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// For each kind, three template types (subject, text, HTML) over one `EmailContext`; the
+/// templates name its fields directly (`{{ reference }}`), reached through `Deref`.
+macro_rules! email_templates {
+    ($($variant:ident => $module:ident => ($subject:literal, $text:literal, $html:literal)),+ $(,)?) => {
+        mod generated {
+            $(
+                pub mod $module {
+                    use crate::mail::templates::EmailContext;
+                    use askama::Template;
+
+                    #[derive(Template)]
+                    #[template(path = $subject, escape = "none")]
+                    pub struct Subject<'a> { pub ctx: &'a EmailContext }
+
+                    #[derive(Template)]
+                    #[template(path = $text, escape = "none")]
+                    pub struct Text<'a> { pub ctx: &'a EmailContext }
+
+                    #[derive(Template)]
+                    #[template(path = $html, escape = "html")]
+                    pub struct Html<'a> { pub ctx: &'a EmailContext }
+
+                    impl std::ops::Deref for Subject<'_> {
+                        type Target = EmailContext;
+                        fn deref(&self) -> &EmailContext { self.ctx }
+                    }
+                    impl std::ops::Deref for Text<'_> {
+                        type Target = EmailContext;
+                        fn deref(&self) -> &EmailContext { self.ctx }
+                    }
+                    impl std::ops::Deref for Html<'_> {
+                        type Target = EmailContext;
+                        fn deref(&self) -> &EmailContext { self.ctx }
+                    }
+                }
+            )+
+        }
+
+        /// Renders one kind in the context's language.
+        pub fn render(kind: EmailKind, ctx: &EmailContext) -> askama::Result<Rendered> {
+            match kind {
+                $(EmailKind::$variant => Ok(Rendered {
+                    subject: generated::$module::Subject { ctx }.render()?.trim().to_string(),
+                    text: generated::$module::Text { ctx }.render()?,
+                    html: generated::$module::Html { ctx }.render()?,
+                }),)+
+            }
+        }
+    };
+}
+
+email_templates!(
+    Submitted => submitted => ("email/submitted/subject.txt", "email/submitted/body.txt", "email/submitted/body.html"),
+    Accepted => accepted => ("email/accepted/subject.txt", "email/accepted/body.txt", "email/accepted/body.html"),
+    NotAccepted => not_accepted => ("email/not_accepted/subject.txt", "email/not_accepted/body.txt", "email/not_accepted/body.html"),
+    ReviewApproved => review_approved => ("email/review_approved/subject.txt", "email/review_approved/body.txt", "email/review_approved/body.html"),
+    InfoRequested => info_requested => ("email/info_requested/subject.txt", "email/info_requested/body.txt", "email/info_requested/body.html"),
+    Issued => issued => ("email/issued/subject.txt", "email/issued/body.txt", "email/issued/body.html"),
+    Rejected => rejected => ("email/rejected/subject.txt", "email/rejected/body.txt", "email/rejected/body.html"),
+    Withdrawn => withdrawn => ("email/withdrawn/subject.txt", "email/withdrawn/body.txt", "email/withdrawn/body.html"),
+    TaskOpened => task_opened => ("email/task_opened/subject.txt", "email/task_opened/body.txt", "email/task_opened/body.html"),
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(en: bool) -> EmailContext {
+        EmailContext {
+            en,
+            name: if en {
+                "Li Na".into()
+            } else {
+                "王调度".into()
+            },
+            reference: "PF-2026-000123".into(),
+            link: "https://permits.example.cn/applications/4f1c".into(),
+            cargo: "Wind turbine blade, 126 × 4.8 × 4.9 m, 58 t".into(),
+            route: "Mulei → Santanghu (652328, 650521)".into(),
+            authority: if en {
+                "Barkol Traffic Police Brigade".into()
+            } else {
+                "巴里坤哈萨克自治县公安局交通警察大队".into()
+            },
+            comment: "Escort plan page 2 <missing> & unsigned".into(),
+            conditions: vec!["night travel only".into(), "police escort".into()],
+            due: "2026-12-01 20:45".into(),
+            net: "5 h 15 min".into(),
+            target_hours: 24,
+        }
+    }
+
+    #[test]
+    fn every_kind_in_both_languages() {
+        for kind in EmailKind::ALL {
+            for en in [false, true] {
+                let r = render(kind, &sample(en)).unwrap();
+                let lang = if en { "en" } else { "zh" };
+                insta::assert_snapshot!(
+                    format!("{kind}_{lang}"),
+                    format!(
+                        "Subject: {}\n\n{}\n---- html ----\n{}",
+                        r.subject, r.text, r.html
+                    )
+                );
+                assert!(r.subject.contains("PF-2026-000123"));
+                assert!(!r.subject.contains('\n'));
+                assert!(
+                    !r.html.contains("<missing>"),
+                    "user text is escaped in HTML"
+                );
+                assert!(
+                    !r.html.contains("<img") && !r.html.contains("<link"),
+                    "no remote assets"
+                );
+                assert!(r.text.contains(&sample(en).link) && r.html.contains(&sample(en).link));
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Operator routes: e-mails that could not be delivered, and retrying them.
+
+use crate::db::outbox as q;
+use crate::domain::role::Role;
+use crate::service::applications::view::rfc3339;
+use crate::service::ServiceError;
+use crate::web::error::AppError;
+use crate::web::extract::CurrentUser;
+use crate::web::AppState;
+use actix_web::{get, post, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(failed_emails).service(retry_email);
+}
+
+fn admin_only(current: &CurrentUser) -> Result<(), AppError> {
+    if current.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedEmail {
+    pub id: String,
+    pub message_id: String,
+    pub event: String,
+    pub reference: String,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+/// E-mails given up on (permanent errors or out of attempts), newest first.
+#[utoipa::path(tag = "admin", responses((status = 200, body = [FailedEmail]), (status = 403)), security(("bearer" = [])))]
+#[get("/admin/emails/failed")]
+pub async fn failed_emails(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    admin_only(&current)?;
+    let rows = state.db(|conn| Ok(q::failed(conn, 500)?)).await?;
+    let body: Vec<FailedEmail> = rows
+        .into_iter()
+        .map(|r| FailedEmail {
+            id: r.id,
+            message_id: r.message_id,
+            event: r.event_kind,
+            reference: r.reference,
+            recipient: r.recipient,
+            subject: r.subject,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: rfc3339(r.created_at),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Queue a failed e-mail again, due now, attempts reset.
+#[utoipa::path(tag = "admin", responses((status = 200), (status = 404), (status = 403)), security(("bearer" = [])))]
+#[post("/admin/emails/{id}/retry")]
+pub async fn retry_email(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    admin_only(&current)?;
+    let (id, now) = (path.into_inner(), state.clock.now());
+    let retried = state.db(move |conn| Ok(q::retry(conn, &id, now)?)).await?;
+    if !retried {
+        return Err(ServiceError::NotFound.into());
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "queued"})))
+}

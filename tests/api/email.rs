@@ -1,0 +1,435 @@
+//! E-mail at every step, delivered through a real SMTP server: nothing lost when the server is
+//! down, nothing sent twice by two instances, recovery after a worker dies mid-delivery.
+
+use crate::helpers::{spawn_app_with, TestApp};
+use crate::smtp::{free_port, Received, SmtpServer};
+use crate::workflow::{blade, tasks, Flow};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+async fn app_with_smtp(url: String) -> TestApp {
+    spawn_app_with(move |o| o.smtp_url = Some(url)).await
+}
+
+fn to(mails: &[Received], address: &str) -> Vec<Received> {
+    mails
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == address))
+        .cloned()
+        .collect()
+}
+
+fn events(mails: &[Received]) -> Vec<String> {
+    mails
+        .iter()
+        .map(|m| m.header("X-Permitflow-Event"))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_step_reaches_the_applicant_and_every_task_its_reviewers() {
+    let smtp = SmtpServer::start(false);
+    let app = app_with_smtp(smtp.url()).await;
+    let flow = Flow::new(&app).await;
+    let submitted = flow.submitted(&blade()).await;
+    let id = submitted["id"].as_str().unwrap().to_string();
+    let reference = submitted["reference"].as_str().unwrap().to_string();
+    let accepted = flow.approve(&tasks(&submitted, "acceptance")[0], &[]).await;
+    let reviews = tasks(&accepted, "joint_review");
+    // One information round on the way.
+    let police = flow.reviewer("652328-POLICE").await;
+    let asking = reviews
+        .iter()
+        .find(|t| t["authority_code"] == "652328-POLICE")
+        .unwrap();
+    flow.decide(
+        &police,
+        asking["id"].as_str().unwrap(),
+        json!({"decision": "request_info", "comment": "第二页护送方案缺失"}),
+    )
+    .await;
+    flow.post(
+        &flow.applicant,
+        &format!("/api/v1/applications/{id}/respond"),
+        &json!({"message": "已补充"}),
+    )
+    .await;
+    for task in &reviews {
+        flow.approve(task, &["夜间通行"]).await;
+    }
+    let latest = flow.fetch(&id).await;
+    let issued = flow.approve(&tasks(&latest, "issuance")[0], &[]).await;
+    assert_eq!(issued["status"], "issued");
+
+    let report = app.run_jobs().await;
+    assert_eq!(report["emails_failed"], 0);
+    let mails = smtp.received();
+    assert_eq!(
+        report["emails_sent"].as_u64().unwrap() as usize,
+        mails.len()
+    );
+
+    let applicant = to(&mails, "applicant@demo.local");
+    let mut kinds = events(&applicant);
+    kinds.sort();
+    let mut expected = vec!["submitted", "accepted", "info_requested", "issued"];
+    expected.extend(std::iter::repeat_n("review_approved", 9));
+    expected.sort();
+    assert_eq!(kinds, expected, "one e-mail per step to the applicant");
+    for mail in &applicant {
+        assert_eq!(mail.header("X-Permitflow-Reference"), reference);
+        assert_eq!(mail.header("Content-Language"), "zh-CN");
+        assert!(mail.header("Subject").contains(&reference));
+        let (text, html) = mail.parts();
+        assert!(
+            text.contains(&reference) && html.contains(&reference),
+            "both parts"
+        );
+        assert!(text.contains("您好"), "in the applicant's language: {text}");
+        assert!(html.contains(&format!("/applications/{id}")));
+    }
+    let info = applicant
+        .iter()
+        .find(|m| m.header("X-Permitflow-Event") == "info_requested")
+        .unwrap();
+    assert!(
+        info.parts().0.contains("第二页护送方案缺失"),
+        "the question itself"
+    );
+    assert!(info.header("Subject").contains("请补充材料"));
+    let approval = applicant
+        .iter()
+        .find(|m| m.header("X-Permitflow-Event") == "review_approved")
+        .unwrap();
+    assert!(approval.parts().0.contains("夜间通行"), "the conditions");
+
+    // Reviewers hear when work lands in their queue: the issuer twice (acceptance, issuance),
+    // the Mulei police twice (opened, re-opened after the answer), everyone else once.
+    let opened: Vec<&Received> = mails
+        .iter()
+        .filter(|m| m.header("X-Permitflow-Event") == "task_opened")
+        .collect();
+    let mut per_reviewer: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &opened {
+        *per_reviewer.entry(m.to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(per_reviewer.len(), 10, "{per_reviewer:?}");
+    assert_eq!(per_reviewer["650000-highway@demo.local"], 2);
+    assert_eq!(per_reviewer["652328-police@demo.local"], 2);
+    assert_eq!(per_reviewer["650521-transport@demo.local"], 1);
+
+    // Every Message-ID is unique.
+    let ids: std::collections::BTreeSet<String> =
+        mails.iter().map(|m| m.header("Message-ID")).collect();
+    assert_eq!(ids.len(), mails.len());
+    // Nothing left to send.
+    assert_eq!(app.run_jobs().await["emails_sent"], 0);
+}
+
+#[tokio::test]
+async fn english_speakers_get_english_and_endings_are_told() {
+    let smtp = SmtpServer::start(false);
+    let app = app_with_smtp(smtp.url()).await;
+    let mut flow = Flow::new(&app).await;
+    flow.applicant = app.token("applicant2@demo.local", "permitflow-demo").await;
+    let submitted = flow.submitted(&blade()).await;
+    let accepted = flow.approve(&tasks(&submitted, "acceptance")[0], &[]).await;
+    let barkol = tasks(&accepted, "joint_review")
+        .into_iter()
+        .find(|t| t["authority_code"] == "650521-TRANSPORT")
+        .unwrap();
+    let token = flow.reviewer("650521-TRANSPORT").await;
+    flow.decide(
+        &token,
+        barkol["id"].as_str().unwrap(),
+        json!({"decision": "reject", "comment": "Bridge K12 closed for repair"}),
+    )
+    .await;
+    let second = flow.submitted(&blade()).await;
+    flow.post(
+        &flow.applicant,
+        &format!(
+            "/api/v1/applications/{}/withdraw",
+            second["id"].as_str().unwrap()
+        ),
+        &json!({}),
+    )
+    .await;
+    app.run_jobs().await;
+
+    let mine = to(&smtp.received(), "applicant2@demo.local");
+    let mut kinds = events(&mine);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        vec![
+            "accepted",
+            "rejected",
+            "submitted",
+            "submitted",
+            "withdrawn"
+        ]
+    );
+    for mail in &mine {
+        assert_eq!(mail.header("Content-Language"), "en");
+        assert!(
+            mail.parts().0.starts_with("Dear Li Na"),
+            "{}",
+            mail.parts().0
+        );
+    }
+    let rejected = mine
+        .iter()
+        .find(|m| m.header("X-Permitflow-Event") == "rejected")
+        .unwrap();
+    assert!(rejected.header("Subject").contains("Application refused"));
+    let text = rejected.parts().0;
+    assert!(
+        text.contains("Bridge K12 closed for repair") && text.contains("Barkol Transport Bureau"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_lost_while_the_mail_server_is_down() {
+    let port = free_port();
+    let app = app_with_smtp(format!("smtp://127.0.0.1:{port}")).await;
+    let flow = Flow::new(&app).await;
+    let submitted = flow.submitted(&blade()).await;
+    assert_eq!(
+        submitted["status"], "submitted",
+        "state changes do not wait for mail"
+    );
+    flow.approve(&tasks(&submitted, "acceptance")[0], &[]).await;
+
+    let report = app.run_jobs().await;
+    assert_eq!(report["emails_sent"], 0);
+    let queued = report["emails_retried"].as_u64().unwrap();
+    assert!(
+        queued >= 11,
+        "submitted, accepted and the task e-mails wait: {report}"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "permitflow_outbox_emails{{status=\"queued\"}} {queued}"
+        )),
+        "{metrics}"
+    );
+    // Run again at once: nothing is due yet, nothing attempted (the first retry waits ~30 s).
+    assert_eq!(app.run_jobs().await["emails_retried"], 0, "back-off holds");
+    app.advance_clock(1).await;
+    assert_eq!(
+        app.run_jobs().await["emails_retried"].as_u64(),
+        Some(queued),
+        "retried, still down"
+    );
+
+    let smtp = SmtpServer::start_on(
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        false,
+    );
+    app.advance_clock(60).await;
+    let report = app.run_jobs().await;
+    assert_eq!(report["emails_sent"].as_u64().unwrap(), queued);
+    let mails = smtp.received();
+    assert_eq!(mails.len() as u64, queued, "all of it, once");
+    let ids: std::collections::BTreeSet<String> =
+        mails.iter().map(|m| m.header("Message-ID")).collect();
+    assert_eq!(ids.len(), mails.len());
+}
+
+#[tokio::test]
+async fn two_instances_deliver_every_email_exactly_once() {
+    let smtp = SmtpServer::start(false);
+    let app = app_with_smtp(smtp.url()).await;
+    let flow = Flow::new(&app).await;
+    for _ in 0..8 {
+        let submitted = flow.submitted(&blade()).await;
+        flow.approve(&tasks(&submitted, "acceptance")[0], &[]).await;
+    }
+    let second = app.another_instance();
+    let (a, b) = tokio::join!(app.run_jobs(), async {
+        second
+            .post_json("/api/v1/test/run-jobs", &json!({}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    let sent = a["emails_sent"].as_u64().unwrap() + b["emails_sent"].as_u64().unwrap();
+    let mails = smtp.received();
+    assert_eq!(mails.len() as u64, sent);
+    // 8 × (submitted + accepted + acceptance task + nine review tasks).
+    assert_eq!(mails.len(), 8 * 12);
+    let ids: std::collections::BTreeSet<String> =
+        mails.iter().map(|m| m.header("Message-ID")).collect();
+    assert_eq!(ids.len(), mails.len(), "no e-mail twice");
+    println!(
+        "instance A sent {}, instance B sent {}",
+        a["emails_sent"], b["emails_sent"]
+    );
+}
+
+#[tokio::test]
+async fn a_worker_dying_mid_delivery_is_covered_by_the_next() {
+    use permitflow::db::outbox as q;
+    let smtp = SmtpServer::start(false);
+    let app = app_with_smtp(smtp.url()).await;
+    let flow = Flow::new(&app).await;
+    flow.submitted(&blade()).await;
+    let now = app.clock.now();
+    // A worker claims everything and dies before sending (the lease is 5 minutes).
+    let mut conn = app.connect();
+    let ids = q::due_ids(&mut conn, now, 100).unwrap();
+    assert_eq!(ids.len(), 2, "submitted + acceptance task");
+    for id in &ids {
+        assert!(q::claim(
+            &mut conn,
+            id,
+            "dead-worker",
+            now,
+            now + chrono::TimeDelta::minutes(5)
+        )
+        .unwrap()
+        .is_some());
+    }
+    // Another claim of the same rows fails while the lease holds.
+    assert!(q::claim(
+        &mut conn,
+        &ids[0],
+        "other",
+        now,
+        now + chrono::TimeDelta::minutes(5)
+    )
+    .unwrap()
+    .is_none());
+    assert_eq!(app.run_jobs().await["emails_sent"], 0);
+    app.advance_clock(6).await;
+    assert_eq!(
+        app.run_jobs().await["emails_sent"],
+        2,
+        "taken over after the lease"
+    );
+    assert_eq!(smtp.received().len(), 2);
+
+    // A worker that sent but died before recording it: the e-mail goes once more, with the
+    // same Message-ID, so the receiver can tell, and never a third time.
+    flow.submitted(&blade()).await;
+    let now = app.clock.now();
+    let ids = q::due_ids(&mut conn, now, 100).unwrap();
+    let row = q::claim(
+        &mut conn,
+        &ids[0],
+        "dying-worker",
+        now,
+        now + chrono::TimeDelta::minutes(5),
+    )
+    .unwrap()
+    .unwrap();
+    let transport =
+        permitflow::mail::transport::Transport::new(app.settings.smtp_url.as_ref(), app.dir.path())
+            .unwrap();
+    let outgoing = permitflow::mail::transport::Outgoing {
+        message_id: &row.message_id,
+        to_address: &row.recipient,
+        to_name: &row.recipient_name,
+        subject: &row.subject,
+        text: &row.body_text,
+        html: &row.body_html,
+        event: &row.event_kind,
+        reference: &row.reference,
+        language: &row.language,
+    };
+    transport
+        .send(
+            &"permitflow <noreply@permitflow.test>".parse().unwrap(),
+            &outgoing,
+        )
+        .unwrap();
+    app.advance_clock(6).await;
+    app.run_jobs().await;
+    app.advance_clock(10).await;
+    app.run_jobs().await;
+    let copies = smtp
+        .received()
+        .iter()
+        .filter(|m| m.header("Message-ID") == row.message_id)
+        .count();
+    assert_eq!(copies, 2, "at most once more");
+}
+
+#[tokio::test]
+async fn permanent_refusals_fail_fast_and_an_operator_can_retry() {
+    let smtp = SmtpServer::start(true);
+    let app = app_with_smtp(smtp.url()).await;
+    let flow = Flow::new(&app).await;
+    flow.submitted(&blade()).await;
+    let report = app.run_jobs().await;
+    assert_eq!(
+        (
+            report["emails_sent"].as_u64(),
+            report["emails_failed"].as_u64()
+        ),
+        (Some(0), Some(2)),
+        "550 is not retried"
+    );
+    let admin = app.token("admin@demo.local", "permitflow-demo").await;
+    let failed: Vec<Value> = app
+        .get_as("/api/v1/admin/emails/failed", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 2);
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{}",
+        failed[0]
+    );
+    assert_eq!(failed[0]["attempts"], 1);
+    assert_eq!(
+        app.get_as("/api/v1/admin/emails/failed", &flow.applicant)
+            .await
+            .status(),
+        403
+    );
+    let id = failed[0]["id"].as_str().unwrap();
+    let retry = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/emails/{id}/retry")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 200);
+    assert_eq!(
+        app.run_jobs().await["emails_failed"],
+        1,
+        "tried again, refused again"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("permitflow_outbox_emails{status=\"failed\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_smtp_server_mail_is_written_as_files() {
+    let app = spawn_app_with(|_| {}).await;
+    let flow = Flow::new(&app).await;
+    flow.submitted(&blade()).await;
+    assert_eq!(app.run_jobs().await["emails_sent"], 2);
+    let files: Vec<_> = std::fs::read_dir(app.dir.path().join("mail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert!(files
+        .iter()
+        .all(|p| p.extension().is_some_and(|e| e == "eml")));
+    let raw = std::fs::read(&files[0]).unwrap();
+    let mail = Received { to: vec![], raw };
+    assert!(!mail.header("X-Permitflow-Event").is_empty());
+}
