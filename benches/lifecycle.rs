@@ -116,6 +116,7 @@ async fn main() {
         token_ttl_hours: 24,
         trust_forwarded: false,
         mail_max_attempts: 8,
+        mail_concurrency: 4,
     };
     let settings = Settings::build(
         &opts,

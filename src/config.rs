@@ -142,6 +142,9 @@ pub struct CommonOpts {
     /// Delivery attempts before an e-mail is marked failed.
     #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8, global = true)]
     pub mail_max_attempts: u32,
+    /// E-mails one instance sends at once.
+    #[arg(long, env = "MAIL_CONCURRENCY", default_value_t = 8, global = true)]
+    pub mail_concurrency: u32,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them).
     #[arg(long, env = "TRUST_FORWARDED", default_value_t = false, global = true)]
     pub trust_forwarded: bool,
@@ -162,6 +165,7 @@ pub struct Settings {
     pub token_ttl_hours: u32,
     pub trust_forwarded: bool,
     pub mail_max_attempts: u32,
+    pub mail_concurrency: u32,
     /// Signs sessions and permit tokens. Only from the environment or the generated file,
     /// never a flag (flags show in process lists).
     pub secret_key: Secret,
@@ -226,6 +230,7 @@ impl Settings {
             token_ttl_hours: opts.token_ttl_hours.max(1),
             trust_forwarded: opts.trust_forwarded,
             mail_max_attempts: opts.mail_max_attempts.max(1),
+            mail_concurrency: opts.mail_concurrency.clamp(1, 32),
             secret_key,
         })
     }

@@ -104,6 +104,7 @@ pub fn state_with(
         max_attempts: settings.mail_max_attempts as i32,
         lease: chrono::TimeDelta::minutes(5),
         worker: crate::db::new_id(),
+        concurrency: settings.mail_concurrency as usize,
     };
     let pool = conn::pool(&settings.database);
     Ok(AppState {

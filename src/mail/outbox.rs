@@ -10,6 +10,8 @@ use crate::i18n::Lang;
 use chrono::{NaiveDateTime, TimeDelta};
 use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// An e-mail to enqueue.
 pub struct NewEmail {
@@ -72,6 +74,9 @@ pub struct Delivery {
     pub lease: TimeDelta,
     /// This worker's name in `claimed_by`.
     pub worker: String,
+    /// E-mails sent at once. Each SMTP exchange waits on the server's replies (and lettre's
+    /// final write on a delayed ACK), so parallel connections multiply throughput.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,50 +95,110 @@ pub fn backoff(attempts: i32) -> TimeDelta {
     TimeDelta::milliseconds((capped * jitter * 1000.0) as i64)
 }
 
-/// Delivers every row due at `now`, at most `limit`.
+/// Delivers every row due at `now`, at most `limit`, `delivery.concurrency` at a time.
 pub fn deliver_due(
     pool: &Pool,
     delivery: &Delivery,
     now: NaiveDateTime,
     limit: i64,
 ) -> anyhow::Result<Report> {
-    let mut conn = pool.get()?;
-    let mut report = Report::default();
-    for id in q::due_ids(&mut conn, now, limit)? {
-        let Some(row) = q::claim(&mut conn, &id, &delivery.worker, now, now + delivery.lease)?
-        else {
-            continue; // another worker took it
-        };
-        let outgoing = Outgoing {
-            message_id: &row.message_id,
-            to_address: &row.recipient,
-            to_name: &row.recipient_name,
-            subject: &row.subject,
-            text: &row.body_text,
-            html: &row.body_html,
-            event: &row.event_kind,
-            reference: &row.reference,
-            language: &row.language,
-        };
-        match delivery.transport.send(&delivery.from, &outgoing) {
-            Ok(()) => {
-                q::mark_sent(&mut conn, &row.id, &delivery.worker, now)?;
-                report.sent += 1;
-            }
-            Err(error) => {
-                let give_up = error.permanent || row.attempts >= delivery.max_attempts;
-                let next = (!give_up).then(|| now + backoff(row.attempts));
-                tracing::warn!(message_id = %row.message_id, attempts = row.attempts, permanent = error.permanent, error = %error.message, "e-mail not delivered");
-                q::mark_unsent(&mut conn, &row.id, &delivery.worker, &error.message, next)?;
-                if give_up {
-                    report.failed += 1;
-                } else {
-                    report.retried += 1;
-                }
-            }
+    let ids = q::due_ids(&mut *pool.get()?, now, limit)?;
+    let next = AtomicUsize::new(0);
+    let report = Mutex::new(Report::default());
+    let threads = delivery.concurrency.clamp(1, ids.len().max(1));
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    while let Some(id) = ids.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let outcome = deliver_one(pool, delivery, id, now)?;
+                        let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
+                        match outcome {
+                            Outcome::Sent => r.sent += 1,
+                            Outcome::Retried => r.retried += 1,
+                            Outcome::Failed => r.failed += 1,
+                            Outcome::TakenByOther => {}
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a delivery thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(report.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+enum Outcome {
+    Sent,
+    Retried,
+    Failed,
+    TakenByOther,
+}
+
+/// Claims, sends and records one row. A database connection is held only to claim and to
+/// record, never while talking to the mail server, so delivery does not starve the web side.
+fn deliver_one(
+    pool: &Pool,
+    delivery: &Delivery,
+    id: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<Outcome> {
+    let claimed = q::claim(
+        &mut *pool.get()?,
+        id,
+        &delivery.worker,
+        now,
+        now + delivery.lease,
+    )?;
+    let Some(row) = claimed else {
+        return Ok(Outcome::TakenByOther);
+    };
+    let outgoing = Outgoing {
+        message_id: &row.message_id,
+        to_address: &row.recipient,
+        to_name: &row.recipient_name,
+        subject: &row.subject,
+        text: &row.body_text,
+        html: &row.body_html,
+        event: &row.event_kind,
+        reference: &row.reference,
+        language: &row.language,
+    };
+    match delivery.transport.send(&delivery.from, &outgoing) {
+        Ok(()) => {
+            q::mark_sent(&mut *pool.get()?, &row.id, &delivery.worker, now)?;
+            Ok(Outcome::Sent)
+        }
+        Err(error) => {
+            let give_up = error.permanent || row.attempts >= delivery.max_attempts;
+            let next = (!give_up).then(|| now + backoff(row.attempts));
+            tracing::warn!(
+                message_id = %row.message_id,
+                attempts = row.attempts,
+                permanent = error.permanent,
+                error = %error.message,
+                "e-mail not delivered"
+            );
+            q::mark_unsent(
+                &mut *pool.get()?,
+                &row.id,
+                &delivery.worker,
+                &error.message,
+                next,
+            )?;
+            Ok(if give_up {
+                Outcome::Failed
+            } else {
+                Outcome::Retried
+            })
         }
     }
-    Ok(report)
 }
 
 #[cfg(test)]

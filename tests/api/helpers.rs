@@ -98,6 +98,7 @@ pub fn opts(data_dir: &std::path::Path) -> CommonOpts {
         token_ttl_hours: 24,
         trust_forwarded: false,
         mail_max_attempts: 8,
+        mail_concurrency: 4,
     }
 }
 

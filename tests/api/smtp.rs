@@ -104,7 +104,7 @@ impl SmtpServer {
             .with_name("smtp.test")
             .with_ssl(SslConfig::None)
             .unwrap()
-            .with_num_threads(4)
+            .with_num_threads(32)
             .with_tcp_listener(listener);
         // Runs until the test process ends.
         std::thread::spawn(move || {
