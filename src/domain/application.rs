@@ -18,6 +18,14 @@ pub struct ApplicationInput {
     pub escort: Option<EscortInput>,
 }
 
+impl ApplicationInput {
+    /// Does `other` change what reviewers judge: the cargo, the vehicle or the route? Such a
+    /// change in an information round re-opens every review of the current phase.
+    pub fn differs_materially_from(&self, other: &ApplicationInput) -> bool {
+        self.cargo != other.cargo || self.vehicle != other.vehicle || self.route != other.route
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CargoInput {
     pub description: Option<String>,

@@ -250,6 +250,31 @@ fn a_route_needs_known_county_segments() {
 }
 
 #[test]
+fn only_cargo_vehicle_and_route_changes_are_material() {
+    let base = blade_input();
+    let mut travel = base.clone();
+    travel.travel.as_mut().unwrap().trips = Some(5);
+    travel.escort = None;
+    assert!(
+        !travel.differs_materially_from(&base),
+        "dates, trips and escort are not material"
+    );
+    for edit in [
+        |i: &mut ApplicationInput| i.cargo.as_mut().unwrap().mass_kg = Some(60_000.0),
+        |i: &mut ApplicationInput| {
+            i.vehicle.as_mut().unwrap().tractor_plate = Some("新B54321".into())
+        },
+        |i: &mut ApplicationInput| {
+            i.route.as_mut().unwrap().segments.as_mut().unwrap()[0].road = Some("S303".into())
+        },
+    ] {
+        let mut changed = base.clone();
+        edit(&mut changed);
+        assert!(changed.differs_materially_from(&base));
+    }
+}
+
+#[test]
 fn escort_is_optional_but_bounded() {
     let mut input = blade_input();
     input.escort = None;

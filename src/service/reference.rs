@@ -77,26 +77,27 @@ fn read_or_shipped(data_dir: &Path, name: &str, shipped: &str) -> anyhow::Result
     }
 }
 
+/// The `*.toml` files of `dir` in name order, or, without that folder, the shipped copies.
+pub fn read_folder_or_shipped(dir: &Path, shipped: &[&str]) -> anyhow::Result<Vec<String>> {
+    if !dir.is_dir() {
+        return Ok(shipped.iter().map(|s| s.to_string()).collect());
+    }
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+        .collect()
+}
+
 impl ReferenceData {
     pub fn load(data_dir: &Path) -> anyhow::Result<ReferenceData> {
         let jurisdictions = read_or_shipped(data_dir, "jurisdictions.toml", SHIPPED_JURISDICTIONS)?;
         let authorities = read_or_shipped(data_dir, "authorities.toml", SHIPPED_AUTHORITIES)?;
-        let calendar_dir = data_dir.join("calendar");
-        let calendars: Vec<String> = if calendar_dir.is_dir() {
-            let mut paths: Vec<_> = std::fs::read_dir(&calendar_dir)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect();
-            paths.sort();
-            paths
-                .iter()
-                .map(|p| {
-                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
-                })
-                .collect::<anyhow::Result<_>>()?
-        } else {
-            SHIPPED_CALENDARS.iter().map(|s| s.to_string()).collect()
-        };
+        let calendars = read_folder_or_shipped(&data_dir.join("calendar"), &SHIPPED_CALENDARS)?;
         Self::parse(&jurisdictions, &authorities, &calendars)
     }
 

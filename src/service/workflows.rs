@@ -3,6 +3,7 @@
 //! database by name and version, so that an application submitted under a version keeps it
 //! even after the file moves on. Changing a file without a new version is refused at start.
 
+use super::reference::read_folder_or_shipped;
 use crate::db::schema::{authorities, workflow_definitions};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::jurisdiction::Level;
@@ -26,22 +27,7 @@ impl Workflows {
         data_dir: &Path,
         now: NaiveDateTime,
     ) -> anyhow::Result<Workflows> {
-        let dir = data_dir.join("workflows");
-        let texts: Vec<String> = if dir.is_dir() {
-            let mut paths: Vec<_> = std::fs::read_dir(&dir)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect();
-            paths.sort();
-            paths
-                .iter()
-                .map(|p| {
-                    std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
-                })
-                .collect::<anyhow::Result<_>>()?
-        } else {
-            SHIPPED_DEFINITIONS.iter().map(|s| s.to_string()).collect()
-        };
+        let texts = read_folder_or_shipped(&data_dir.join("workflows"), &SHIPPED_DEFINITIONS)?;
         let kinds: Vec<(String, String)> = authorities::table
             .select((authorities::level, authorities::kind))
             .distinct()

@@ -442,8 +442,7 @@ fn check_change(
         );
     }
     let old: ApplicationInput = serde_json::from_str(&before.row.input).unwrap_or_default();
-    let material =
-        old.cargo != input.cargo || old.vehicle != input.vehicle || old.route != input.route;
+    let material = input.differs_materially_from(&old);
     Ok(Change {
         material,
         class: assessment.class,
