@@ -1141,3 +1141,69 @@ async fn references_stay_unique_when_drafts_are_created_at_once() {
     let expected: Vec<String> = (1..=20).map(|n| format!("PF-2026-{n:06}")).collect();
     assert_eq!(references, expected, "no gaps, no duplicates");
 }
+
+#[tokio::test]
+async fn a_firm_without_the_qualification_or_under_restriction_is_not_accepted() {
+    use diesel::prelude::*;
+    use permitflow::db::schema::firms;
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let draft: Value = flow
+        .post(&flow.applicant, "/api/v1/applications", &blade())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = draft["id"].as_str().unwrap().to_string();
+    flow.upload(&id, "contour_drawing", PDF).await;
+    flow.upload(&id, "escort_plan", PDF).await;
+    let firm_code = draft["firm_code"].as_str().unwrap().to_string();
+    let set = |qualified: bool, until: Option<chrono::NaiveDate>| {
+        diesel::update(firms::table.filter(firms::credit_code.eq(firm_code.clone())))
+            .set((
+                firms::oversize_qualified.eq(qualified),
+                firms::restricted_until.eq(until),
+            ))
+            .execute(&mut app.connect())
+            .unwrap();
+    };
+    let submit = || async {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/v1/applications/{id}/submit")))
+            .bearer_auth(&flow.applicant)
+            .header("Accept-Language", "en")
+            .send()
+            .await
+            .unwrap();
+        error_of(response).await
+    };
+    set(false, None);
+    let (status, error) = submit().await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        error["fields"]["firm"],
+        "the firm's operating licence does not cover oversize transport"
+    );
+    // The restriction still holds on its last day (the test clock's 1 December).
+    set(true, chrono::NaiveDate::from_ymd_opt(2026, 12, 1));
+    let (status, error) = submit().await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        error["fields"]["firm"],
+        "the firm is under a restriction period until 2026-12-01"
+    );
+    set(true, chrono::NaiveDate::from_ymd_opt(2026, 11, 30));
+    let response = flow
+        .post(
+            &flow.applicant,
+            &format!("/api/v1/applications/{id}/submit"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "a restriction that ended yesterday no longer applies"
+    );
+}
