@@ -1207,3 +1207,32 @@ async fn a_firm_without_the_qualification_or_under_restriction_is_not_accepted()
         "a restriction that ended yesterday no longer applies"
     );
 }
+
+#[tokio::test]
+async fn a_value_of_the_wrong_type_is_named_by_its_field() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let mut input = blade();
+    input["route"]["segments"][1]["length_km"] = json!("140 km");
+    let (status, error) = error_of(
+        flow.post(&flow.applicant, "/api/v1/applications", &input)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(error["code"], "validation_failed");
+    assert!(
+        error["fields"]["route.segments[1].length_km"]
+            .as_str()
+            .unwrap()
+            .contains("类型不正确"),
+        "{error}"
+    );
+    let list: Value = flow
+        .get(&flow.applicant, "/api/v1/applications")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0, "nothing written");
+}

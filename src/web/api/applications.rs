@@ -34,6 +34,17 @@ pub fn caller(current: CurrentUser) -> Caller {
     }
 }
 
+/// A JSON body as `T`; a value of the wrong type is a 422 naming its field
+/// (`cargo.length_m`, `route.segments[0].length_km`), as for any other invalid field.
+pub fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let detail = error.inner().to_string();
+        let message = crate::domain::Message::new("error.wrong_type").with("detail", detail);
+        AppError::Validation(crate::domain::FieldError::new(field, message).into())
+    })
+}
+
 fn to_json<T: Serialize>(
     status: StatusCode,
     value: T,
@@ -54,9 +65,9 @@ pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     current: CurrentUser,
-    body: web::Json<ApplicationInput>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    let input = body.into_inner();
+    let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
     let user_id = current.user.id.clone();
     let caller = caller(current);
@@ -80,9 +91,9 @@ pub async fn update(
     req: HttpRequest,
     current: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<ApplicationInput>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    let input = body.into_inner();
+    let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
     let user_id = current.user.id.clone();
     let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
@@ -183,9 +194,9 @@ pub async fn respond(
     req: HttpRequest,
     current: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<RespondRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
+    let body: RespondRequest = typed(body.into_inner())?;
     let request = serde_json::to_value(&body).unwrap_or_default();
     let user_id = current.user.id.clone();
     let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
