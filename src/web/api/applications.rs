@@ -164,12 +164,32 @@ pub async fn submit(
     current: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    bodiless_command(state, req, current, path.into_inner(), service::submit).await
+}
+
+/// The shape of an applicant's command without a body (submit, withdraw).
+type BodilessCommand = fn(
+    &mut crate::db::DbConnection,
+    &service::Engine,
+    &Caller,
+    &str,
+    chrono::NaiveDateTime,
+) -> Result<ApplicationView, crate::service::ServiceError>;
+
+/// Runs a command without a body on one application, once per `Idempotency-Key`.
+async fn bodiless_command(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: CurrentUser,
+    id: String,
+    command: BodilessCommand,
+) -> Result<HttpResponse, AppError> {
     let user_id = current.user.id.clone();
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, now) = (caller(current), state.clock.now());
     idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
         let engine = state.engine.clone();
         let view = state
-            .db(move |conn| service::submit(conn, &engine, &caller, &id, now))
+            .db(move |conn| command(conn, &engine, &caller, &id, now))
             .await?;
         to_json(StatusCode::OK, view)
     })
@@ -229,16 +249,7 @@ pub async fn withdraw(
     current: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = current.user.id.clone();
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
-        let engine = state.engine.clone();
-        let view = state
-            .db(move |conn| service::withdraw(conn, &engine, &caller, &id, now))
-            .await?;
-        to_json(StatusCode::OK, view)
-    })
-    .await
+    bodiless_command(state, req, current, path.into_inner(), service::withdraw).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
