@@ -101,6 +101,15 @@ pub enum TrailerType {
 }
 
 impl TrailerType {
+    /// Its names in Chinese and in English, as printed on a permit.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            TrailerType::Flatbed => ("普通平板半挂车", "Flatbed semi-trailer"),
+            TrailerType::ExtendableBlade => ("叶片专用伸缩挂车", "Extendable blade trailer"),
+            TrailerType::HydraulicModular => ("液压轴线车", "Hydraulic modular trailer"),
+        }
+    }
+
     pub fn parse(field: &str, raw: Option<&str>) -> Result<TrailerType, FieldError> {
         match raw.map(str::trim) {
             None | Some("") => Err(FieldError::new(field, Message::new("error.required"))),

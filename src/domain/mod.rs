@@ -3,11 +3,38 @@
 //! jurisdiction tree that decides who issues, and the working-day calendar.
 //! Nothing here touches a database, the network or the clock.
 
+/// An enum stored and shown as text: `as_str`, `FromStr`, `Display` and serde in snake case.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        $(#[$meta])* pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($text => Ok($name::$variant),)+ other => Err(format!("unknown {} {other:?}", stringify!($name))) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
 pub mod application;
 pub mod attachment;
 pub mod calendar;
 pub mod error;
 pub mod jurisdiction;
+pub mod permit;
 pub mod role;
 pub mod rules;
 pub mod values;

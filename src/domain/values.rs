@@ -21,12 +21,7 @@ pub enum PlateKind {
 
 impl Plate {
     pub fn parse(field: &str, raw: &str, kind: PlateKind) -> Result<Plate, FieldError> {
-        // People type plates with spaces, dots or lower case ("新B·12345"); keep what matters.
-        let cleaned: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '·' && *c != '.' && *c != '-')
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let cleaned = Plate::normalize(raw);
         if cleaned.is_empty() {
             return Err(FieldError::new(field, Message::new("error.required")));
         }
@@ -62,6 +57,15 @@ impl Plate {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// People type plates with spaces, dots or lower case ("新b·12345"); this keeps what
+    /// matters, so two spellings of one plate compare equal.
+    pub fn normalize(raw: &str) -> String {
+        raw.chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '.' | '-' | '•'))
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
     }
 }
 
