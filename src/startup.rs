@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::{LogFormat, Settings};
 use crate::db::conn;
+use crate::domain::permit::PermitSigner;
 use crate::domain::rules::{PermitRules, SHIPPED_RULES};
 use crate::mail::outbox::Delivery;
 use crate::mail::transport::Transport;
@@ -88,6 +89,7 @@ pub fn state_with(
         data_dir: settings.data_dir.clone(),
         base_url: settings.base_url.clone(),
         mail_domain: settings.mail_domain(),
+        permit_signer: PermitSigner::new(settings.secret_key.expose().as_bytes()),
     };
     if engine.workflows.latest(&engine.default_workflow).is_none() && !engine.workflows.is_empty() {
         anyhow::bail!(

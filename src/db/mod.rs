@@ -6,6 +6,7 @@ pub mod applications;
 pub mod conn;
 pub mod idempotency;
 pub mod outbox;
+pub mod permits;
 pub mod reference;
 pub mod schema;
 pub mod users;

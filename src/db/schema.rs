@@ -237,7 +237,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    permit_counters (jurisdiction, year) {
+        jurisdiction -> Text,
+        year -> Integer,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    permits (permit_no) {
+        permit_no -> Text,
+        application_id -> Text,
+        version -> Integer,
+        holder_firm_id -> Text,
+        holder_name -> Text,
+        holder_credit_code -> Text,
+        plates -> Text,
+        cargo -> Text,
+        vehicle -> Text,
+        route -> Text,
+        conditions -> Text,
+        valid_from -> Date,
+        valid_to -> Date,
+        trips_allowed -> Integer,
+        trips_used -> Integer,
+        issuing_authority -> Text,
+        issuing_jurisdiction -> Text,
+        issued_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoke_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    permit_trips (id) {
+        id -> Text,
+        permit_no -> Text,
+        trip_no -> Integer,
+        plate -> Text,
+        location -> Text,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(applications -> firms (firm_id));
+diesel::joinable!(permits -> applications (application_id));
+diesel::joinable!(permit_trips -> permits (permit_no));
+diesel::joinable!(permit_trips -> users (recorded_by));
 diesel::joinable!(review_tasks -> applications (application_id));
 diesel::joinable!(application_phases -> applications (application_id));
 diesel::joinable!(application_events -> applications (application_id));
@@ -263,4 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     idempotency_keys,
     outbox,
+    permit_counters,
+    permits,
+    permit_trips,
 );

@@ -16,10 +16,11 @@ pub enum EmailKind {
     Rejected,
     Withdrawn,
     TaskOpened,
+    Revoked,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 9] = [
+    pub const ALL: [EmailKind; 10] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -29,6 +30,7 @@ impl EmailKind {
         EmailKind::Rejected,
         EmailKind::Withdrawn,
         EmailKind::TaskOpened,
+        EmailKind::Revoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +44,7 @@ impl EmailKind {
             EmailKind::Rejected => "rejected",
             EmailKind::Withdrawn => "withdrawn",
             EmailKind::TaskOpened => "task_opened",
+            EmailKind::Revoked => "permit_revoked",
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct EmailContext {
     /// Net time taken, e.g. "3 h 20 min".
     pub net: String,
     pub target_hours: u32,
+    /// The permit's number, once there is one.
+    pub permit_no: String,
 }
 
 pub struct Rendered {
@@ -144,6 +149,7 @@ email_templates!(
     Rejected => rejected => ("email/rejected/subject.txt", "email/rejected/body.txt", "email/rejected/body.html"),
     Withdrawn => withdrawn => ("email/withdrawn/subject.txt", "email/withdrawn/body.txt", "email/withdrawn/body.html"),
     TaskOpened => task_opened => ("email/task_opened/subject.txt", "email/task_opened/body.txt", "email/task_opened/body.html"),
+    Revoked => permit_revoked => ("email/permit_revoked/subject.txt", "email/permit_revoked/body.txt", "email/permit_revoked/body.html"),
 );
 
 #[cfg(test)]
@@ -172,6 +178,7 @@ mod tests {
             due: "2026-12-01 20:45".into(),
             net: "5 h 15 min".into(),
             target_hours: 24,
+            permit_no: "652328-2026-000042".into(),
         }
     }
 

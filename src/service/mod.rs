@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod demo;
 pub mod notify;
+pub mod permits;
 pub mod reference;
 pub mod users;
 pub mod workflows;

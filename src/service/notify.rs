@@ -6,6 +6,7 @@
 use super::applications::Engine;
 use super::ServiceError;
 use crate::db::applications::ApplicationRow;
+use crate::db::permits::{self as permit_q, PermitRow};
 use crate::db::schema::users;
 use crate::db::users::{self as user_q, UserRow};
 use crate::db::{reference as ref_q, DbConnection};
@@ -124,6 +125,7 @@ impl Mailer<'_> {
             due: self.local(due),
             net: String::new(),
             target_hours: self.engine.target_hours,
+            permit_no: self.row.permit_no.clone().unwrap_or_default(),
         };
         self.out.push(NewEmail {
             kind,
@@ -134,6 +136,14 @@ impl Mailer<'_> {
             context,
         });
         Ok(())
+    }
+
+    /// The permit's page once there is one, else the application's.
+    fn permit_link(&self) -> String {
+        match &self.row.permit_no {
+            Some(no) => format!("{}/permits/{no}", self.engine.base_url),
+            None => format!("{}/applications/{}", self.engine.base_url, self.row.id),
+        }
     }
 
     fn tasks_opened(
@@ -293,6 +303,12 @@ pub fn enqueue_for(
                 )?;
             }
             Event::Issued { .. } => {
+                let conditions = match &row.permit_no {
+                    Some(no) => permit_q::find(conn, no)?
+                        .and_then(|p| serde_json::from_str(&p.conditions).ok())
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
                 m.add(
                     conn,
                     EmailKind::Issued,
@@ -300,12 +316,14 @@ pub fn enqueue_for(
                     &applicant,
                     issuer.as_deref(),
                     "",
-                    &[],
+                    &conditions,
                     None,
                 )?;
                 let net = case.net_minutes(now);
+                let link = m.permit_link();
                 if let Some(last) = m.out.last_mut() {
                     last.context.net = net_text(net, last.context.en);
+                    last.context.link = link;
                 }
             }
             Event::Withdrawn { .. } => m.add(
@@ -326,6 +344,44 @@ pub fn enqueue_for(
     }
     for email in &m.out {
         enqueue(conn, email, &engine.mail_domain, m.now)?;
+    }
+    Ok(())
+}
+
+/// Tells the holder's applicant that their permit was revoked, and why.
+pub fn permit_revoked(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    row: &ApplicationRow,
+    event_id: &str,
+    permit: &PermitRow,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
+    let (cargo, route) = summaries(row);
+    let mut m = Mailer {
+        engine,
+        row,
+        cargo,
+        route,
+        now,
+        out: Vec::new(),
+    };
+    m.add(
+        conn,
+        EmailKind::Revoked,
+        event_id,
+        &applicant,
+        Some(&permit.issuing_authority),
+        reason,
+        &[],
+        None,
+    )?;
+    for email in &mut m.out {
+        email.context.link = format!("{}/permits/{}", engine.base_url, permit.permit_no);
+        email.context.permit_no = permit.permit_no.clone();
+        enqueue(conn, email, &engine.mail_domain, now)?;
     }
     Ok(())
 }

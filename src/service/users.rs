@@ -241,8 +241,7 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Signs in with e-mail and password from `address`; a token on success. While an account or
-/// address is locked, even the right password gets `RateLimited`, so the lock tells nothing.
+/// Signs in with e-mail and password from `address`; a token on success.
 pub fn issue_token(
     conn: &mut DbConnection,
     email: &str,
@@ -251,6 +250,35 @@ pub fn issue_token(
     now: NaiveDateTime,
     ttl: TimeDelta,
 ) -> Result<TokenGrant, ServiceError> {
+    let user = authenticate(conn, email, password, address, now)?;
+    let token = format!("pf_{}", hex::encode(rand::random::<[u8; 32]>()));
+    let row = ApiTokenRow {
+        id: new_id(),
+        user_id: user.id.clone(),
+        token_hash: hash_token(&token),
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    write_transaction(conn, |conn| {
+        q::insert_token(conn, &row)?;
+        q::delete_expired_tokens(conn, now)
+    })?;
+    Ok(TokenGrant {
+        token,
+        expires_at: row.expires_at,
+        user,
+    })
+}
+
+/// Checks e-mail and password from `address` (for a token or a web session). While an account
+/// or address is locked, even the right password gets `RateLimited`, so the lock tells nothing.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow, ServiceError> {
     let email = email.trim().to_lowercase();
     let since = now - FAILURE_WINDOW;
     for (count, oldest, max) in [
@@ -286,24 +314,8 @@ pub fn issue_token(
             Err(ServiceError::WrongCredentials)
         }
         Some(user) => {
-            let token = format!("pf_{}", hex::encode(rand::random::<[u8; 32]>()));
-            let row = ApiTokenRow {
-                id: new_id(),
-                user_id: user.id.clone(),
-                token_hash: hash_token(&token),
-                created_at: now,
-                expires_at: now + ttl,
-            };
-            write_transaction(conn, |conn| {
-                q::insert_token(conn, &row)?;
-                q::clear_failures_for_email(conn, &email)?;
-                q::delete_expired_tokens(conn, now)
-            })?;
-            Ok(TokenGrant {
-                token,
-                expires_at: row.expires_at,
-                user,
-            })
+            q::clear_failures_for_email(conn, &email)?;
+            Ok(user)
         }
     }
 }

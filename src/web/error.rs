@@ -2,13 +2,25 @@
 //! `{"error": {"code", "message", "fields"?}}`. Messages are rendered in the caller's
 //! language by the edge middleware (`super::middleware`), which knows the request.
 
+use crate::domain::permit::TripRefusal;
 use crate::domain::ValidationErrors;
 use crate::i18n::Lang;
 use crate::service::ServiceError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
 use serde_json::{json, Map, Value};
 use std::fmt;
+
+#[derive(askama::Template)]
+#[template(path = "public/error_page.html")]
+struct ErrorPage {
+    lang_tag: &'static str,
+    en: bool,
+    status: u16,
+    title: String,
+    message: String,
+}
 
 #[derive(Debug)]
 pub enum AppError {
@@ -18,6 +30,8 @@ pub enum AppError {
     Forbidden,
     NotFound,
     Conflict(String),
+    /// A trip refused on site: a 409 whose body also says why (`error.reason`).
+    TripRefused(TripRefusal),
     PayloadTooLarge(String),
     Validation(ValidationErrors),
     RateLimited {
@@ -35,7 +49,7 @@ impl AppError {
             AppError::Unauthorized | AppError::WrongCredentials => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::TripRefused(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::Validation(_) => "validation_failed",
             AppError::RateLimited { .. } => "rate_limited",
@@ -53,6 +67,15 @@ impl AppError {
             AppError::Forbidden => lang.text("api.forbidden", &[]),
             AppError::NotFound => lang.text("api.not_found", &[]),
             AppError::Conflict(detail) => lang.text("api.conflict", &p("detail", detail)),
+            AppError::TripRefused(reason) => lang.text(
+                match reason {
+                    TripRefusal::NotValidNow => "api.trip_refused.not_valid_now",
+                    TripRefusal::PlateMismatch => "api.trip_refused.plate_mismatch",
+                    TripRefusal::UsedUp => "api.trip_refused.used_up",
+                    TripRefusal::Revoked => "api.trip_refused.revoked",
+                },
+                &[],
+            ),
             AppError::PayloadTooLarge(max) => lang.text("api.payload_too_large", &p("max", max)),
             AppError::Validation(_) => lang.text("api.validation_failed", &[]),
             AppError::RateLimited { retry_after_secs } => lang.text(
@@ -77,7 +100,36 @@ impl AppError {
             }
             error["fields"] = Value::Object(fields);
         }
+        if let AppError::TripRefused(reason) = self {
+            error["reason"] = Value::String(reason.as_str().into());
+        }
         json!({ "error": error })
+    }
+
+    /// The same error as a page, for people in a browser rather than programs.
+    pub fn render_page(&self, lang: Lang, request_id: &str) -> HttpResponse {
+        let status = self.status_code();
+        let en = lang == Lang::En;
+        let page = ErrorPage {
+            lang_tag: lang.tag(),
+            en,
+            status: status.as_u16(),
+            title: match (status.as_u16(), en) {
+                (404, true) => "Not found".into(),
+                (404, false) => "页面不存在".into(),
+                (403, true) => "Not allowed".into(),
+                (403, false) => "无权访问".into(),
+                (_, _) => status.canonical_reason().unwrap_or("Error").to_string(),
+            },
+            message: self.message(lang, request_id),
+        };
+        match page.render() {
+            Ok(body) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
+                .body(body),
+            Err(_) => self.render(lang, request_id),
+        }
     }
 
     pub fn render(&self, lang: Lang, request_id: &str) -> HttpResponse {
@@ -106,7 +158,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized | AppError::WrongCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::TripRefused(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

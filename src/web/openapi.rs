@@ -1,6 +1,6 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
-use super::api::{admin, applications, auth, reference, tasks, test_support};
+use super::api::{admin, applications, auth, permits, reference, tasks, test_support};
 use super::ops;
 use crate::service::applications::view;
 use actix_web::{get, web, HttpResponse};
@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         applications::upload, applications::submit, applications::respond, applications::withdraw,
         applications::events,
         tasks::queue, tasks::claim, tasks::release, tasks::decision,
+        permits::get_permit, permits::verify, permits::record_trip, permits::revoke,
         test_support::clock, test_support::run_jobs,
         admin::failed_emails, admin::retry_email,
     ),
@@ -27,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         view::ApplicationView, view::PhaseView, view::TaskView, view::AttachmentView, view::QueueItem,
         view::EventView, applications::ApplicationPage, applications::RespondRequest, tasks::DecisionRequest,
         test_support::ClockRequest,
+        permits::PermitView, permits::TripView, permits::Verification, permits::PublicPermit,
+        permits::TripBody, permits::TripRecorded, permits::RevokeBody,
     )),
     modifiers(&BearerAuth),
 )]

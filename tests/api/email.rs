@@ -86,7 +86,12 @@ async fn every_step_reaches_the_applicant_and_every_task_its_reviewers() {
             "both parts"
         );
         assert!(text.contains("您好"), "in the applicant's language: {text}");
-        assert!(html.contains(&format!("/applications/{id}")));
+        // The permit e-mail links to the permit, every other one to the application.
+        let link = match mail.header("X-Permitflow-Event").as_str() {
+            "issued" => format!("/permits/{}", issued["permit_no"].as_str().unwrap()),
+            _ => format!("/applications/{id}"),
+        };
+        assert!(html.contains(&link) && text.contains(&link), "{link}");
     }
     let info = applicant
         .iter()

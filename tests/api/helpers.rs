@@ -157,10 +157,14 @@ pub fn spawn_app_at(url: &str) -> TestApp {
     start(settings, db, dir)
 }
 
-fn start(settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
+fn start(mut settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
     let clock = Clock::manual(test_start());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
+    // Links in e-mails and QR codes lead to this very server, as they would in production.
+    if settings.base_url.ends_with(":0") {
+        settings.base_url = address.clone();
+    }
     let state = if db.admin_url.is_some() || db.url.is_sqlite() {
         startup::state(settings.clone(), clock.clone()).unwrap()
     } else {

@@ -16,6 +16,7 @@ use crate::db::users::{self as user_q, UserRow};
 use crate::db::{new_id, reference as ref_q, write_transaction, DbConnection};
 use crate::domain::application::{ApplicationInput, ApplicationSpec};
 use crate::domain::attachment;
+use crate::domain::permit::PermitSigner;
 use crate::domain::role::Role;
 use crate::domain::rules::{self, AttachmentKind, FirmStanding, PermitRules};
 use crate::domain::workflow::case::{decide as decide_command, NewPhase, NewTask};
@@ -39,6 +40,8 @@ pub struct Engine {
     pub base_url: String,
     /// The domain of Message-IDs (the sender's).
     pub mail_domain: String,
+    /// Signs the QR codes of permits with the server's secret.
+    pub permit_signer: PermitSigner,
 }
 
 impl Engine {
@@ -562,7 +565,21 @@ pub fn task_command(
                 ));
             }
         }
+        // The permit is created with the approval that issues it, in the same transaction.
+        let issued = events.iter().any(|e| matches!(e, Event::Issued { .. }));
+        if issued {
+            let permit = super::permits::issue(conn, engine, &row, &after, now)?;
+            row.permit_no = Some(permit.permit_no);
+        }
         store_and_notify(conn, engine, &before, &row, &after, events, now)?;
+        if let (true, Some(permit_no)) = (issued, &row.permit_no) {
+            let detail = serde_json::json!({"permit_no": permit_no});
+            rows::append_events(
+                conn,
+                &row.id,
+                &[audit(now, "permit_issued", caller, detail)],
+            )?;
+        }
         Ok(Loaded { row, case: after })
     })
 }

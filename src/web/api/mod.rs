@@ -4,6 +4,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod idempotency;
+pub mod permits;
 pub mod reference;
 pub mod tasks;
 pub mod test_support;
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .configure(reference::routes)
             .configure(applications::routes)
             .configure(tasks::routes)
+            .configure(permits::routes)
             .configure(admin::routes)
             .configure(super::openapi::routes)
             .configure(|cfg| {

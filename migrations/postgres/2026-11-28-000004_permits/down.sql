@@ -1,0 +1,3 @@
+DROP TABLE permit_trips;
+DROP TABLE permits;
+DROP TABLE permit_counters;
