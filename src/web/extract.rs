@@ -1,11 +1,13 @@
 //! What handlers take from a request: the caller's language, address, and signed-in user.
 
 use super::error::AppError;
+use super::session;
 use super::AppState;
 use crate::db::users::UserRow;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users as user_service;
+use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 use std::future::{ready, Future, Ready};
@@ -64,7 +66,8 @@ impl FromRequest for ClientAddress {
     }
 }
 
-/// A signed-in user (by `Authorization: Bearer`); 401 without a valid token.
+/// A signed-in user: by `Authorization: Bearer`, or by the web session's cookie, which for a
+/// write must come with the session's CSRF token in `X-CSRF-Token`; 401 without either.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: UserRow,
@@ -86,9 +89,25 @@ impl FromRequest for CurrentUser {
             })
             .map(|t| t.trim().to_string());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let session = req.get_session();
+        let safe = req.method().is_safe();
+        let csrf = req
+            .headers()
+            .get(session::CSRF_HEADER)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
         Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
+            let Some(state) = state else {
                 return Err(AppError::Unauthorized);
+            };
+            let Some(token) = token else {
+                let current = session::user_of(&state, &session)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?;
+                if !safe {
+                    session::check_csrf(&session, csrf.as_deref())?;
+                }
+                return Ok(current);
             };
             let now = state.clock.now();
             let user = state

@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod session;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -87,6 +88,7 @@ pub fn serve(
         App::new()
             .app_data(data.clone())
             .app_data(api::json_config())
+            .wrap(session::middleware(&data.settings))
             .wrap(from_fn(edge))
             .wrap(
                 DefaultHeaders::new()
@@ -129,6 +131,14 @@ async fn edge(
         .map(|id| id.to_string())
         .unwrap_or_default();
     let method = req.method().to_string();
+    // People in a browser get a page; programs (the API, or anything not asking for HTML)
+    // get API.md's JSON error.
+    let wants_page = !req.path().starts_with("/api/")
+        && req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let response = next.call(req).await?;
@@ -138,7 +148,11 @@ async fn edge(
         .and_then(|e| e.as_error::<AppError>());
     let mut response = match app_error {
         Some(error) => {
-            let rendered = error.render(lang, &request_id);
+            let rendered = if wants_page {
+                error.render_page(lang, &request_id)
+            } else {
+                error.render(lang, &request_id)
+            };
             response.into_response(rendered).map_into_right_body()
         }
         None => response.map_into_left_body(),

@@ -3,11 +3,15 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod email;
 mod errors;
 mod migrations;
 mod ops;
+mod permit_pages;
+mod permits;
 mod reference;
+mod sessions;
 mod smtp;
 mod workflow;

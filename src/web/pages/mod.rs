@@ -1,5 +1,8 @@
-//! Server-rendered pages. For now the public home page and the language switch; each role's
-//! pages live in their own modules as they arrive.
+//! Server-rendered pages: the public home page, the language switch, signing in, and the
+//! permit pages (printable permit, public verification). Each group lives in its own module.
+
+pub mod auth;
+pub mod permits;
 
 use super::error::AppError;
 use super::extract::Locale;
@@ -7,14 +10,16 @@ use super::AppState;
 use crate::db::reference as q;
 use crate::i18n::Lang;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .service(switch_language)
-        .service(stylesheet);
+        .service(stylesheet)
+        .configure(auth::routes)
+        .configure(permits::routes);
 }
 
 struct JurisdictionLine {
@@ -46,12 +51,18 @@ fn level_label(level: &str, lang: Lang) -> &'static str {
 }
 
 fn html(page: impl Template) -> Result<HttpResponse, AppError> {
+    html_with_status(StatusCode::OK, page)
+}
+
+/// A rendered page; pages are never cached, as they show someone's current state.
+pub fn html_with_status(status: StatusCode, page: impl Template) -> Result<HttpResponse, AppError> {
     let body = page.render().map_err(|e| {
         tracing::error!(cause = %e, "rendering a page");
         AppError::Internal
     })?;
-    Ok(HttpResponse::Ok()
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
 }
 
@@ -91,9 +102,20 @@ async fn index(state: web::Data<AppState>, Locale(lang): Locale) -> Result<HttpR
     })
 }
 
-/// Remembers the chosen language in a cookie and goes back home.
+/// Remembers the chosen language in a cookie and goes back to the page it was chosen on.
 #[get("/lang/{tag}")]
-async fn switch_language(tag: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn switch_language(
+    req: actix_web::HttpRequest,
+    tag: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    // The Referer is sent for same-origin links only (Referrer-Policy: same-origin).
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
+    let back = super::session::safe_next(back.as_deref());
     let lang = Lang::from_tag(&tag).ok_or(AppError::NotFound)?;
     let cookie = Cookie::build("lang", lang.tag())
         .path("/")
@@ -103,7 +125,7 @@ async fn switch_language(tag: web::Path<String>) -> Result<HttpResponse, AppErro
         .finish();
     Ok(HttpResponse::SeeOther()
         .cookie(cookie)
-        .insert_header((header::LOCATION, "/"))
+        .insert_header((header::LOCATION, back))
         .finish())
 }
 
@@ -113,5 +135,5 @@ async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(include_str!("../../static/app.css"))
+        .body(include_str!("../../../static/app.css"))
 }

@@ -1,0 +1,135 @@
+//! Signing in and out of the web pages.
+
+use super::html_with_status;
+use crate::i18n::Lang;
+use crate::service::users as user_service;
+use crate::service::ServiceError;
+use crate::web::error::AppError;
+use crate::web::extract::{ClientAddress, Locale};
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_form).service(login).service(logout);
+}
+
+#[derive(Template)]
+#[template(path = "public/login.html")]
+struct LoginPage {
+    lang_tag: &'static str,
+    en: bool,
+    csrf: String,
+    next: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    pub next: Option<String>,
+}
+
+#[get("/login")]
+async fn login_form(
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = LoginPage {
+        lang_tag: lang.tag(),
+        en: lang == Lang::En,
+        csrf: session::csrf_token(&session),
+        next: session::safe_next(query.next.as_deref()),
+        email: String::new(),
+        error: None,
+    };
+    html_with_status(StatusCode::OK, page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub csrf: Option<String>,
+    pub next: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[post("/login")]
+async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    Locale(lang): Locale,
+    address: ClientAddress,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = session::safe_next(form.next.as_deref());
+    let email = form.email.unwrap_or_default();
+    let again = |status: StatusCode, message: String| {
+        html_with_status(
+            status,
+            LoginPage {
+                lang_tag: lang.tag(),
+                en: lang == Lang::En,
+                csrf: session::csrf_token(&session),
+                next: next.clone(),
+                email: email.clone(),
+                error: Some(message),
+            },
+        )
+    };
+    if session::check_csrf(&session, form.csrf.as_deref()).is_err() {
+        return again(StatusCode::FORBIDDEN, lang.text("page.form_expired", &[]));
+    }
+    let now = state.clock.now();
+    let (e, password) = (email.clone(), form.password.unwrap_or_default());
+    let outcome = state
+        .db(
+            move |conn| match user_service::authenticate(conn, &e, &password, &address.0, now) {
+                Ok(user) => Ok(Ok(user)),
+                Err(ServiceError::WrongCredentials) => Ok(Err(None)),
+                Err(ServiceError::RateLimited { retry_after_secs }) => {
+                    Ok(Err(Some(retry_after_secs)))
+                }
+                Err(other) => Err(other),
+            },
+        )
+        .await?;
+    match outcome {
+        Ok(user) => {
+            let hours = i64::from(state.settings.token_ttl_hours);
+            let expires = now.and_utc().timestamp() + hours * 3600;
+            session::sign_in(&session, &user.id, expires)?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, next))
+                .finish())
+        }
+        Err(None) => again(
+            StatusCode::UNAUTHORIZED,
+            lang.text("api.wrong_credentials", &[]),
+        ),
+        Err(Some(seconds)) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.text("api.rate_limited", &[("seconds", seconds.to_string())]),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    pub csrf: Option<String>,
+}
+
+#[post("/logout")]
+async fn logout(session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, AppError> {
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    session::sign_out(&session);
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/"))
+        .finish())
+}

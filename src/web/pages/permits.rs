@@ -1,0 +1,515 @@
+//! The printable permit (A4, Chinese and English, with its QR code) for those entitled to it,
+//! and the public verification page the QR code opens on a phone, where a signed-in inspector
+//! also records the trip (现场核销).
+
+use super::html_with_status;
+use crate::db::permits::{PermitRow, TripRow};
+use crate::db::reference as ref_q;
+use crate::domain::application::{ApplicationInput, TrailerType};
+use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::service::applications::{Caller, Engine};
+use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
+use crate::web::error::AppError;
+use crate::web::extract::{CurrentUser, Locale};
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{NaiveDateTime, TimeZone};
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(print_page)
+        .service(verify_page)
+        .service(record_trip);
+}
+
+/// The state's words in both languages, and its colour class.
+fn status_names(status: PermitStatus) -> (&'static str, &'static str) {
+    match status {
+        PermitStatus::Valid => ("有效", "Valid"),
+        PermitStatus::NotYetValid => ("尚未生效", "Not yet valid"),
+        PermitStatus::Expired => ("已过期", "Expired"),
+        PermitStatus::Revoked => ("已撤销", "Revoked"),
+        PermitStatus::UsedUp => ("次数已用完", "All trips used"),
+    }
+}
+
+pub struct TripLine {
+    pub no: i32,
+    pub at: String,
+    pub plate: String,
+    pub location: String,
+    pub note: String,
+}
+
+pub struct SegmentLine {
+    pub road: String,
+    pub jurisdiction_zh: String,
+    pub jurisdiction_en: String,
+    pub length_km: String,
+}
+
+/// Everything printed on a permit, in display form.
+pub struct PermitDoc {
+    pub permit_no: String,
+    pub reference: String,
+    pub status: &'static str,
+    pub status_zh: &'static str,
+    pub status_en: &'static str,
+    pub holder: String,
+    pub credit_code: String,
+    pub plates: Vec<String>,
+    pub cargo: String,
+    pub pieces: String,
+    pub dimensions: String,
+    pub mass: String,
+    pub trailer_zh: String,
+    pub trailer_en: String,
+    pub axles: String,
+    pub overall: String,
+    pub gross_mass: String,
+    pub axle_load: String,
+    pub origin: String,
+    pub destination: String,
+    pub segments: Vec<SegmentLine>,
+    pub valid_from: String,
+    pub valid_to: String,
+    pub trips_used: i32,
+    pub trips_allowed: i32,
+    pub conditions: Vec<String>,
+    pub authority_zh: String,
+    pub authority_en: String,
+    pub issued_at: String,
+    pub verify_url: String,
+    pub qr: String,
+    pub revoked_at: String,
+    pub revoke_reason: String,
+    pub trips: Vec<TripLine>,
+    pub timezone: String,
+}
+
+fn local(engine: &Engine, t: NaiveDateTime) -> String {
+    engine
+        .timezone
+        .from_utc_datetime(&t)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn number(value: Option<f64>, unit: &str) -> String {
+    value.map(|v| format!("{v} {unit}")).unwrap_or_default()
+}
+
+fn tonnes(kg: Option<f64>) -> String {
+    kg.map(|kg| format!("{} t", kg / 1000.0))
+        .unwrap_or_default()
+}
+
+fn trip_lines(engine: &Engine, trips: Vec<TripRow>) -> Vec<TripLine> {
+    trips
+        .into_iter()
+        .map(|t| TripLine {
+            no: t.trip_no,
+            at: local(engine, t.recorded_at),
+            plate: t.plate,
+            location: t.location,
+            note: t.note,
+        })
+        .collect()
+}
+
+/// Builds the printed form, with names from the reference data.
+fn document(
+    conn: &mut crate::db::DbConnection,
+    engine: &Engine,
+    permit: Permit,
+    trips: Vec<TripRow>,
+) -> Result<PermitDoc, crate::service::ServiceError> {
+    let row: &PermitRow = &permit.row;
+    let input: ApplicationInput = serde_json::from_str(&format!(
+        r#"{{"cargo":{},"vehicle":{},"route":{}}}"#,
+        row.cargo, row.vehicle, row.route
+    ))
+    .unwrap_or_default();
+    let cargo = input.cargo.unwrap_or_default();
+    let vehicle = input.vehicle.unwrap_or_default();
+    let route = input.route.unwrap_or_default();
+    let (trailer_zh, trailer_en) = TrailerType::parse("", vehicle.trailer_type.as_deref())
+        .map(|t| t.names())
+        .map(|(zh, en)| (zh.to_string(), en.to_string()))
+        .unwrap_or_default();
+    let mut segments = Vec::new();
+    for s in route.segments.unwrap_or_default() {
+        let code = s.jurisdiction.unwrap_or_default();
+        let j = ref_q::find_jurisdiction(conn, &code)?;
+        segments.push(SegmentLine {
+            road: s.road.unwrap_or_default(),
+            jurisdiction_zh: j.as_ref().map_or(code.clone(), |j| j.name_zh.clone()),
+            jurisdiction_en: j.map_or(code, |j| j.name_en),
+            length_km: number(s.length_km, "km"),
+        });
+    }
+    let authority = ref_q::find_authority(conn, &row.issuing_authority)?;
+    let (status_zh, status_en) = status_names(permit.status);
+    let dims = match (cargo.length_m, cargo.width_m, cargo.height_m) {
+        (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
+        _ => String::new(),
+    };
+    let overall = match (
+        vehicle.overall_length_m,
+        vehicle.overall_width_m,
+        vehicle.overall_height_m,
+    ) {
+        (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
+        _ => String::new(),
+    };
+    let qr = qr_svg(&permit.verify_url)
+        .map_err(|e| crate::service::ServiceError::Internal(anyhow::anyhow!("QR code: {e}")))?;
+    Ok(PermitDoc {
+        permit_no: row.permit_no.clone(),
+        reference: permit.reference.clone(),
+        status: permit.status.as_str(),
+        status_zh,
+        status_en,
+        holder: row.holder_name.clone(),
+        credit_code: row.holder_credit_code.clone(),
+        plates: permit.plates.clone(),
+        cargo: cargo.description.unwrap_or_default(),
+        pieces: cargo.pieces.map(|p| p.to_string()).unwrap_or_default(),
+        dimensions: dims,
+        mass: tonnes(cargo.mass_kg),
+        trailer_zh,
+        trailer_en,
+        axles: vehicle.axles.map(|a| a.to_string()).unwrap_or_default(),
+        overall,
+        gross_mass: tonnes(vehicle.gross_mass_kg),
+        axle_load: tonnes(vehicle.max_axle_load_kg),
+        origin: route.origin.unwrap_or_default(),
+        destination: route.destination.unwrap_or_default(),
+        segments,
+        valid_from: row.valid_from.to_string(),
+        valid_to: row.valid_to.to_string(),
+        trips_used: row.trips_used,
+        trips_allowed: row.trips_allowed,
+        conditions: permit.conditions.clone(),
+        authority_zh: authority
+            .as_ref()
+            .map_or(row.issuing_authority.clone(), |a| a.name_zh.clone()),
+        authority_en: authority.map_or(row.issuing_authority.clone(), |a| a.name_en),
+        issued_at: local(engine, row.issued_at),
+        verify_url: permit.verify_url.clone(),
+        qr,
+        revoked_at: row.revoked_at.map(|t| local(engine, t)).unwrap_or_default(),
+        revoke_reason: row.revoke_reason.clone().unwrap_or_default(),
+        trips: trip_lines(engine, trips),
+        timezone: engine.timezone.name().to_string(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "permits/print.html")]
+struct PrintPage {
+    lang_tag: &'static str,
+    en: bool,
+    csrf: String,
+    user_name: String,
+    p: PermitDoc,
+}
+
+fn caller(current: CurrentUser) -> Caller {
+    Caller {
+        user: current.user,
+        role: current.role,
+    }
+}
+
+/// The permit to print: for the holder's firm, the reviewing authorities, inspectors and
+/// managers; anyone else is asked to sign in or told it is not there.
+#[get("/permits/{permit_no}")]
+async fn print_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let user_name = current.user.name.clone();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let permit_no = path.into_inner();
+    let caller = caller(current);
+    let doc = state
+        .db(move |conn| {
+            let (permit, trips) = service::get(conn, &engine, &caller, &permit_no, now)?;
+            document(conn, &engine, permit, trips)
+        })
+        .await?;
+    html_with_status(
+        StatusCode::OK,
+        PrintPage {
+            lang_tag: lang.tag(),
+            en: lang == Lang::En,
+            csrf: session::csrf_token(&session),
+            user_name,
+            p: doc,
+        },
+    )
+}
+
+/// What the phone shows: authentic or not, and for an authentic permit only what the public
+/// may see (no people), plus the trip form for a signed-in inspector.
+#[derive(Template)]
+#[template(path = "public/verify.html")]
+struct VerifyPage {
+    lang_tag: &'static str,
+    en: bool,
+    permit_no: String,
+    token: String,
+    found: Option<PublicView>,
+    inspector: bool,
+    csrf: String,
+    message: Option<(bool, String)>,
+    plate: String,
+    location: String,
+}
+
+struct PublicView {
+    status: &'static str,
+    status_zh: &'static str,
+    status_en: &'static str,
+    holder: String,
+    plates: Vec<String>,
+    valid_from: String,
+    valid_to: String,
+    trips_used: i32,
+    trips_allowed: i32,
+    conditions: Vec<String>,
+    authority: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    pub t: Option<String>,
+    /// After a trip form: `recorded` or the refusal's reason.
+    pub trip: Option<String>,
+    pub no: Option<i32>,
+}
+
+fn refusal_message(lang: Lang, reason: TripRefusal) -> String {
+    crate::web::error::AppError::TripRefused(reason)
+        .body(lang, "-")
+        .pointer("/error/message")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What the page says besides the permit: a message after a trip form, what was typed.
+struct FormState {
+    message: Option<(bool, String)>,
+    plate: String,
+    location: String,
+    status: StatusCode,
+}
+
+impl FormState {
+    fn message(message: Option<(bool, String)>) -> Self {
+        FormState {
+            message,
+            plate: String::new(),
+            location: String::new(),
+            status: StatusCode::OK,
+        }
+    }
+}
+
+async fn render_verify(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    permit_no: String,
+    token: String,
+    form: FormState,
+) -> Result<HttpResponse, AppError> {
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let en = lang == Lang::En;
+    let (no, t) = (permit_no.clone(), token.clone());
+    let found = state
+        .db(move |conn| {
+            let Some(permit) = service::verify(conn, &engine, &no, &t, now)? else {
+                return Ok(None);
+            };
+            let authority = ref_q::find_authority(conn, &permit.row.issuing_authority)?
+                .map(|a| if en { a.name_en } else { a.name_zh })
+                .unwrap_or_else(|| permit.row.issuing_authority.clone());
+            let (status_zh, status_en) = status_names(permit.status);
+            Ok(Some(PublicView {
+                status: permit.status.as_str(),
+                status_zh,
+                status_en,
+                holder: permit.row.holder_name,
+                plates: permit.plates,
+                valid_from: permit.row.valid_from.to_string(),
+                valid_to: permit.row.valid_to.to_string(),
+                trips_used: permit.row.trips_used,
+                trips_allowed: permit.row.trips_allowed,
+                conditions: permit.conditions,
+                authority,
+            }))
+        })
+        .await?;
+    let inspector = found.is_some()
+        && session::user_of(state, session)
+            .await?
+            .is_some_and(|u| u.role == Role::Inspector);
+    let page = VerifyPage {
+        lang_tag: lang.tag(),
+        en,
+        permit_no,
+        token,
+        found,
+        inspector,
+        csrf: if inspector {
+            session::csrf_token(session)
+        } else {
+            String::new()
+        },
+        message: form.message,
+        plate: form.plate,
+        location: form.location,
+    };
+    let mut response = html_with_status(form.status, page)?;
+    // The token is in the address: keep it out of Referer headers and caches.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+#[get("/verify/{permit_no}")]
+async fn verify_page(
+    state: web::Data<AppState>,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    query: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let message = match (query.trip.as_deref(), query.no) {
+        (Some("recorded"), Some(no)) => Some((
+            true,
+            if lang == Lang::En {
+                format!("Trip {no} recorded.")
+            } else {
+                format!("已核销第 {no} 趟。")
+            },
+        )),
+        (Some(reason), _) => reason
+            .parse::<TripRefusal>()
+            .ok()
+            .map(|r| (false, refusal_message(lang, r))),
+        _ => None,
+    };
+    render_verify(
+        &state,
+        &session,
+        lang,
+        path.into_inner(),
+        query.t.unwrap_or_default(),
+        FormState::message(message),
+    )
+    .await
+}
+
+fn field_label(field: &str, lang: Lang) -> &str {
+    match (field, lang) {
+        ("plate", Lang::En) => "Plate seen",
+        ("plate", Lang::Zh) => "实际号牌",
+        ("location", Lang::En) => "Location",
+        ("location", Lang::Zh) => "核销地点",
+        ("note", Lang::En) => "Note",
+        ("note", Lang::Zh) => "备注",
+        (other, _) => other,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TripForm {
+    pub csrf: Option<String>,
+    pub t: Option<String>,
+    pub plate: Option<String>,
+    pub location: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The inspector's trip form on the verification page; back to the page with the outcome.
+#[post("/verify/{permit_no}/trips")]
+async fn record_trip(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    form: web::Form<TripForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let form = form.into_inner();
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let permit_no = path.into_inner();
+    let token = form.t.clone().unwrap_or_default();
+    let input = TripInput {
+        plate: form.plate.clone(),
+        location: form.location.clone(),
+        note: form.note.clone(),
+    };
+    let (caller, now, engine) = (caller(current), state.clock.now(), state.engine.clone());
+    let no = permit_no.clone();
+    let outcome = state
+        .db(move |conn| service::record_trip(conn, &engine, &caller, &no, &input, now))
+        .await;
+    let back = |trip: String| {
+        let query =
+            serde_urlencoded::to_string([("t", token.clone()), ("trip", trip)]).unwrap_or_default();
+        format!("/verify/{permit_no}?{query}")
+    };
+    let location = match outcome {
+        Ok(TripOutcome::Recorded { trip_no, .. }) => {
+            format!("{}&no={trip_no}", back("recorded".into()))
+        }
+        Ok(TripOutcome::Refused(reason)) => back(reason.as_str().into()),
+        Err(AppError::Validation(errors)) => {
+            let text: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        field_label(&e.field, lang),
+                        lang.message(&e.message)
+                    )
+                })
+                .collect();
+            let form = FormState {
+                message: Some((false, text.join(" "))),
+                plate: form.plate.unwrap_or_default(),
+                location: form.location.unwrap_or_default(),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            return render_verify(&state, &session, lang, permit_no, token, form).await;
+        }
+        Err(other) => return Err(other),
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}

@@ -1,0 +1,145 @@
+//! The permit as people see it, in a real headless Chromium: the printable A4 permit behind
+//! sign-in, its QR code scanned back from the rendered page, and the phone page the code opens,
+//! where an inspector records the trip.
+
+use crate::browser::{keep, qr_codes_in, Browser};
+use crate::helpers::spawn_app;
+use crate::permits::{county_blade, issued};
+use crate::workflow::{Flow, DEMO};
+use serde_json::Value;
+
+/// Pages in a PDF: the page objects, not the `/Pages` tree nodes.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type /Page")
+        .filter(|(i, _)| !text[i + 11..].starts_with('s'))
+        .count()
+}
+
+#[tokio::test]
+async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_page() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let conditions: &[&[&str]] = &[
+        &[
+            "夜间 22:00–06:00 通行 Night travel 22:00–06:00 only",
+            "前后各一辆护送车 Escort vehicle front and rear",
+        ],
+        &["桥梁限速 40 km/h Bridges at most 40 km/h"],
+    ];
+    let application = issued(&flow, &county_blade(3), conditions).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let permit: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let verify_url = permit["verify_url"].as_str().unwrap().to_string();
+
+    let browser = Browser::start(1100, 1500).await;
+    // Not signed in: the permit asks for a sign-in, then comes back to it.
+    let page = format!("/permits/{permit_no}");
+    browser.goto(&app.url(&page)).await;
+    assert!(
+        browser.url().await.contains("/login?next="),
+        "sign in first"
+    );
+    browser
+        .sign_in(&app.address, &page, "applicant@demo.local", DEMO)
+        .await;
+    assert_eq!(browser.url().await, app.url(&page));
+    assert!(browser.text(".permit-no").await.contains(&permit_no));
+    let conditions = browser.text(".conditions").await;
+    assert!(conditions.contains("Escort vehicle front and rear") && conditions.contains("40 km/h"));
+    assert!(browser.text(".plates").await.contains("新B6789挂"));
+
+    // The QR code, as rendered on screen, scans back to the verification address.
+    let png = browser.screenshot().await;
+    keep("permit.png", &png, app.dir.path());
+    assert_eq!(qr_codes_in(&png), vec![verify_url.clone()]);
+
+    // Printed, it is one A4 page without the site's header.
+    let header_shown = browser
+        .script("return getComputedStyle(document.querySelector('header.top')).display")
+        .await;
+    assert_eq!(header_shown, "flex", "on screen the header is there");
+    let pdf = browser.print_a4().await;
+    keep("permit.pdf", &pdf, app.dir.path());
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(pdf_pages(&pdf), 1, "the permit fits one A4 page");
+    drop(browser);
+
+    // On a phone: anyone sees it is genuine and valid; an inspector records the trip there.
+    let phone = Browser::start(390, 844).await;
+    assert!(
+        verify_url.starts_with(&app.address),
+        "the code leads to this server"
+    );
+    let verify_page = verify_url[app.address.len()..].to_string();
+    phone.goto(&verify_url).await;
+    let verdict = phone.text(".verdict").await;
+    assert!(
+        verdict.contains("有效") || verdict.contains("Valid"),
+        "{verdict}"
+    );
+    assert!(
+        !phone
+            .script("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("91652328"),
+        "no credit code or other details beyond the public ones"
+    );
+    keep(
+        "verify-phone.png",
+        &phone.screenshot().await,
+        app.dir.path(),
+    );
+    phone
+        .sign_in(&app.address, &verify_page, "inspector@demo.local", DEMO)
+        .await;
+    phone.type_into("#plate", "新b 12345").await;
+    phone.type_into("#location", "G7 木垒收费站").await;
+    phone.submit(".trip-form button").await;
+    let notice = phone.text(".notice").await;
+    assert!(notice.contains('1'), "the trip is confirmed: {notice}");
+    keep(
+        "verify-recorded.png",
+        &phone.screenshot().await,
+        app.dir.path(),
+    );
+    let after: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["trips_used"], 1);
+    assert_eq!(after["trips"][0]["location"], "G7 木垒收费站");
+    // A wrong plate on the form is refused, with the reason in words.
+    phone.type_into("#plate", "新B99999").await;
+    phone.type_into("#location", "G7 木垒收费站").await;
+    phone.submit(".trip-form button").await;
+    let notice = phone.text(".notice.bad").await;
+    assert!(
+        notice.contains("号牌") || notice.contains("plate"),
+        "{notice}"
+    );
+
+    // A code that was not signed here says so, and nothing else.
+    let forged = verify_page.replace("?t=", "?t=AAAA");
+    phone.goto(&app.url(&forged)).await;
+    let verdict = phone.text(".verdict").await;
+    assert!(
+        verdict.contains("无法核验") || verdict.contains("Not authentic"),
+        "{verdict}"
+    );
+    assert!(!phone
+        .script("return document.body.innerText")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("新B12345"));
+}

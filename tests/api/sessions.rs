@@ -1,0 +1,207 @@
+//! Web sessions: signing in through the form with its CSRF token, going back where one came
+//! from (and nowhere else), the session cookie on the API (writes need the CSRF header),
+//! signing out, expiry, and error pages for people in a browser.
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::workflow::DEMO;
+use reqwest::header::{ACCEPT, LOCATION};
+use reqwest::{redirect, Client, StatusCode};
+use serde_json::{json, Value};
+
+/// A browser-like client: keeps cookies, does not follow redirects (we check them).
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field in the form")
+        .to_string()
+}
+
+async fn login_form(app: &TestApp, client: &Client, next: &str) -> String {
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap();
+    let html = client
+        .get(app.url(&format!("/login?{query}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    csrf_in(&html)
+}
+
+async fn post_login(
+    app: &TestApp,
+    client: &Client,
+    csrf: &str,
+    next: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf),
+            ("next", next),
+            ("email", "applicant@demo.local"),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signing_in_through_the_form_leads_back_and_needs_its_token() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let client = browser();
+    let response = client
+        .get(app.url("/permits/652328-2026-000001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/login?next=%2Fpermits%2F652328-2026-000001"
+    );
+
+    let csrf = login_form(&app, &client, "/permits/652328-2026-000001").await;
+    // A form without the session's token (a forged cross-site post) is refused.
+    let forged = post_login(&app, &client, "0000", "/", DEMO).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let csrf_again = csrf_in(&forged.text().await.unwrap());
+    assert_eq!(
+        csrf_again, csrf,
+        "the form shown again carries the same token"
+    );
+    let wrong = post_login(&app, &client, &csrf, "/", "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("邮箱或密码错误") || html.contains("Wrong"),
+        "{html}"
+    );
+    assert!(
+        html.contains("applicant@demo.local"),
+        "the e-mail stays typed in"
+    );
+
+    let ok = post_login(&app, &client, &csrf, "/permits/652328-2026-000001", DEMO).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()[LOCATION], "/permits/652328-2026-000001");
+    // A permit that does not exist is a page saying so, not JSON, for a browser.
+    let missing = client
+        .get(app.url("/permits/652328-2026-000001"))
+        .header(ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("页面不存在"));
+}
+
+#[tokio::test]
+async fn only_paths_on_this_server_are_places_to_go_back_to() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let client = browser();
+        let csrf = login_form(&app, &client, next).await;
+        let ok = post_login(&app, &client, &csrf, next, DEMO).await;
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        assert_eq!(ok.headers()[LOCATION], "/", "{next}");
+    }
+}
+
+#[tokio::test]
+async fn the_api_takes_the_session_cookie_but_writes_need_the_csrf_header() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let client = browser();
+    let csrf = login_form(&app, &client, "/").await;
+    let ok = post_login(&app, &client, &csrf, "/", DEMO).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let me: Value = client
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "applicant@demo.local");
+    // The token changed when signing in: the one from before no longer works.
+    let draft = json!({"cargo": {"description": "Nacelle"}});
+    let without = client
+        .post(app.url("/api/v1/applications"))
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let stale = client
+        .post(app.url("/api/v1/applications"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    let fresh = login_form(&app, &client, "/").await;
+    assert_ne!(fresh, csrf);
+    let with = client
+        .post(app.url("/api/v1/applications"))
+        .header("X-CSRF-Token", &fresh)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status(), StatusCode::CREATED);
+
+    // Signing out needs the token too, and ends the session.
+    let refused = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let out = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", fresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_time() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let client = browser();
+    let csrf = login_form(&app, &client, "/").await;
+    post_login(&app, &client, &csrf, "/", DEMO).await;
+    let hours = i64::from(app.settings.token_ttl_hours);
+    app.advance_clock(hours * 60 - 1).await;
+    let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    app.advance_clock(1).await;
+    let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
