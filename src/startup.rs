@@ -171,6 +171,17 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
     let address = listener.local_addr()?;
     let database = format!("{:?}", settings.database);
     let state = actix_web::rt::task::spawn_blocking(move || state(settings, clock)).await??;
+    if demo {
+        let (pool, engine) = (state.pool.clone(), state.engine.clone());
+        let permit = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut db = pool.get()?;
+            Ok(crate::service::demo::seed_permit(&mut db, &engine, now)?)
+        })
+        .await??;
+        if let Some(permit_no) = permit {
+            tracing::info!(%permit_no, "demo permit issued: /permits/{permit_no}");
+        }
+    }
     tracing::info!(%address, %database, "permitflow serving");
     spawn_jobs(state.clone());
     web::serve(listener, state, web::ServeOptions::default())?.await?;

@@ -143,3 +143,98 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
         Ok(created)
     })
 }
+
+/// A blade inside Mulei county, travelling from `today` for two weeks.
+fn demo_blade(today: chrono::NaiveDate) -> serde_json::Value {
+    serde_json::json!({
+        "cargo":   {"description": "风电叶片 Wind turbine blade", "pieces": 1, "divisible": false,
+                    "length_m": 91.0, "width_m": 4.2, "height_m": 4.6, "mass_kg": 36000},
+        "vehicle": {"tractor_plate": "新B12345", "trailer_plates": ["新B6789挂"],
+                    "trailer_type": "extendable_blade", "axles": 8,
+                    "overall_length_m": 96.5, "overall_width_m": 4.3, "overall_height_m": 4.9,
+                    "gross_mass_kg": 76000, "max_axle_load_kg": 11000},
+        "route":   {"origin": "木垒新能源装备产业园 Mulei new-energy equipment park",
+                    "destination": "大石头风电场 Dashitou wind farm",
+                    "segments": [{"road": "G7", "jurisdiction": "652328", "length_km": 48.0},
+                                 {"road": "S228", "jurisdiction": "652328", "length_km": 22.5}]},
+        "travel":  {"from": today.to_string(), "to": (today + chrono::Days::new(14)).to_string(), "trips": 6},
+        "escort":  {"vehicles": 2, "police_escort": true}
+    })
+}
+
+/// One permit issued through the whole workflow, valid from today, so the permit pages and the
+/// inspector's check have something to show: made only while the demo firm has no application.
+/// Returns its number when it made one.
+pub fn seed_permit(
+    conn: &mut DbConnection,
+    engine: &super::applications::Engine,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ServiceError> {
+    use super::applications::{self as apps, Caller, TaskDecision};
+    use crate::db::applications::{self as app_q, Scope};
+    use crate::domain::role::Role;
+    use crate::domain::workflow::Decision;
+
+    let as_caller = |user: UserRow| -> Result<Caller, ServiceError> {
+        let role = user
+            .role
+            .parse::<Role>()
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+        Ok(Caller { user, role })
+    };
+    let Some(applicant) = q::find_user_by_email(conn, "applicant@demo.local")? else {
+        return Ok(None);
+    };
+    let Some(firm) = applicant.firm_id.clone() else {
+        return Ok(None);
+    };
+    if app_q::list(conn, &Scope::Firm(firm), None, 1, 1)?.1 > 0 {
+        return Ok(None);
+    }
+    let applicant = as_caller(applicant)?;
+    let input = serde_json::from_value(demo_blade(engine.today(now)))
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let draft = apps::create(conn, engine, &applicant, &input, now)?;
+    let pdf = b"%PDF-1.4\n% demo drawing\n";
+    for kind in ["contour_drawing", "escort_plan"] {
+        let name = format!("{kind}.pdf");
+        apps::add_attachment(conn, engine, &applicant, &draft.id, kind, &name, pdf, now)?;
+    }
+    let mut application = apps::submit(conn, engine, &applicant, &draft.id, now)?;
+    let conditions = [
+        "夜间 22:00–06:00 通行 Travel 22:00–06:00 only",
+        "前后各一辆护送车 Escort vehicle front and rear",
+    ];
+    while application.status != "issued" {
+        let open: Vec<(String, String)> = application
+            .phases
+            .iter()
+            .filter(|p| p.state == "open")
+            .flat_map(|p| &p.tasks)
+            .filter(|t| t.state == "open")
+            .map(|t| (t.id.clone(), t.authority_code.clone()))
+            .collect();
+        if open.is_empty() {
+            return Err(ServiceError::Internal(anyhow::anyhow!(
+                "the demo application stopped at {}",
+                application.status
+            )));
+        }
+        for (i, (task, authority)) in open.into_iter().enumerate() {
+            let email = format!("{}@demo.local", authority.to_lowercase());
+            let reviewer = q::find_user_by_email(conn, &email)?.ok_or(ServiceError::NotFound)?;
+            let decision = TaskDecision {
+                decision: Decision::Approve,
+                comment: None,
+                conditions: if application.status == "under_review" {
+                    // Reviewers often set the same condition: the permit lists it once.
+                    conditions[..conditions.len() - (i % 2)].iter().map(|c| c.to_string()).collect()
+                } else {
+                    Vec::new()
+                },
+            };
+            application = apps::decide(conn, engine, &as_caller(reviewer)?, &task, decision, now)?;
+        }
+    }
+    Ok(application.permit_no)
+}

@@ -471,3 +471,33 @@ async fn concurrent_issuances_never_share_a_number() {
     let expected: Vec<String> = (1..=8).map(|n| format!("652328-2026-{n:06}")).collect();
     assert_eq!(numbers, expected, "no gaps, no duplicates");
 }
+
+#[tokio::test]
+async fn the_demo_has_one_valid_permit_to_show() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let (settings, now) = (app.settings.clone(), crate::helpers::test_start());
+    let (first, second) = tokio::task::spawn_blocking(move || {
+        let state = permitflow::startup::state(settings, permitflow::clock::Clock::manual(now))
+            .unwrap();
+        let mut conn = state.pool.get().unwrap();
+        let seed = permitflow::service::demo::seed_permit;
+        let first = seed(&mut conn, &state.engine, now).unwrap();
+        let second = seed(&mut conn, &state.engine, now).unwrap();
+        (first, second)
+    })
+    .await
+    .unwrap();
+    assert_eq!(first.as_deref(), Some("652328-2026-000001"));
+    assert_eq!(second, None, "made once, not at every start");
+    let applicant = app.token("applicant@demo.local", DEMO).await;
+    let p: Value = app
+        .get_as("/api/v1/permits/652328-2026-000001", &applicant)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["status"], "valid");
+    assert_eq!(p["trips_allowed"], 6);
+    assert_eq!(p["conditions"].as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,248 @@
+//! What the API benchmarks share: a server on a fresh database (a temporary SQLite file, or a
+//! new PostgreSQL database on the server of `BENCH_DATABASE_URL` or `TEST_DATABASE_URL`) with
+//! the demo users, a small API client, percentiles.
+
+#![allow(dead_code)]
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use permitflow::clock::Clock;
+use permitflow::config::{CommonOpts, DatabaseUrl, LogFormat, Secret, Settings};
+use permitflow::web::{self, ServeOptions};
+use permitflow::{service, startup};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub const PDF: &[u8] = b"%PDF-1.4\n% benchmark attachment\n";
+
+/// Continuous percentile (linear interpolation) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = p * (sorted.len() - 1) as f64;
+    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+    let w = rank - lo as f64;
+    sorted[lo].mul_f64(1.0 - w) + sorted[hi].mul_f64(w)
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Value {
+        let r = self.post_raw(token, path, body).await;
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn post_raw(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        let body = self
+            .post(
+                "",
+                "/api/v1/auth/token",
+                json!({"email": email, "password": "permitflow-demo"}),
+            )
+            .await;
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn upload(&self, token: &str, id: &str, kind: &str) {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("a.pdf"),
+            );
+        let r = self
+            .client
+            .post(format!(
+                "{}/api/v1/applications/{id}/attachments",
+                self.base
+            ))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
+
+/// A running server for a benchmark; `stop` ends it and drops a PostgreSQL database.
+pub struct BenchApp {
+    pub api: Api,
+    pub database: DatabaseUrl,
+    handle: actix_web::dev::ServerHandle,
+    cleanup: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchApp {
+    pub async fn start(name: &str) -> BenchApp {
+        let dir = tempfile::tempdir().unwrap();
+        let server_url = std::env::var("BENCH_DATABASE_URL")
+            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+            .ok();
+        let (url, cleanup) = match server_url {
+            Some(admin) => {
+                let db = format!("test_pf_bench_{name}_{}", std::process::id());
+                PgConnection::establish(&admin)
+                    .unwrap()
+                    .batch_execute(&format!("CREATE DATABASE {db}"))
+                    .unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+                (format!("{base}/{db}"), Some((admin, db)))
+            }
+            None => (
+                format!("sqlite://{}", dir.path().join("bench.db").display()),
+                None,
+            ),
+        };
+        let database: DatabaseUrl = url.parse().unwrap();
+        let opts = CommonOpts {
+            database_url: url.clone(),
+            data_dir: dir.path().to_path_buf(),
+            bind: "127.0.0.1:0".into(),
+            base_url: None,
+            smtp_url: None,
+            mail_from: "bench@permitflow.local".into(),
+            target_hours: 24,
+            timezone: "Asia/Shanghai".into(),
+            workflow: "joint".into(),
+            log_format: LogFormat::Text,
+            token_ttl_hours: 24,
+            trust_forwarded: false,
+            mail_max_attempts: 8,
+            mail_concurrency: 4,
+        };
+        let settings = Settings::build(
+            &opts,
+            database.clone(),
+            Secret::new("bench-secret-0123456789abcdef0123456789"),
+        )
+        .unwrap();
+        startup::migrate(&settings).unwrap();
+        service::demo::seed(
+            &mut permitflow::db::conn::connect(&database).unwrap(),
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = startup::state(settings, Clock::System).unwrap();
+        let server = web::serve(
+            listener,
+            state,
+            ServeOptions {
+                workers: 2,
+                handle_signals: false,
+            },
+        )
+        .unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        BenchApp {
+            api: Api {
+                client: reqwest::Client::new(),
+                base,
+            },
+            database,
+            handle,
+            cleanup,
+            _dir: dir,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        if self.database.is_sqlite() {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        if let Some((admin, name)) = self.cleanup {
+            let _ = PgConnection::establish(&admin)
+                .unwrap()
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Runs an application through every phase, each task approved by a reviewer of its
+/// authority (tokens fetched as needed); the application once issued.
+pub async fn run_to_issue(
+    api: &Api,
+    applicant: &str,
+    reviewers: &mut std::collections::HashMap<String, String>,
+    input: &Value,
+) -> Value {
+    let draft = api
+        .post(applicant, "/api/v1/applications", input.clone())
+        .await;
+    let id = draft["id"].as_str().unwrap().to_string();
+    api.upload(applicant, &id, "contour_drawing").await;
+    api.upload(applicant, &id, "escort_plan").await;
+    let mut app = api
+        .post(
+            applicant,
+            &format!("/api/v1/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    for phase in ["acceptance", "joint_review", "issuance"] {
+        let tasks: Vec<Value> = app["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == phase)
+            .unwrap()["tasks"]
+            .as_array()
+            .unwrap()
+            .clone();
+        for task in tasks {
+            let code = task["authority_code"].as_str().unwrap().to_string();
+            if !reviewers.contains_key(&code) {
+                let token = api
+                    .token(&format!("{}@demo.local", code.to_lowercase()))
+                    .await;
+                reviewers.insert(code.clone(), token);
+            }
+            let path = format!("/api/v1/tasks/{}/decision", task["id"].as_str().unwrap());
+            app = api
+                .post(
+                    &reviewers[&code],
+                    &path,
+                    json!({"decision": "approve", "conditions": ["night travel only"]}),
+                )
+                .await;
+        }
+    }
+    assert_eq!(app["status"], "issued");
+    app
+}
