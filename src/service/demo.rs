@@ -228,7 +228,10 @@ pub fn seed_permit(
                 comment: None,
                 conditions: if application.status == "under_review" {
                     // Reviewers often set the same condition: the permit lists it once.
-                    conditions[..conditions.len() - (i % 2)].iter().map(|c| c.to_string()).collect()
+                    conditions[..conditions.len() - (i % 2)]
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect()
                 } else {
                     Vec::new()
                 },

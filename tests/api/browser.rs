@@ -17,7 +17,21 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends the browser session first: killing chromedriver alone would leave Chromium running.
+    /// A plain blocking request, as a drop (also while a failed test unwinds) cannot await.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://").to_string();
+        let request = format!(
+            "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+            self.session
+        );
+        if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = stream.write_all(request.as_bytes());
+            // chromedriver answers once the browser has quit; the answer's first bytes will do.
+            let _ = stream.read(&mut [0u8; 64]);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

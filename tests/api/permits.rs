@@ -478,8 +478,8 @@ async fn the_demo_has_one_valid_permit_to_show() {
     app.seed_demo().await;
     let (settings, now) = (app.settings.clone(), crate::helpers::test_start());
     let (first, second) = tokio::task::spawn_blocking(move || {
-        let state = permitflow::startup::state(settings, permitflow::clock::Clock::manual(now))
-            .unwrap();
+        let state =
+            permitflow::startup::state(settings, permitflow::clock::Clock::manual(now)).unwrap();
         let mut conn = state.pool.get().unwrap();
         let seed = permitflow::service::demo::seed_permit;
         let first = seed(&mut conn, &state.engine, now).unwrap();
