@@ -41,12 +41,14 @@ fn summaries(row: &ApplicationRow) -> (String, String) {
         format!("{}{dims}{mass}", c.description.unwrap_or_default())
     });
     let route = input.route.map(|r| {
-        let counties: Vec<String> = r
+        let mut counties: Vec<String> = r
             .segments
             .unwrap_or_default()
             .into_iter()
             .filter_map(|s| s.jurisdiction)
             .collect();
+        // Two roads in one county name it once.
+        counties.dedup();
         format!(
             "{} → {} ({})",
             r.origin.unwrap_or_default(),

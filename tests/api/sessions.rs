@@ -205,3 +205,79 @@ async fn a_session_ends_after_its_time() {
     let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_trip_form_names_each_missing_field_in_the_inspectors_language() {
+    let app = spawn_app().await;
+    let flow = crate::workflow::Flow::new(&app).await;
+    let application = crate::permits::issued(&flow, &crate::permits::county_blade(2), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap();
+    let permit: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let verify_url = permit["verify_url"].as_str().unwrap();
+    let token = verify_url.split("?t=").nth(1).unwrap();
+
+    let client = browser();
+    let csrf = login_form(&app, &client, "/").await;
+    let signed_in = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/"),
+            ("email", "inspector@demo.local"),
+            ("password", DEMO),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(verify_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("trip-form"),
+        "an inspector gets the trip form"
+    );
+    let csrf = csrf_in(&page);
+    let response = client
+        .post(app.url(&format!("/verify/{permit_no}/trips")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("t", token),
+            ("plate", " "),
+            ("location", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("实际号牌：") && html.contains("核销地点："),
+        "{html}"
+    );
+    let p: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["trips_used"], 0, "nothing recorded");
+    // Without the form's token nothing happens either.
+    let forged = client
+        .post(app.url(&format!("/verify/{permit_no}/trips")))
+        .form(&[("t", token), ("plate", "新B12345"), ("location", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}

@@ -492,15 +492,16 @@ async fn record_trip(
                 .0
                 .iter()
                 .map(|e| {
-                    format!(
-                        "{}: {}",
-                        field_label(&e.field, lang),
-                        lang.message(&e.message)
-                    )
+                    let (label, message) = (field_label(&e.field, lang), lang.message(&e.message));
+                    match lang {
+                        Lang::En => format!("{label}: {message}"),
+                        Lang::Zh => format!("{label}：{message}"),
+                    }
                 })
                 .collect();
+            let separator = if lang == Lang::En { " " } else { "；" };
             let form = FormState {
-                message: Some((false, text.join(" "))),
+                message: Some((false, text.join(separator))),
                 plate: form.plate.unwrap_or_default(),
                 location: form.location.unwrap_or_default(),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
