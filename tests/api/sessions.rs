@@ -281,3 +281,49 @@ async fn the_trip_form_names_each_missing_field_in_the_inspectors_language() {
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn pages_forbid_framing_and_foreign_content_and_the_cookie_is_guarded() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/api/v1/me"] {
+        let response = browser().get(app.url(path)).send().await.unwrap();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(headers.contains_key("referrer-policy"), "{path}");
+    }
+    let cookie = |app_url: String| async move {
+        let response = browser()
+            .get(format!("{app_url}/login"))
+            .send()
+            .await
+            .unwrap();
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let plain = cookie(app.address.clone()).await;
+    assert!(
+        plain.contains("HttpOnly") && plain.contains("SameSite=Lax"),
+        "{plain}"
+    );
+    assert!(
+        !plain.contains("Secure"),
+        "over plain http the cookie must still be sent"
+    );
+    let https =
+        crate::helpers::spawn_app_with(|o| o.base_url = Some("https://permits.example.cn".into()))
+            .await;
+    let secure = cookie(https.address.clone()).await;
+    assert!(
+        secure.contains("Secure") && secure.contains("HttpOnly"),
+        "{secure}"
+    );
+}
