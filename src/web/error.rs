@@ -17,6 +17,7 @@ use std::fmt;
 struct ErrorPage {
     lang_tag: &'static str,
     en: bool,
+    frame: crate::web::pages::frame::Frame,
     status: u16,
     title: String,
     message: String,
@@ -113,6 +114,7 @@ impl AppError {
         let page = ErrorPage {
             lang_tag: lang.tag(),
             en,
+            frame: Default::default(),
             status: status.as_u16(),
             title: match (status.as_u16(), en) {
                 (404, true) => "Not found".into(),

@@ -143,3 +143,68 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
         .unwrap()
         .contains("新B12345"));
 }
+
+#[tokio::test]
+async fn an_inspector_checks_a_typed_number_and_records_the_trip_on_a_phone() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(2), &[&["限速 40 km/h"]]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+
+    let phone = Browser::start(390, 844).await;
+    phone
+        .sign_in(&app.address, "/inspect", "inspector@demo.local", DEMO)
+        .await;
+    assert_eq!(phone.url().await, app.url("/inspect"));
+    // Typed loosely, as on a phone keyboard.
+    phone
+        .type_into("#no", &format!(" {} ", permit_no.to_lowercase()))
+        .await;
+    phone.submit(".lookup button").await;
+    let verdict = phone.text(".verdict").await;
+    assert!(
+        verdict.contains("有效") || verdict.contains("Valid"),
+        "{verdict}"
+    );
+    assert!(verdict.contains('2'), "trips left: {verdict}");
+    phone.type_into("#plate", "新B6789挂").await;
+    phone.type_into("#location", "S228 检查站").await;
+    phone.submit(".trip-form button").await;
+    assert!(phone.text(".notice.good").await.contains('1'));
+    assert!(phone.text(".trips-list").await.contains("S228 检查站"));
+    keep(
+        "inspect-phone.png",
+        &phone.screenshot().await,
+        app.dir.path(),
+    );
+    phone.type_into("#plate", "新B12345").await;
+    phone.type_into("#location", "S228 检查站").await;
+    phone.submit(".trip-form button").await;
+    phone.type_into("#plate", "新B12345").await;
+    phone.type_into("#location", "S228 检查站").await;
+    phone.submit(".trip-form button").await;
+    let refused = phone.text(".notice.bad").await;
+    assert!(
+        refused.contains("用完") || refused.contains("used"),
+        "{refused}"
+    );
+
+    phone.goto(&app.url("/inspect?no=652328-2026-999999")).await;
+    let verdict = phone.text(".verdict").await;
+    assert!(
+        verdict.contains("查无此证") || verdict.contains("No such permit"),
+        "{verdict}"
+    );
+    drop(phone);
+
+    // Only inspectors have this page.
+    let desk = Browser::start(1000, 800).await;
+    desk.sign_in(&app.address, "/inspect", "applicant@demo.local", DEMO)
+        .await;
+    let body = desk.script("return document.body.innerText").await;
+    assert!(
+        body.as_str().unwrap().contains("无权访问")
+            || body.as_str().unwrap().contains("Not allowed"),
+        "{body}"
+    );
+}

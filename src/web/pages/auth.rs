@@ -1,5 +1,6 @@
 //! Signing in and out of the web pages.
 
+use super::frame::Frame;
 use super::html_with_status;
 use crate::i18n::Lang;
 use crate::service::users as user_service;
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct LoginPage {
     lang_tag: &'static str,
     en: bool,
+    frame: Frame,
     csrf: String,
     next: String,
     email: String,
@@ -43,6 +45,7 @@ async fn login_form(
     let page = LoginPage {
         lang_tag: lang.tag(),
         en: lang == Lang::En,
+        frame: Frame::default(),
         csrf: session::csrf_token(&session),
         next: session::safe_next(query.next.as_deref()),
         email: String::new(),
@@ -76,6 +79,7 @@ async fn login(
             LoginPage {
                 lang_tag: lang.tag(),
                 en: lang == Lang::En,
+                frame: Frame::default(),
                 csrf: session::csrf_token(&session),
                 next: next.clone(),
                 email: email.clone(),

@@ -2,6 +2,8 @@
 //! permit pages (printable permit, public verification). Each group lives in its own module.
 
 pub mod auth;
+pub mod frame;
+pub mod inspect;
 pub mod permits;
 
 use super::error::AppError;
@@ -19,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(switch_language)
         .service(stylesheet)
         .configure(auth::routes)
+        .configure(inspect::routes)
         .configure(permits::routes);
 }
 
@@ -35,6 +38,7 @@ struct JurisdictionLine {
 struct IndexPage {
     lang_tag: &'static str,
     en: bool,
+    frame: frame::Frame,
     jurisdictions: Vec<JurisdictionLine>,
 }
 
@@ -67,7 +71,11 @@ pub fn html_with_status(status: StatusCode, page: impl Template) -> Result<HttpR
 }
 
 #[get("/")]
-async fn index(state: web::Data<AppState>, Locale(lang): Locale) -> Result<HttpResponse, AppError> {
+async fn index(
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    Locale(lang): Locale,
+) -> Result<HttpResponse, AppError> {
     let (jurisdictions, authorities) = state
         .db(|conn| Ok((q::all_jurisdictions(conn)?, q::all_authorities(conn)?)))
         .await?;
@@ -98,6 +106,7 @@ async fn index(state: web::Data<AppState>, Locale(lang): Locale) -> Result<HttpR
     html(IndexPage {
         lang_tag: lang.tag(),
         en,
+        frame: frame::Frame::of(&state, &session, lang).await?,
         jurisdictions: lines,
     })
 }

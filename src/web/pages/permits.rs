@@ -2,6 +2,7 @@
 //! and the public verification page the QR code opens on a phone, where a signed-in inspector
 //! also records the trip (现场核销).
 
+use super::frame::Frame;
 use super::html_with_status;
 use crate::db::permits::{PermitRow, TripRow};
 use crate::db::reference as ref_q;
@@ -29,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// The state's words in both languages, and its colour class.
-fn status_names(status: PermitStatus) -> (&'static str, &'static str) {
+pub fn status_names(status: PermitStatus) -> (&'static str, &'static str) {
     match status {
         PermitStatus::Valid => ("有效", "Valid"),
         PermitStatus::NotYetValid => ("尚未生效", "Not yet valid"),
@@ -110,7 +111,7 @@ fn tonnes(kg: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
-fn trip_lines(engine: &Engine, trips: Vec<TripRow>) -> Vec<TripLine> {
+pub fn trip_lines(engine: &Engine, trips: Vec<TripRow>) -> Vec<TripLine> {
     trips
         .into_iter()
         .map(|t| TripLine {
@@ -216,12 +217,11 @@ fn document(
 struct PrintPage {
     lang_tag: &'static str,
     en: bool,
-    csrf: String,
-    user_name: String,
+    frame: Frame,
     p: PermitDoc,
 }
 
-fn caller(current: CurrentUser) -> Caller {
+pub fn caller(current: CurrentUser) -> Caller {
     Caller {
         user: current.user,
         role: current.role,
@@ -241,7 +241,7 @@ async fn print_page(
     let Some(current) = session::user_of(&state, &session).await? else {
         return Ok(session::to_sign_in(&req));
     };
-    let user_name = current.user.name.clone();
+    let frame = Frame::for_user(Some(&current), &session, lang);
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
     let caller = caller(current);
@@ -256,8 +256,7 @@ async fn print_page(
         PrintPage {
             lang_tag: lang.tag(),
             en: lang == Lang::En,
-            csrf: session::csrf_token(&session),
-            user_name,
+            frame,
             p: doc,
         },
     )
@@ -270,6 +269,7 @@ async fn print_page(
 struct VerifyPage {
     lang_tag: &'static str,
     en: bool,
+    frame: Frame,
     permit_no: String,
     token: String,
     found: Option<PublicView>,
@@ -300,6 +300,25 @@ pub struct VerifyQuery {
     /// After a trip form: `recorded` or the refusal's reason.
     pub trip: Option<String>,
     pub no: Option<i32>,
+}
+
+/// The line shown after a trip form: `recorded` (with the trip's number) or a refusal.
+pub fn trip_message(lang: Lang, trip: Option<&str>, no: Option<i32>) -> Option<(bool, String)> {
+    match (trip, no) {
+        (Some("recorded"), Some(no)) => Some((
+            true,
+            if lang == Lang::En {
+                format!("Trip {no} recorded.")
+            } else {
+                format!("已核销第 {no} 趟。")
+            },
+        )),
+        (Some(reason), _) => reason
+            .parse::<TripRefusal>()
+            .ok()
+            .map(|r| (false, refusal_message(lang, r))),
+        _ => None,
+    }
 }
 
 fn refusal_message(lang: Lang, reason: TripRefusal) -> String {
@@ -365,13 +384,13 @@ async fn render_verify(
             }))
         })
         .await?;
-    let inspector = found.is_some()
-        && session::user_of(state, session)
-            .await?
-            .is_some_and(|u| u.role == Role::Inspector);
+    let current = session::user_of(state, session).await?;
+    let inspector = found.is_some() && current.as_ref().is_some_and(|u| u.role == Role::Inspector);
+    let frame = Frame::for_user(current.as_ref(), session, lang);
     let page = VerifyPage {
         lang_tag: lang.tag(),
         en,
+        frame,
         permit_no,
         token,
         found,
@@ -403,21 +422,7 @@ async fn verify_page(
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let message = match (query.trip.as_deref(), query.no) {
-        (Some("recorded"), Some(no)) => Some((
-            true,
-            if lang == Lang::En {
-                format!("Trip {no} recorded.")
-            } else {
-                format!("已核销第 {no} 趟。")
-            },
-        )),
-        (Some(reason), _) => reason
-            .parse::<TripRefusal>()
-            .ok()
-            .map(|r| (false, refusal_message(lang, r))),
-        _ => None,
-    };
+    let message = trip_message(lang, query.trip.as_deref(), query.no);
     render_verify(
         &state,
         &session,
@@ -450,6 +455,60 @@ pub struct TripForm {
     pub note: Option<String>,
 }
 
+/// Records a trip from a page's form: the outcome, or the form's errors in words that name
+/// each field.
+pub async fn trip_from_form(
+    state: &AppState,
+    current: CurrentUser,
+    lang: Lang,
+    permit_no: &str,
+    form: &TripForm,
+) -> Result<Result<TripOutcome, String>, AppError> {
+    let input = TripInput {
+        plate: form.plate.clone(),
+        location: form.location.clone(),
+        note: form.note.clone(),
+    };
+    let (caller, now, engine) = (caller(current), state.clock.now(), state.engine.clone());
+    let no = permit_no.to_string();
+    let outcome = state
+        .db(move |conn| service::record_trip(conn, &engine, &caller, &no, &input, now))
+        .await;
+    match outcome {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(AppError::Validation(errors)) => {
+            let text: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| {
+                    let (label, message) = (field_label(&e.field, lang), lang.message(&e.message));
+                    match lang {
+                        Lang::En => format!("{label}: {message}"),
+                        Lang::Zh => format!("{label}：{message}"),
+                    }
+                })
+                .collect();
+            Ok(Err(text.join(if lang == Lang::En { " " } else { "；" })))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Where a trip form goes back to, with its outcome for `trip_message`; the trip's number
+/// goes in the query parameter `number_param`.
+pub fn after_trip(base: &str, outcome: &TripOutcome, number_param: &str) -> String {
+    let query = match outcome {
+        TripOutcome::Recorded { trip_no, .. } => serde_urlencoded::to_string([
+            ("trip", "recorded".to_string()),
+            (number_param, trip_no.to_string()),
+        ]),
+        TripOutcome::Refused(reason) => serde_urlencoded::to_string([("trip", reason.as_str())]),
+    }
+    .unwrap_or_default();
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{joiner}{query}")
+}
+
 /// The inspector's trip form on the verification page; back to the page with the outcome.
 #[post("/verify/{permit_no}/trips")]
 async fn record_trip(
@@ -467,50 +526,24 @@ async fn record_trip(
     session::check_csrf(&session, form.csrf.as_deref())?;
     let permit_no = path.into_inner();
     let token = form.t.clone().unwrap_or_default();
-    let input = TripInput {
-        plate: form.plate.clone(),
-        location: form.location.clone(),
-        note: form.note.clone(),
-    };
-    let (caller, now, engine) = (caller(current), state.clock.now(), state.engine.clone());
-    let no = permit_no.clone();
-    let outcome = state
-        .db(move |conn| service::record_trip(conn, &engine, &caller, &no, &input, now))
-        .await;
-    let back = |trip: String| {
-        let query =
-            serde_urlencoded::to_string([("t", token.clone()), ("trip", trip)]).unwrap_or_default();
-        format!("/verify/{permit_no}?{query}")
-    };
-    let location = match outcome {
-        Ok(TripOutcome::Recorded { trip_no, .. }) => {
-            format!("{}&no={trip_no}", back("recorded".into()))
+    match trip_from_form(&state, current, lang, &permit_no, &form).await? {
+        Ok(outcome) => {
+            let page = format!(
+                "/verify/{permit_no}?{}",
+                serde_urlencoded::to_string([("t", &token)]).unwrap_or_default()
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, after_trip(&page, &outcome, "no")))
+                .finish())
         }
-        Ok(TripOutcome::Refused(reason)) => back(reason.as_str().into()),
-        Err(AppError::Validation(errors)) => {
-            let text: Vec<String> = errors
-                .0
-                .iter()
-                .map(|e| {
-                    let (label, message) = (field_label(&e.field, lang), lang.message(&e.message));
-                    match lang {
-                        Lang::En => format!("{label}: {message}"),
-                        Lang::Zh => format!("{label}：{message}"),
-                    }
-                })
-                .collect();
-            let separator = if lang == Lang::En { " " } else { "；" };
+        Err(errors) => {
             let form = FormState {
-                message: Some((false, text.join(separator))),
+                message: Some((false, errors)),
                 plate: form.plate.unwrap_or_default(),
                 location: form.location.unwrap_or_default(),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             };
-            return render_verify(&state, &session, lang, permit_no, token, form).await;
+            render_verify(&state, &session, lang, permit_no, token, form).await
         }
-        Err(other) => return Err(other),
-    };
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
+    }
 }

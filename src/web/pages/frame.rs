@@ -1,0 +1,61 @@
+//! What the frame around every page shows: who is signed in, the links of their role, and the
+//! sign-out form.
+
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::web::error::AppError;
+use crate::web::extract::CurrentUser;
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+pub struct SignedIn {
+    pub name: String,
+    pub links: Vec<NavLink>,
+}
+
+#[derive(Default)]
+pub struct Frame {
+    pub user: Option<SignedIn>,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf: String,
+}
+
+/// The pages each role starts from; more join as they are built.
+fn links(role: Role, lang: Lang) -> Vec<NavLink> {
+    let en = lang == Lang::En;
+    let link = |href, en_label, zh_label| NavLink {
+        href,
+        label: if en { en_label } else { zh_label },
+    };
+    match role {
+        Role::Inspector => vec![link("/inspect", "Check a permit", "核验通行证")],
+        Role::Applicant | Role::Reviewer | Role::Manager | Role::Admin => Vec::new(),
+    }
+}
+
+impl Frame {
+    pub fn for_user(current: Option<&CurrentUser>, session: &Session, lang: Lang) -> Frame {
+        match current {
+            None => Frame::default(),
+            Some(current) => Frame {
+                user: Some(SignedIn {
+                    name: current.user.name.clone(),
+                    links: links(current.role, lang),
+                }),
+                csrf: session::csrf_token(session),
+            },
+        }
+    }
+
+    /// The frame for whoever holds this session (nobody, if it has ended).
+    pub async fn of(state: &AppState, session: &Session, lang: Lang) -> Result<Frame, AppError> {
+        let current = session::user_of(state, session).await?;
+        Ok(Frame::for_user(current.as_ref(), session, lang))
+    }
+}
