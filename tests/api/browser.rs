@@ -193,7 +193,7 @@ impl Browser {
             .unwrap()
     }
 
-    /// Submits a form by clicking `button` and waits for the page that answers it.
+    /// Clicks a form's button (or a link) and waits for the page that answers it.
     pub async fn submit(&self, button: &str) {
         self.script("document.documentElement.dataset.before = 'yes'")
             .await;

@@ -12,6 +12,7 @@ mod ops;
 mod permit_pages;
 mod permits;
 mod reference;
+mod review_pages;
 mod sessions;
 mod smtp;
 mod workflow;

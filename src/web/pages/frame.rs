@@ -35,7 +35,8 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
     };
     match role {
         Role::Inspector => vec![link("/inspect", "Check a permit", "核验通行证")],
-        Role::Applicant | Role::Reviewer | Role::Manager | Role::Admin => Vec::new(),
+        Role::Reviewer => vec![link("/queue", "Review queue", "待办审核")],
+        Role::Applicant | Role::Manager | Role::Admin => Vec::new(),
     }
 }
 

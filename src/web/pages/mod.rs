@@ -1,10 +1,13 @@
 //! Server-rendered pages: the public home page, the language switch, signing in, and the
 //! permit pages (printable permit, public verification). Each group lives in its own module.
 
+pub mod application;
 pub mod auth;
 pub mod frame;
 pub mod inspect;
+pub mod labels;
 pub mod permits;
+pub mod queue;
 
 use super::error::AppError;
 use super::extract::Locale;
@@ -21,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(switch_language)
         .service(stylesheet)
         .configure(auth::routes)
+        .configure(application::routes)
+        .configure(queue::routes)
         .configure(inspect::routes)
         .configure(permits::routes);
 }

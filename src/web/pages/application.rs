@@ -1,0 +1,743 @@
+//! One application's page, for everyone who may see it: what is asked for, where review
+//! stands (who has signed, who is still reviewing, against the 24-hour target), attachments,
+//! the timeline; and the actions of the one looking: a reviewer claims, releases and decides
+//! their authority's task; the applicant answers an information request or withdraws.
+
+use super::frame::Frame;
+use super::html_with_status;
+use super::labels;
+use super::permits::caller;
+use crate::db::applications as app_q;
+use crate::db::reference as ref_q;
+use crate::domain::application::{ApplicationInput, TrailerType};
+use crate::domain::role::Role;
+use crate::domain::workflow::Decision;
+use crate::i18n::Lang;
+use crate::service::applications::{self as service, view::ApplicationView, TaskDecision};
+use crate::web::error::AppError;
+use crate::web::extract::{CurrentUser, Locale};
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, TimeZone};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(show)
+        .service(attachment)
+        .service(task_action)
+        .service(respond)
+        .service(withdraw);
+}
+
+/// Conditions reviewers set again and again, offered as checkboxes (free text for the rest).
+pub const COMMON_CONDITIONS: [&str; 6] = [
+    "夜间 22:00–06:00 通行 Travel 22:00–06:00 only",
+    "前后各一辆护送车 Escort vehicle front and rear",
+    "全程限速 40 km/h Speed at most 40 km/h",
+    "桥梁单车居中通行 One vehicle at a time, centred, on bridges",
+    "遇雨雪、大雾、大风停驶 Stop in rain, snow, fog or high wind",
+    "避开 07:30–09:30、17:30–19:30 高峰 Avoid rush hours",
+];
+
+pub struct TaskLine {
+    pub authority: String,
+    pub state: String,
+    pub state_label: &'static str,
+    pub due: String,
+    pub overdue: bool,
+    pub conditions: Vec<String>,
+    pub comment: String,
+}
+
+pub struct PhaseLine {
+    pub label: String,
+    pub state: String,
+    pub tasks: Vec<TaskLine>,
+}
+
+pub struct EventLine {
+    pub at: String,
+    pub label: String,
+    pub actor: String,
+    pub detail: String,
+}
+
+/// The task the signed-in reviewer can act on, if any.
+pub struct MyTask {
+    pub id: String,
+    pub authority: String,
+    pub open: bool,
+    pub mine: bool,
+    pub held_by_other: bool,
+}
+
+#[derive(Template)]
+#[template(path = "applications/show.html")]
+struct ApplicationPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    csrf: String,
+    id: String,
+    reference: String,
+    status: String,
+    status_label: &'static str,
+    class: String,
+    issuer: String,
+    net: String,
+    target_hours: u32,
+    target_due: String,
+    statutory_due: String,
+    late: bool,
+    facts: Vec<(&'static str, String)>,
+    segments: Vec<(String, String, String)>,
+    attachments: Vec<(String, String, String)>,
+    phases: Vec<PhaseLine>,
+    permit_no: Option<String>,
+    my_task: Option<MyTask>,
+    common_conditions: Vec<&'static str>,
+    can_respond: bool,
+    can_withdraw: bool,
+    message: Option<(bool, String)>,
+    typed_comment: String,
+    timeline: Vec<EventLine>,
+}
+
+fn local(state: &AppState, rfc3339: Option<&str>) -> String {
+    rfc3339
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            state
+                .engine
+                .timezone
+                .from_utc_datetime(&t.naive_utc())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn label(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::En {
+        en
+    } else {
+        zh
+    }
+}
+
+/// What a person reads of an event's detail: its comment, reason, conditions or message.
+fn event_detail(detail: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    for key in [
+        "reason",
+        "comment",
+        "message",
+        "location",
+        "plate",
+        "permit_no",
+    ] {
+        if let Some(text) = detail[key].as_str().filter(|t| !t.is_empty()) {
+            parts.push(text.to_string());
+        }
+    }
+    if let Some(list) = detail["conditions"].as_array() {
+        parts.extend(list.iter().filter_map(|c| c.as_str().map(str::to_string)));
+    }
+    parts.join(" · ")
+}
+
+fn facts(input: &ApplicationInput, lang: Lang) -> Vec<(&'static str, String)> {
+    let mut facts = Vec::new();
+    if let Some(c) = &input.cargo {
+        let dims = match (c.length_m, c.width_m, c.height_m) {
+            (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
+            _ => String::new(),
+        };
+        let mass = c
+            .mass_kg
+            .map(|m| format!("{} t", m / 1000.0))
+            .unwrap_or_default();
+        facts.push((
+            label(lang, "货物", "Cargo"),
+            format!(
+                "{} × {}; {dims}; {mass}",
+                c.description.clone().unwrap_or_default(),
+                c.pieces.unwrap_or(1)
+            ),
+        ));
+    }
+    if let Some(v) = &input.vehicle {
+        let trailer = TrailerType::parse("", v.trailer_type.as_deref())
+            .map(|t| {
+                let (zh, en) = t.names();
+                label(lang, zh, en).to_string()
+            })
+            .unwrap_or_default();
+        let mut plates = v.tractor_plate.clone().unwrap_or_default();
+        for p in v.trailer_plates.iter().flatten() {
+            plates.push_str(" + ");
+            plates.push_str(p);
+        }
+        facts.push((label(lang, "车辆号牌", "Plates"), plates));
+        let overall = match (v.overall_length_m, v.overall_width_m, v.overall_height_m) {
+            (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
+            _ => String::new(),
+        };
+        facts.push((
+            label(lang, "车货", "Vehicle"),
+            format!(
+                "{trailer}; {} {}; {overall}; {} {} t; {} {} t",
+                v.axles.unwrap_or_default(),
+                label(lang, "轴", "axles"),
+                label(lang, "总质量", "gross"),
+                v.gross_mass_kg.unwrap_or_default() / 1000.0,
+                label(lang, "最大轴荷", "max axle load"),
+                v.max_axle_load_kg.unwrap_or_default() / 1000.0,
+            ),
+        ));
+    }
+    if let Some(t) = &input.travel {
+        facts.push((
+            label(lang, "通行时间", "Travel"),
+            format!(
+                "{} — {}; {} {}",
+                t.from.clone().unwrap_or_default(),
+                t.to.clone().unwrap_or_default(),
+                t.trips.unwrap_or_default(),
+                label(lang, "趟", "trips")
+            ),
+        ));
+    }
+    if let Some(e) = &input.escort {
+        let police = if e.police_escort.unwrap_or(false) {
+            label(lang, "，交警护送", ", police escort")
+        } else {
+            ""
+        };
+        facts.push((
+            label(lang, "护送", "Escort"),
+            format!(
+                "{} {}{police}",
+                e.vehicles.unwrap_or_default(),
+                label(lang, "辆护送车", "escort vehicles")
+            ),
+        ));
+    }
+    facts
+}
+
+/// Everything the page shows, gathered in one go.
+struct Gathered {
+    view: ApplicationView,
+    input: ApplicationInput,
+    events: Vec<crate::service::applications::view::EventView>,
+    authorities: HashMap<String, String>,
+    counties: HashMap<String, String>,
+}
+
+async fn gather(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &str,
+    lang: Lang,
+) -> Result<Gathered, AppError> {
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let caller = caller(current.clone());
+    let id = id.to_string();
+    let en = lang == Lang::En;
+    state
+        .db(move |conn| {
+            let view = service::get(conn, &engine, &caller, &id, now)?;
+            let events = service::events(conn, &caller, &id)?;
+            let row = app_q::find(conn, &id)?.ok_or(crate::service::ServiceError::NotFound)?;
+            let input = serde_json::from_str(&row.input).unwrap_or_default();
+            let name = |zh: String, en_name: String| if en { en_name } else { zh };
+            let authorities = ref_q::all_authorities(conn)?
+                .into_iter()
+                .map(|a| (a.code, name(a.name_zh, a.name_en)))
+                .collect();
+            let counties = ref_q::all_jurisdictions(conn)?
+                .into_iter()
+                .map(|j| (j.code, name(j.name_zh, j.name_en)))
+                .collect();
+            Ok(Gathered {
+                view,
+                input,
+                events,
+                authorities,
+                counties,
+            })
+        })
+        .await
+}
+
+struct Outcome {
+    message: Option<(bool, String)>,
+    typed_comment: String,
+    status: StatusCode,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    current: CurrentUser,
+    lang: Lang,
+    id: &str,
+    outcome: Outcome,
+) -> Result<HttpResponse, AppError> {
+    let g = gather(state, &current, id, lang).await?;
+    let v = &g.view;
+    let now = state.clock.now();
+    let authority = |code: &str| g.authorities.get(code).cloned().unwrap_or(code.into());
+    let open = matches!(
+        v.status.as_str(),
+        "submitted" | "under_review" | "info_requested"
+    );
+    let phases: Vec<PhaseLine> = v
+        .phases
+        .iter()
+        .map(|p| PhaseLine {
+            label: labels::phase(&p.name, lang),
+            state: p.state.clone(),
+            tasks: p
+                .tasks
+                .iter()
+                .map(|t| TaskLine {
+                    authority: authority(&t.authority_code),
+                    state: t.state.clone(),
+                    state_label: labels::task_state(&t.state, lang),
+                    due: local(state, t.due_at.as_deref()),
+                    overdue: matches!(t.state.as_str(), "open" | "claimed")
+                        && t.due_at
+                            .as_deref()
+                            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+                            .is_some_and(|d| d.naive_utc() < now),
+                    conditions: t.conditions.clone(),
+                    comment: t.comment.clone().unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let my_task = match (current.role, &current.user.authority_code) {
+        (Role::Reviewer, Some(code)) => v
+            .phases
+            .iter()
+            .filter(|p| p.state == "open")
+            .flat_map(|p| &p.tasks)
+            .find(|t| &t.authority_code == code && matches!(t.state.as_str(), "open" | "claimed"))
+            .map(|t| MyTask {
+                id: t.id.clone(),
+                authority: authority(code),
+                open: t.state == "open",
+                mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
+                held_by_other: t.state == "claimed"
+                    && t.assignee.as_deref() != Some(current.user.id.as_str()),
+            }),
+        _ => None,
+    };
+    let applicant = current.role == Role::Applicant;
+    let segments = g
+        .input
+        .route
+        .as_ref()
+        .and_then(|r| r.segments.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| {
+            let code = s.jurisdiction.unwrap_or_default();
+            (
+                s.road.unwrap_or_default(),
+                g.counties.get(&code).cloned().unwrap_or(code),
+                s.length_km.map(|k| format!("{k} km")).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut facts = facts(&g.input, lang);
+    if let Some(r) = &g.input.route {
+        facts.insert(
+            0,
+            (
+                label(lang, "起讫点", "From → to"),
+                format!(
+                    "{} → {}",
+                    r.origin.clone().unwrap_or_default(),
+                    r.destination.clone().unwrap_or_default()
+                ),
+            ),
+        );
+    }
+    let frame = Frame::for_user(Some(&current), session, lang);
+    let shown = ApplicationPage {
+        lang_tag: lang.tag(),
+        en: lang == Lang::En,
+        csrf: frame.csrf.clone(),
+        frame,
+        id: v.id.clone(),
+        reference: v.reference.clone(),
+        status: v.status.clone(),
+        status_label: labels::app_status(&v.status, lang),
+        class: v.permit_class.clone().unwrap_or_default(),
+        issuer: v
+            .issuing_authority
+            .as_deref()
+            .map(authority)
+            .unwrap_or_default(),
+        net: labels::duration(v.net_minutes, lang),
+        target_hours: state.engine.target_hours,
+        target_due: local(state, v.target_due_at.as_deref()),
+        statutory_due: local(state, v.statutory_due_at.as_deref()),
+        late: open && v.net_minutes > i64::from(state.engine.target_hours) * 60,
+        facts,
+        segments,
+        attachments: v
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    format!("/applications/{}/attachments/{}", v.id, a.id),
+                    a.filename.clone(),
+                    format!("{} KB", (a.size + 1023) / 1024),
+                )
+            })
+            .collect(),
+        phases,
+        permit_no: v.permit_no.clone(),
+        my_task,
+        common_conditions: COMMON_CONDITIONS.to_vec(),
+        can_respond: applicant && v.status == "info_requested",
+        can_withdraw: applicant && open,
+        message: outcome.message,
+        typed_comment: outcome.typed_comment,
+        timeline: g
+            .events
+            .iter()
+            .rev()
+            .map(|e| EventLine {
+                at: local(state, Some(&e.at)),
+                label: labels::event(&e.kind, lang),
+                actor: e.actor.clone().unwrap_or_default(),
+                detail: event_detail(&e.detail),
+            })
+            .collect(),
+    };
+    html_with_status(outcome.status, shown)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
+    let text = match done? {
+        "claim" => label(
+            lang,
+            "已认领，其他同事不能再办理此任务。",
+            "Claimed: colleagues cannot decide this task now.",
+        ),
+        "release" => label(
+            lang,
+            "已释放，任务回到待办。",
+            "Released back to the queue.",
+        ),
+        "approve" => label(lang, "已同意。", "Approved."),
+        "request_info" => label(
+            lang,
+            "已要求申请人补正。",
+            "The applicant has been asked for information.",
+        ),
+        "reject" => label(lang, "已作出不予许可决定。", "Refused."),
+        "respond" => label(
+            lang,
+            "答复已提交，审核继续。",
+            "Your answer is in; review continues.",
+        ),
+        "withdraw" => label(lang, "申请已撤回。", "The application is withdrawn."),
+        _ => return None,
+    };
+    Some((true, text.to_string()))
+}
+
+#[get("/applications/{id}")]
+async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let outcome = Outcome {
+        message: done_message(query.done.as_deref(), lang),
+        typed_comment: String::new(),
+        status: StatusCode::OK,
+    };
+    render(&state, &session, current, lang, &path.into_inner(), outcome).await
+}
+
+/// An attachment, for those who may see the application; always as a download.
+#[get("/applications/{id}/attachments/{attachment}")]
+async fn attachment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let (id, attachment_id) = path.into_inner();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let caller = caller(current);
+    let data_dir = state.engine.data_dir.clone();
+    let (file, bytes) = state
+        .db(move |conn| {
+            // Visible only if the application is.
+            service::get(conn, &engine, &caller, &id, now)?;
+            let file = app_q::attachments_of(conn, &id)?
+                .into_iter()
+                .find(|a| a.id == attachment_id)
+                .ok_or(crate::service::ServiceError::NotFound)?;
+            let path = data_dir
+                .join("attachments")
+                .join(&file.sha256[..2])
+                .join(&file.sha256);
+            let bytes = std::fs::read(path)
+                .map_err(|e| crate::service::ServiceError::Internal(e.into()))?;
+            Ok((file, bytes))
+        })
+        .await?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        serde_urlencoded::to_string([("", &file.filename)])
+            .unwrap_or_default()
+            .trim_start_matches('=')
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(file.content_type)
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+fn back(id: &str, done: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/applications/{id}?done={done}")))
+        .finish()
+}
+
+/// What a failed action says on the page: field errors with their field, or the conflict.
+fn failure(error: AppError, lang: Lang) -> Result<(StatusCode, String), AppError> {
+    use actix_web::ResponseError;
+    match &error {
+        AppError::Validation(errors) => {
+            let text: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| {
+                    let name = match e.field.as_str() {
+                        "comment" => label(lang, "意见或理由", "Comment or reason"),
+                        "message" => label(lang, "答复", "Answer"),
+                        other => other,
+                    };
+                    match lang {
+                        Lang::En => format!("{name}: {}", lang.message(&e.message)),
+                        Lang::Zh => format!("{name}：{}", lang.message(&e.message)),
+                    }
+                })
+                .collect();
+            Ok((error.status_code(), text.join(" ")))
+        }
+        AppError::Conflict(_) | AppError::Forbidden => {
+            let body = error.body(lang, "-");
+            let text = body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            Ok((error.status_code(), text))
+        }
+        _ => Err(error),
+    }
+}
+
+/// A form's fields, repeated ones included (several `condition` boxes).
+fn fields(body: &web::Bytes) -> Result<Vec<(String, String)>, AppError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Claim, release, approve (with conditions), request information or reject, from the form on
+/// the application page.
+#[post("/applications/{id}/tasks/{task}")]
+async fn task_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let form = fields(&body)?;
+    session::check_csrf(&session, field(&form, "csrf"))?;
+    let (id, task_id) = path.into_inner();
+    let action = field(&form, "action").unwrap_or_default().to_string();
+    let comment = field(&form, "comment")
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let mut conditions: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "condition")
+        .map(|(_, v)| v.clone())
+        .collect();
+    if let Some(more) = field(&form, "more_conditions") {
+        conditions.extend(
+            more.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+    }
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let caller = caller(current.clone());
+    let (task, act) = (task_id.clone(), action.clone());
+    let comment_kept = comment.clone();
+    let result = state
+        .db(move |conn| {
+            let decision = match act.as_str() {
+                "claim" | "release" => {
+                    service::claim_or_release(conn, &engine, &caller, &task, act == "claim", now)?;
+                    return Ok(());
+                }
+                "approve" => Decision::Approve,
+                "request_info" => Decision::RequestInfo,
+                "reject" => Decision::Reject,
+                other => {
+                    return Err(crate::service::ServiceError::Conflict(format!(
+                        "unknown action {other}"
+                    )))
+                }
+            };
+            let decision = TaskDecision {
+                decision,
+                comment: Some(comment).filter(|c| !c.is_empty()),
+                conditions: if decision == Decision::Approve {
+                    conditions
+                } else {
+                    Vec::new()
+                },
+            };
+            service::decide(conn, &engine, &caller, &task, decision, now).map(drop)
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(back(&id, &action)),
+        Err(error) => {
+            let (status, text) = failure(error, lang)?;
+            let outcome = Outcome {
+                message: Some((false, text)),
+                typed_comment: comment_kept,
+                status,
+            };
+            render(&state, &session, current, lang, &id, outcome).await
+        }
+    }
+}
+
+#[post("/applications/{id}/respond")]
+async fn respond(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let form = fields(&body)?;
+    session::check_csrf(&session, field(&form, "csrf"))?;
+    let id = path.into_inner();
+    let message = field(&form, "message")
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let (caller, app_id, text) = (caller(current.clone()), id.clone(), message.clone());
+    let result = state
+        .db(move |conn| {
+            if text.is_empty() {
+                return Err(crate::domain::FieldError::new(
+                    "message",
+                    crate::domain::Message::new("error.required"),
+                )
+                .into());
+            }
+            service::respond(conn, &engine, &caller, &app_id, &text, None, now).map(drop)
+        })
+        .await;
+    match result {
+        Ok(()) => Ok(back(&id, "respond")),
+        Err(error) => {
+            let (status, text) = failure(error, lang)?;
+            let outcome = Outcome {
+                message: Some((false, text)),
+                typed_comment: message,
+                status,
+            };
+            render(&state, &session, current, lang, &id, outcome).await
+        }
+    }
+}
+
+#[post("/applications/{id}/withdraw")]
+async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let form = fields(&body)?;
+    session::check_csrf(&session, field(&form, "csrf"))?;
+    let id = path.into_inner();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let (caller, app_id) = (caller(current.clone()), id.clone());
+    let result = state
+        .db(move |conn| service::withdraw(conn, &engine, &caller, &app_id, now).map(drop))
+        .await;
+    match result {
+        Ok(()) => Ok(back(&id, "withdraw")),
+        Err(error) => {
+            let (status, text) = failure(error, lang)?;
+            let outcome = Outcome {
+                message: Some((false, text)),
+                typed_comment: String::new(),
+                status,
+            };
+            render(&state, &session, current, lang, &id, outcome).await
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The words pages show for the engine's codes (states, phases, events), in both languages.
+
+use crate::i18n::Lang;
+
+fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::En {
+        en
+    } else {
+        zh
+    }
+}
+
+pub fn app_status(status: &str, lang: Lang) -> &'static str {
+    match status {
+        "draft" => pick(lang, "草稿", "Draft"),
+        "submitted" => pick(lang, "待受理", "Submitted"),
+        "under_review" => pick(lang, "联审中", "Under review"),
+        "info_requested" => pick(lang, "待补正", "Information requested"),
+        "issued" => pick(lang, "已发证", "Issued"),
+        "not_accepted" => pick(lang, "不予受理", "Not accepted"),
+        "rejected" => pick(lang, "不予许可", "Refused"),
+        "withdrawn" => pick(lang, "已撤回", "Withdrawn"),
+        _ => pick(lang, "未知", "Unknown"),
+    }
+}
+
+pub fn task_state(state: &str, lang: Lang) -> &'static str {
+    match state {
+        "waiting" => pick(lang, "待开始", "Waiting"),
+        "open" => pick(lang, "待办", "Open"),
+        "claimed" => pick(lang, "办理中", "In hand"),
+        "approved" => pick(lang, "同意", "Approved"),
+        "rejected" => pick(lang, "不同意", "Refused"),
+        "info_requested" => pick(lang, "要求补正", "Information requested"),
+        "cancelled" => pick(lang, "已取消", "Cancelled"),
+        _ => pick(lang, "未知", "Unknown"),
+    }
+}
+
+pub fn phase(name: &str, lang: Lang) -> String {
+    match name {
+        "acceptance" => pick(lang, "受理", "Acceptance").into(),
+        "joint_review" => pick(lang, "同步联审", "Joint review").into(),
+        "issuance" => pick(lang, "签发", "Issuance").into(),
+        "county_review" => pick(lang, "县级审核", "County review").into(),
+        "prefecture_review" => pick(lang, "地州审核", "Prefecture review").into(),
+        "region_review" => pick(lang, "自治区审核", "Region review").into(),
+        other => other.replace('_', " "),
+    }
+}
+
+pub fn event(kind: &str, lang: Lang) -> String {
+    let known = match kind {
+        "created" => Some(("创建草稿", "Draft created")),
+        "edited" => Some(("修改申请", "Edited")),
+        "attachment_added" => Some(("上传附件", "Attachment added")),
+        "submitted" => Some(("提交申请", "Submitted")),
+        "phase_opened" => Some(("环节开始", "Phase opened")),
+        "phase_completed" => Some(("环节完成", "Phase completed")),
+        "task_claimed" => Some(("认领任务", "Task claimed")),
+        "task_released" => Some(("释放任务", "Task released")),
+        "task_approved" => Some(("审核同意", "Approved")),
+        "task_rejected" => Some(("审核不同意", "Refused")),
+        "info_requested" => Some(("要求补正", "Information requested")),
+        "responded" => Some(("补正答复", "Applicant answered")),
+        "accepted" => Some(("受理", "Accepted")),
+        "not_accepted" => Some(("不予受理", "Not accepted")),
+        "rejected" => Some(("不予许可", "Refused")),
+        "issued" => Some(("发证", "Issued")),
+        "withdrawn" => Some(("撤回", "Withdrawn")),
+        "permit_issued" => Some(("生成许可证", "Permit created")),
+        "trip_recorded" => Some(("现场核销", "Trip recorded")),
+        "trip_refused" => Some(("核销被拒", "Trip refused")),
+        "permit_revoked" => Some(("撤销许可证", "Permit revoked")),
+        _ => None,
+    };
+    match known {
+        Some((zh, en)) => pick(lang, zh, en).into(),
+        None => kind.replace('_', " "),
+    }
+}
+
+/// "3 h 20 min" / "3 小时 20 分钟".
+pub fn duration(minutes: i64, lang: Lang) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (lang, h) {
+        (Lang::En, 0) => format!("{m} min"),
+        (Lang::En, _) => format!("{h} h {m} min"),
+        (Lang::Zh, 0) => format!("{m} 分钟"),
+        (Lang::Zh, _) => format!("{h} 小时 {m} 分钟"),
+    }
+}

@@ -1,0 +1,111 @@
+//! A reviewer's queue on a busy morning: their authority's tasks, the most urgent first,
+//! overdue ones marked, each a click from its application.
+
+use super::frame::Frame;
+use super::html_with_status;
+use super::labels;
+use super::permits::caller;
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::service::applications as service;
+use crate::web::error::AppError;
+use crate::web::extract::Locale;
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, TimeZone};
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(queue);
+}
+
+struct Row {
+    application_id: String,
+    reference: String,
+    class: String,
+    phase: String,
+    state: String,
+    state_label: &'static str,
+    due: String,
+    overdue: bool,
+    mine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review/queue.html")]
+struct QueuePage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    filter: String,
+    rows: Vec<Row>,
+    overdue: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QueueQuery {
+    pub state: Option<String>,
+}
+
+#[get("/queue")]
+async fn queue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    if current.role != Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    let filter = match query.state.as_deref() {
+        Some(f @ ("open" | "mine" | "all")) => f.to_string(),
+        _ => "all".to_string(),
+    };
+    let (caller, f) = (caller(current.clone()), filter.clone());
+    let items = state
+        .db(move |conn| service::queue(conn, &caller, &f))
+        .await?;
+    let now = state.clock.now();
+    let tz = state.engine.timezone;
+    let rows: Vec<Row> = items
+        .into_iter()
+        .map(|t| {
+            let due = t
+                .due_at
+                .as_deref()
+                .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| d.naive_utc());
+            Row {
+                application_id: t.application_id,
+                reference: t.reference,
+                class: t.permit_class.unwrap_or_default(),
+                phase: labels::phase(&t.phase, lang),
+                state_label: labels::task_state(&t.state, lang),
+                overdue: matches!(t.state.as_str(), "open" | "claimed")
+                    && due.is_some_and(|d| d < now),
+                due: due
+                    .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
+                state: t.state,
+            }
+        })
+        .collect();
+    let page = QueuePage {
+        lang_tag: lang.tag(),
+        en: lang == Lang::En,
+        frame: Frame::for_user(Some(&current), &session, lang),
+        filter,
+        overdue: rows.iter().filter(|r| r.overdue).count(),
+        rows,
+    };
+    html_with_status(StatusCode::OK, page)
+}
