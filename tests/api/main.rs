@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod lifecycle_pages;
+
 mod auth;
 mod browser;
 mod cli;

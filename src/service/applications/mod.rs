@@ -363,6 +363,21 @@ pub fn submit(
     view(conn, engine, &loaded, now)
 }
 
+/// Every rule a submission checks, on the stored draft, without submitting it: lets a form
+/// show all its problems at once, even while some field cannot be read yet.
+pub fn check(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let loaded = load_own(conn, caller, id)?;
+    let input: ApplicationInput =
+        serde_json::from_str(&loaded.row.input).map_err(|e| ServiceError::Internal(e.into()))?;
+    assess(conn, engine, &loaded.row, &input, now).map(drop)
+}
+
 /// Writes a command's outcome: the state, its audit events, and the e-mails they cause, all in
 /// the caller's transaction.
 fn store_and_notify(

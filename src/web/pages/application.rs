@@ -298,6 +298,7 @@ async fn render(
         v.status.as_str(),
         "submitted" | "under_review" | "info_requested"
     );
+    let withdrawable = open || v.status == "draft";
     let phases: Vec<PhaseLine> = v
         .phases
         .iter()
@@ -410,7 +411,7 @@ async fn render(
         my_task,
         common_conditions: COMMON_CONDITIONS.to_vec(),
         can_respond: applicant && v.status == "info_requested",
-        can_withdraw: applicant && open,
+        can_withdraw: applicant && withdrawable,
         message: outcome.message,
         typed_comment: outcome.typed_comment,
         timeline: g

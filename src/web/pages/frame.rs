@@ -36,7 +36,9 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
     match role {
         Role::Inspector => vec![link("/inspect", "Check a permit", "核验通行证")],
         Role::Reviewer => vec![link("/queue", "Review queue", "待办审核")],
-        Role::Applicant | Role::Manager | Role::Admin => Vec::new(),
+        Role::Applicant => vec![link("/applications", "Our applications", "本单位申请")],
+        Role::Manager => vec![link("/applications", "Applications", "申请")],
+        Role::Admin => Vec::new(),
     }
 }
 

@@ -3,9 +3,11 @@
 
 pub mod application;
 pub mod auth;
+pub mod form;
 pub mod frame;
 pub mod inspect;
 pub mod labels;
+pub mod list;
 pub mod permits;
 pub mod queue;
 
@@ -24,8 +26,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(switch_language)
         .service(stylesheet)
         .configure(auth::routes)
+        // Before the application page, whose /applications/{id} would take "new".
+        .configure(form::routes)
         .configure(application::routes)
         .configure(queue::routes)
+        .configure(list::routes)
         .configure(inspect::routes)
         .configure(permits::routes);
 }

@@ -1,0 +1,604 @@
+//! The application form, in sections (cargo, vehicle, route with its segments, travel, escort,
+//! attachments). Saving keeps a draft; submitting checks every rule, and whatever fails is shown
+//! next to its field in the user's language, with everything typed still there. A firm that
+//! runs the same blade again starts from a copy of an earlier application.
+
+use super::frame::Frame;
+use super::html_with_status;
+use super::permits::caller;
+use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
+use crate::domain::role::Role;
+use crate::domain::{FieldError, Message};
+use crate::i18n::Lang;
+use crate::service::applications as service;
+use crate::web::error::AppError;
+use crate::web::extract::{CurrentUser, Locale};
+use crate::web::session;
+use crate::web::AppState;
+use actix_multipart::Multipart;
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(new_form)
+        .service(create)
+        .service(edit_form)
+        .service(save);
+}
+
+/// Blank segment rows offered beyond the ones filled in.
+const SPARE_SEGMENTS: usize = 2;
+
+/// The form's numeric fields, by name.
+const NUMBERS: [&str; 13] = [
+    "cargo.pieces",
+    "cargo.length_m",
+    "cargo.width_m",
+    "cargo.height_m",
+    "cargo.mass_kg",
+    "vehicle.axles",
+    "vehicle.overall_length_m",
+    "vehicle.overall_width_m",
+    "vehicle.overall_height_m",
+    "vehicle.gross_mass_kg",
+    "vehicle.max_axle_load_kg",
+    "travel.trips",
+    "escort.vehicles",
+];
+
+const ATTACHMENTS: [(&str, &str, &str); 3] = [
+    (
+        "contour_drawing",
+        "货物外廓尺寸图",
+        "Contour drawing of the load",
+    ),
+    ("escort_plan", "护送方案", "Escort plan"),
+    ("vehicle_licence", "车辆行驶证", "Vehicle licence"),
+];
+
+#[derive(Template)]
+#[template(path = "applications/form.html")]
+struct FormPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    csrf: String,
+    /// The draft being edited; none for a new one.
+    id: Option<String>,
+    reference: String,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    segments: usize,
+    counties: Vec<(String, String)>,
+    attachments: Vec<(String, String)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    summary: Option<String>,
+}
+
+impl FormPage {
+    fn v(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn e(&self, name: &str) -> &str {
+        self.errors
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn seg(&self, i: &usize, part: &str) -> String {
+        format!("route.segments[{i}].{part}")
+    }
+
+    fn checked(&self, name: &str) -> bool {
+        matches!(self.v(name), "yes" | "true" | "on")
+    }
+}
+
+/// A stored number as a person would type it: 126, not 126.0.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+        _ => n.to_string(),
+    }
+}
+
+/// The form's values from a stored application input (for editing or copying).
+fn values_of(input: &Value) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    for section in ["cargo", "vehicle", "route", "travel", "escort"] {
+        let Some(fields) = input[section].as_object() else {
+            continue;
+        };
+        for (key, value) in fields {
+            let name = format!("{section}.{key}");
+            match (key.as_str(), value) {
+                ("segments", Value::Array(rows)) => {
+                    for (i, row) in rows.iter().enumerate() {
+                        for part in ["road", "jurisdiction", "length_km"] {
+                            let text = match &row[part] {
+                                Value::String(s) => s.clone(),
+                                Value::Number(n) => number_text(n),
+                                _ => continue,
+                            };
+                            values.insert(format!("route.segments[{i}].{part}"), text);
+                        }
+                    }
+                }
+                ("trailer_plates", Value::Array(plates)) => {
+                    let list: Vec<&str> = plates.iter().filter_map(Value::as_str).collect();
+                    values.insert(name, list.join(" "));
+                }
+                (_, Value::String(s)) => drop(values.insert(name, s.clone())),
+                (_, Value::Number(n)) => drop(values.insert(name, number_text(n))),
+                (_, Value::Bool(b)) => {
+                    drop(values.insert(name, if *b { "yes" } else { "" }.into()))
+                }
+                _ => {}
+            }
+        }
+    }
+    values
+}
+
+fn segment_count(values: &HashMap<String, String>) -> usize {
+    (0..100)
+        .filter(|i| {
+            ["road", "jurisdiction", "length_km"].iter().any(|p| {
+                values
+                    .get(&format!("route.segments[{i}].{p}"))
+                    .is_some_and(|v| !v.trim().is_empty())
+            })
+        })
+        .map(|i| i + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The typed values as an application input. Text that should be a number and is not is an
+/// error of its field; blank fields are simply missing (a draft may be partial).
+fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let mut number = |name: &str, text: &str| -> Option<Value> {
+        let text = text.trim().replace(',', "");
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<f64>() {
+            Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(json!(n as i64)),
+            Ok(n) => Some(json!(n)),
+            Err(_) => {
+                errors.push(FieldError::new(name, Message::new("error.number")));
+                None
+            }
+        }
+    };
+    let mut sections: Map<String, Value> = Map::new();
+    for section in ["cargo", "vehicle", "route", "travel", "escort"] {
+        sections.insert(section.into(), Value::Object(Map::new()));
+    }
+    let mut segments: Vec<Map<String, Value>> = Vec::new();
+    let mut names: Vec<&String> = values.keys().collect();
+    names.sort();
+    for name in names {
+        let raw = &values[name];
+        let Some((section, key)) = name.split_once('.') else {
+            continue;
+        };
+        if section == "route" && key.starts_with("segments[") {
+            let Some((index, part)) = key["segments[".len()..].split_once("].") else {
+                continue;
+            };
+            let Ok(i) = index.parse::<usize>() else {
+                continue;
+            };
+            if i >= 100 {
+                continue;
+            }
+            if segments.len() <= i {
+                segments.resize(i + 1, Map::new());
+            }
+            let value = if part == "length_km" {
+                number(name, raw)
+            } else {
+                Some(raw.trim()).filter(|t| !t.is_empty()).map(|t| json!(t))
+            };
+            if let Some(value) = value {
+                segments[i].insert(part.into(), value);
+            }
+            continue;
+        }
+        let Some(Value::Object(target)) = sections.get_mut(section) else {
+            continue;
+        };
+        let value = match key {
+            "divisible" | "police_escort" => Some(json!(matches!(raw.as_str(), "yes" | "on"))),
+            "trailer_plates" => Some(json!(raw
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '，' || c == '、')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>())),
+            _ if NUMBERS.contains(&name.as_str()) => number(name, raw),
+            _ => Some(raw.trim()).filter(|t| !t.is_empty()).map(|t| json!(t)),
+        };
+        if let Some(value) = value {
+            target.insert(key.into(), value);
+        }
+    }
+    // Blank rows are rows not wanted; the rest keep their order.
+    let rows: Vec<Value> = segments
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(Value::Object)
+        .collect();
+    if let Some(Value::Object(route)) = sections.get_mut("route") {
+        route.insert("segments".into(), Value::Array(rows));
+    }
+    for checkbox in [("cargo", "divisible"), ("escort", "police_escort")] {
+        if let Some(Value::Object(s)) = sections.get_mut(checkbox.0) {
+            s.entry(checkbox.1).or_insert(json!(false));
+        }
+    }
+    (Value::Object(sections), errors)
+}
+
+/// A submitted form: its fields, the files chosen for each kind, and which button was pressed.
+struct Posted {
+    values: HashMap<String, String>,
+    files: Vec<(String, String, Vec<u8>)>,
+    csrf: String,
+    action: String,
+}
+
+async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
+    let mut posted = Posted {
+        values: HashMap::new(),
+        files: Vec::new(),
+        csrf: String::new(),
+        action: String::new(),
+    };
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+            if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
+                return Err(AppError::PayloadTooLarge("10 MB".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match (name.as_str(), filename) {
+            (_, Some(file)) if name.starts_with("file.") => {
+                if !bytes.is_empty() {
+                    posted
+                        .files
+                        .push((name["file.".len()..].to_string(), file, bytes));
+                }
+            }
+            ("csrf", _) => posted.csrf = String::from_utf8_lossy(&bytes).into(),
+            ("action", _) => posted.action = String::from_utf8_lossy(&bytes).into(),
+            _ => {
+                posted
+                    .values
+                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    Ok(posted)
+}
+
+async fn applicant(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
+    match session::user_of(state, session).await? {
+        None => Ok(Err(session::to_sign_in(req))),
+        Some(current) if current.role == Role::Applicant => Ok(Ok(current)),
+        Some(_) => Err(AppError::Forbidden),
+    }
+}
+
+struct Shown {
+    id: Option<String>,
+    reference: String,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    extra_rows: usize,
+    summary: Option<String>,
+    status: StatusCode,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    current: &CurrentUser,
+    lang: Lang,
+    shown: Shown,
+) -> Result<HttpResponse, AppError> {
+    let en = lang == Lang::En;
+    let (id, now, engine) = (shown.id.clone(), state.clock.now(), state.engine.clone());
+    let caller = caller(current.clone());
+    let (counties, attachments) = state
+        .db(move |conn| {
+            let counties = crate::db::reference::all_jurisdictions(conn)?
+                .into_iter()
+                .filter(|j| j.level == "county")
+                .map(|j| {
+                    (
+                        j.code.clone(),
+                        format!("{} {}", j.code, if en { j.name_en } else { j.name_zh }),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let attachments = match &id {
+                Some(id) => service::get(conn, &engine, &caller, id, now)?
+                    .attachments
+                    .into_iter()
+                    .map(|a| (a.kind, a.filename))
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok((counties, attachments))
+        })
+        .await?;
+    let frame = Frame::for_user(Some(current), session, lang);
+    let segments = segment_count(&shown.values) + SPARE_SEGMENTS + shown.extra_rows;
+    let page = FormPage {
+        lang_tag: lang.tag(),
+        en,
+        csrf: frame.csrf.clone(),
+        frame,
+        id: shown.id,
+        reference: shown.reference,
+        values: shown.values,
+        errors: shown.errors,
+        segments,
+        counties,
+        attachments,
+        kinds: ATTACHMENTS
+            .iter()
+            .map(|(kind, zh, en_name)| (*kind, if en { *en_name } else { *zh }))
+            .collect(),
+        summary: shown.summary,
+    };
+    html_with_status(shown.status, page)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CopyQuery {
+    pub copy: Option<String>,
+}
+
+#[get("/applications/new")]
+async fn new_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<CopyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let current = match applicant(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let mut values = HashMap::new();
+    if let Some(copy) = query.into_inner().copy {
+        let (now, engine, caller) = (
+            state.clock.now(),
+            state.engine.clone(),
+            caller(current.clone()),
+        );
+        let view = state
+            .db(move |conn| service::get(conn, &engine, &caller, &copy, now))
+            .await?;
+        let input = json!({"cargo": view.cargo, "vehicle": view.vehicle, "route": view.route,
+                           "escort": view.escort, "travel": {"trips": view.travel["trips"]}});
+        // A copy travels on new dates: those are left for the applicant to fill in.
+        values = values_of(&input);
+    }
+    let shown = Shown {
+        id: None,
+        reference: String::new(),
+        values,
+        errors: HashMap::new(),
+        extra_rows: 0,
+        summary: None,
+        status: StatusCode::OK,
+    };
+    render(&state, &session, &current, lang, shown).await
+}
+
+#[get("/applications/{id}/edit")]
+async fn edit_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let current = match applicant(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let id = path.into_inner();
+    let (now, engine, caller, app_id) = (
+        state.clock.now(),
+        state.engine.clone(),
+        caller(current.clone()),
+        id.clone(),
+    );
+    let view = state
+        .db(move |conn| service::get(conn, &engine, &caller, &app_id, now))
+        .await?;
+    if view.status != "draft" {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/applications/{id}")))
+            .finish());
+    }
+    let input = json!({"cargo": view.cargo, "vehicle": view.vehicle, "route": view.route,
+                       "travel": view.travel, "escort": view.escort});
+    let shown = Shown {
+        id: Some(id),
+        reference: view.reference,
+        values: values_of(&input),
+        errors: HashMap::new(),
+        extra_rows: 0,
+        summary: None,
+        status: StatusCode::OK,
+    };
+    render(&state, &session, &current, lang, shown).await
+}
+
+#[post("/applications/new")]
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    handle(state, req, session, lang, None, payload).await
+}
+
+#[post("/applications/{id}/edit")]
+async fn save(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    handle(state, req, session, lang, Some(path.into_inner()), payload).await
+}
+
+/// Saves the draft (creating it the first time), stores the chosen files, and on "submit"
+/// submits it; a failure comes back as the form with each error at its field.
+async fn handle(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    lang: Lang,
+    id: Option<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let current = match applicant(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let posted = read_form(payload).await?;
+    session::check_csrf(&session, Some(&posted.csrf))?;
+    let (input, parse_errors) = input_of(&posted.values);
+    let input: crate::domain::application::ApplicationInput =
+        serde_json::from_value(input).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let (now, engine, caller) = (
+        state.clock.now(),
+        state.engine.clone(),
+        caller(current.clone()),
+    );
+    let (files, action, app_id) = (posted.files, posted.action.clone(), id.clone());
+    let parse_fields: Vec<String> = parse_errors.iter().map(|e| e.field.clone()).collect();
+    let submit = action == "submit" && parse_errors.is_empty();
+    let checking = action == "submit";
+    let outcome = state
+        .db(move |conn| {
+            let view = match &app_id {
+                Some(id) => service::update(conn, &engine, &caller, id, &input, now)?,
+                None => service::create(conn, &engine, &caller, &input, now)?,
+            };
+            let mut problems = Vec::new();
+            for (kind, filename, bytes) in &files {
+                if let Err(crate::service::ServiceError::Validation(errors)) =
+                    service::add_attachment(
+                        conn, &engine, &caller, &view.id, kind, filename, bytes, now,
+                    )
+                {
+                    problems.extend(errors.0.into_iter().map(|mut e| {
+                        e.field = format!("file.{kind}");
+                        e
+                    }));
+                }
+            }
+            let attempt = if submit && problems.is_empty() {
+                service::submit(conn, &engine, &caller, &view.id, now).map(Some)
+            } else if checking {
+                // Something cannot be read or stored: still list every other problem now.
+                service::check(conn, &engine, &caller, &view.id, now).map(|()| None)
+            } else {
+                Ok(None)
+            };
+            match attempt {
+                Ok(Some(view)) => return Ok((view.id, view.reference, Vec::new(), true)),
+                Ok(None) => {}
+                Err(crate::service::ServiceError::Validation(errors)) => problems.extend(errors.0),
+                Err(other) => return Err(other),
+            }
+            Ok((view.id, view.reference, problems, false))
+        })
+        .await?;
+    let (id, reference, checked, submitted) = outcome;
+    // A field that could not be read says so, not that it is missing.
+    let mut problems = parse_errors;
+    problems.extend(
+        checked
+            .into_iter()
+            .filter(|e| !parse_fields.contains(&e.field)),
+    );
+    if submitted {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/applications/{id}")))
+            .finish());
+    }
+    let adding_row = action == "add_segment";
+    if problems.is_empty() && !adding_row {
+        // Saved as a draft: back to the form, which now has its reference.
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/applications/{id}/edit")))
+            .finish());
+    }
+    let mut errors = HashMap::new();
+    for e in &problems {
+        errors
+            .entry(e.field.replace("attachments.", "file."))
+            .or_insert_with(|| lang.message(&e.message));
+    }
+    let summary = (!errors.is_empty()).then(|| {
+        if lang == Lang::En {
+            format!(
+                "{} fields need correcting; the draft is saved.",
+                errors.len()
+            )
+        } else {
+            format!("有 {} 处需要修改；草稿已保存。", errors.len())
+        }
+    });
+    let shown = Shown {
+        id: Some(id),
+        reference,
+        values: posted.values,
+        errors,
+        extra_rows: usize::from(adding_row),
+        summary,
+        status: if problems.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+    };
+    render(&state, &session, &current, lang, shown).await
+}

@@ -1,0 +1,203 @@
+//! The applications a user may see, newest first: a logistics firm's dashboard (where each
+//! application stands, who has signed, who is still reviewing, the clock against the target)
+//! and a manager's list of their area, with a status filter and pages.
+
+use super::frame::Frame;
+use super::html_with_status;
+use super::labels;
+use super::permits::caller;
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::service::applications as service;
+use crate::web::error::AppError;
+use crate::web::extract::Locale;
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, TimeZone};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list);
+}
+
+const PER_PAGE: i64 = 25;
+
+struct Line {
+    id: String,
+    reference: String,
+    status: String,
+    status_label: &'static str,
+    class: String,
+    route: String,
+    submitted: String,
+    net: String,
+    late: bool,
+    /// "5 / 9 signed" while a phase is open.
+    progress: String,
+    /// The authorities still reviewing.
+    waiting: String,
+    permit_no: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "applications/list.html")]
+struct ListPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    applicant: bool,
+    lines: Vec<Line>,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    page: i64,
+    pages: i64,
+    total: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub page: Option<i64>,
+}
+
+const STATUSES: [&str; 8] = [
+    "draft",
+    "submitted",
+    "under_review",
+    "info_requested",
+    "issued",
+    "not_accepted",
+    "rejected",
+    "withdrawn",
+];
+
+#[get("/applications")]
+async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(current) = session::user_of(&state, &session).await? else {
+        return Ok(session::to_sign_in(&req));
+    };
+    if matches!(current.role, Role::Inspector | Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let query = query.into_inner();
+    let status = query
+        .status
+        .filter(|s| STATUSES.contains(&s.as_str()))
+        .unwrap_or_default();
+    let page = query.page.unwrap_or(1).max(1);
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let (caller, filter) = (caller(current.clone()), status.clone());
+    let en = lang == Lang::En;
+    let (found, authorities) = state
+        .db(move |conn| {
+            let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
+            let found = service::list(conn, &engine, &caller, filter, page, PER_PAGE, now)?;
+            let authorities: HashMap<String, String> = crate::db::reference::all_authorities(conn)?
+                .into_iter()
+                .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
+                .collect();
+            Ok((found, authorities))
+        })
+        .await?;
+    let tz = state.engine.timezone;
+    let target = i64::from(state.engine.target_hours) * 60;
+    let lines = found
+        .items
+        .into_iter()
+        .map(|v| {
+            let open_phase = v.phases.iter().find(|p| p.state == "open");
+            let (progress, waiting) = match open_phase {
+                Some(p) => {
+                    let signed = p.tasks.iter().filter(|t| t.state == "approved").count();
+                    let pending: Vec<String> = p
+                        .tasks
+                        .iter()
+                        .filter(|t| {
+                            matches!(t.state.as_str(), "open" | "claimed" | "info_requested")
+                        })
+                        .map(|t| {
+                            authorities
+                                .get(&t.authority_code)
+                                .cloned()
+                                .unwrap_or(t.authority_code.clone())
+                        })
+                        .collect();
+                    (
+                        format!(
+                            "{} · {signed} / {} {}",
+                            labels::phase(&p.name, lang),
+                            p.tasks.len(),
+                            if en { "signed" } else { "已签" }
+                        ),
+                        pending.join(if en { "; " } else { "、" }),
+                    )
+                }
+                None => (String::new(), String::new()),
+            };
+            let open = matches!(
+                v.status.as_str(),
+                "submitted" | "under_review" | "info_requested"
+            );
+            let route = format!(
+                "{} → {}",
+                v.route["origin"].as_str().unwrap_or_default(),
+                v.route["destination"].as_str().unwrap_or_default()
+            );
+            Line {
+                status_label: labels::app_status(&v.status, lang),
+                class: v.permit_class.clone().unwrap_or_default(),
+                route,
+                submitted: v
+                    .submitted_at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| {
+                        tz.from_utc_datetime(&t.naive_utc())
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
+                net: if v.submitted_at.is_some() {
+                    labels::duration(v.net_minutes, lang)
+                } else {
+                    String::new()
+                },
+                late: open && v.net_minutes > target,
+                progress,
+                waiting,
+                permit_no: v.permit_no.clone(),
+                id: v.id,
+                reference: v.reference,
+                status: v.status,
+            }
+        })
+        .collect();
+    let statuses = STATUSES
+        .iter()
+        .map(|s| (*s, labels::app_status(s, lang)))
+        .collect();
+    let page_view = ListPage {
+        lang_tag: lang.tag(),
+        en,
+        frame: Frame::for_user(Some(&current), &session, lang),
+        applicant: current.role == Role::Applicant,
+        lines,
+        status,
+        statuses,
+        page: found.page,
+        pages: ((found.total + PER_PAGE - 1) / PER_PAGE).max(1),
+        total: found.total,
+    };
+    html_with_status(StatusCode::OK, page_view)
+}

@@ -1,0 +1,287 @@
+//! One whole joint lifecycle through the pages only, in a real browser: the dispatcher fills
+//! in the form with its attachments (first with mistakes, shown at their fields), the issuer
+//! accepts, nine reviewers approve with conditions, the dispatcher opens the permit, and an
+//! inspector records a trip in a phone-sized window.
+
+use crate::browser::{keep, Browser};
+use crate::helpers::spawn_app;
+use crate::workflow::DEMO;
+use serde_json::Value;
+
+/// Fills the form's fields by name.
+async fn fill(page: &Browser, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        let css = format!("[name='{name}']");
+        let kind = page
+            .script(&format!(
+                "var e = document.querySelector(\"{css}\"); return e.tagName + ':' + e.type"
+            ))
+            .await;
+        // Selects and date pickers are set as a person's choice would set them.
+        if kind == "SELECT:select-one" || kind == "INPUT:date" {
+            page.script(&format!(
+                "document.querySelector(\"{css}\").value = '{value}'"
+            ))
+            .await;
+        } else {
+            page.script(&format!("document.querySelector(\"{css}\").value = ''"))
+                .await;
+            page.type_into(&css, value).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_blade_from_form_to_trip_through_the_pages_only() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let pdf = app.dir.path().join("contour.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% contour drawing of a 126 m blade\n").unwrap();
+    let plan = app.dir.path().join("escort.pdf");
+    std::fs::write(&plan, b"%PDF-1.4\n% escort plan\n").unwrap();
+
+    let desk = Browser::start(1200, 1600).await;
+    desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)
+        .await;
+    desk.submit("a[href='/applications/new']").await;
+    fill(
+        &desk,
+        &[
+            ("cargo.description", "Wind turbine blade"),
+            ("cargo.pieces", "1"),
+            ("cargo.length_m", "126"),
+            ("cargo.width_m", "4.8"),
+            ("cargo.height_m", "4,9x"),
+            ("cargo.mass_kg", "58000"),
+            ("vehicle.tractor_plate", "新B12345"),
+            ("vehicle.trailer_plates", "新B6789挂"),
+            ("vehicle.axles", "10"),
+            ("vehicle.overall_length_m", "131.5"),
+            ("vehicle.overall_width_m", "5.0"),
+            ("vehicle.overall_height_m", "5.3"),
+            ("vehicle.gross_mass_kg", "98000"),
+            ("vehicle.max_axle_load_kg", "12500"),
+            ("route.origin", "Mulei new-energy equipment park"),
+            ("route.destination", "Santanghu wind farm"),
+            ("route.segments[0].road", "G7"),
+            ("route.segments[0].jurisdiction", "652328"),
+            ("route.segments[0].length_km", "60.5"),
+            ("route.segments[1].road", "S303"),
+            ("route.segments[1].jurisdiction", "650521"),
+            ("route.segments[1].length_km", "140"),
+            ("travel.from", "2026-12-01"),
+            ("travel.to", "2026-12-31"),
+            ("travel.trips", "30"),
+            ("escort.vehicles", "2"),
+        ],
+    )
+    .await;
+    desk.click("[name='escort.police_escort']").await;
+    desk.submit("button[value=submit]").await;
+    // Mistakes are shown at their fields, and nothing typed is lost.
+    let height_error = desk.text(".has-error [id='cargo.height_m-error']").await;
+    assert!(!height_error.is_empty(), "the height's own error");
+    assert!(
+        desk.text(".notice.bad").await.contains("草稿已保存")
+            || desk.text(".notice.bad").await.contains("draft is saved")
+    );
+    let kept = desk
+        .script("return document.querySelector(\"[name='route.segments[1].length_km']\").value")
+        .await;
+    assert_eq!(kept, "140", "typed values stay");
+    // Every other problem is listed at once too, each at its own field.
+    let error_at = |name: &str| {
+        format!(
+            "return document.querySelector(\"[name='{name}']\").closest('.field').querySelector('.field-error')?.textContent || ''"
+        )
+    };
+    let trailer_error = desk.script(&error_at("vehicle.trailer_type")).await;
+    assert!(
+        !trailer_error.as_str().unwrap().is_empty(),
+        "the trailer type is missing"
+    );
+
+    keep("form-errors.png", &desk.screenshot().await, app.dir.path());
+    fill(
+        &desk,
+        &[
+            ("cargo.height_m", "4.9"),
+            ("vehicle.trailer_type", "extendable_blade"),
+        ],
+    )
+    .await;
+    // Readable now, but a class III load needs its drawings: said at the file fields.
+    desk.submit("button[value=submit]").await;
+    let plan_error = desk.script(&error_at("file.escort_plan")).await;
+    assert!(
+        !plan_error.as_str().unwrap().is_empty(),
+        "class III needs the escort plan"
+    );
+    desk.type_into("[name='file.contour_drawing']", pdf.to_str().unwrap())
+        .await;
+    desk.type_into("[name='file.escort_plan']", plan.to_str().unwrap())
+        .await;
+    desk.submit("button[value=submit]").await;
+    let url = desk.url().await;
+    let id = url.rsplit('/').next().unwrap().to_string();
+    if url.ends_with("/edit") {
+        let errors = desk
+            .script("return [...document.querySelectorAll('.field-error, .notice')].map(e => e.textContent)")
+            .await;
+        panic!("not submitted: {errors}");
+    }
+    let status = desk.text(".app-head .badge").await;
+    assert!(
+        status.contains("待受理") || status.contains("Submitted"),
+        "{status}"
+    );
+    let reference = desk.text(".app-head h1").await;
+
+    // Acceptance, then nine reviewers, each from their queue.
+    let reviewers = [
+        "650000-highway", // the region issues: acceptance
+        "652328-transport",
+        "652328-police",
+        "650521-transport",
+        "650521-police",
+        "652300-highway",
+        "652300-police",
+        "650500-highway",
+        "650500-police",
+        "650000-police",
+    ];
+    for (i, reviewer) in reviewers.iter().enumerate() {
+        desk.sign_in(
+            &app.address,
+            "/queue",
+            &format!("{reviewer}@demo.local"),
+            DEMO,
+        )
+        .await;
+        let queue = desk.text("table.queue").await;
+        assert!(
+            queue.contains(reference.split_whitespace().next().unwrap()),
+            "{reviewer}: {queue}"
+        );
+        desk.submit("table.queue a").await;
+        if i > 0 {
+            desk.click("input[name=condition][value^='夜间']").await;
+        }
+        desk.submit("button[value=approve]").await;
+        assert!(desk.text(".notice.good").await.len() > 3, "{reviewer}");
+    }
+    // Issuance.
+    desk.sign_in(&app.address, "/queue", "650000-highway@demo.local", DEMO)
+        .await;
+    desk.submit("table.queue a").await;
+    desk.submit("button[value=approve]").await;
+
+    // The dispatcher sees the permit, with the condition once.
+    desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)
+        .await;
+    let list = desk.text("table.applications").await;
+    assert!(list.contains("已发证") || list.contains("Issued"), "{list}");
+    keep(
+        "applicant-dashboard.png",
+        &desk.screenshot().await,
+        app.dir.path(),
+    );
+    // The same blade again: a copy keeps cargo, vehicle and route, not the dates.
+    desk.submit("a.copy").await;
+    let copied = desk
+        .script("return [document.querySelector(\"[name='cargo.length_m']\").value, document.querySelector(\"[name='route.segments[1].jurisdiction']\").value, document.querySelector(\"[name='travel.from']\").value]")
+        .await;
+    assert_eq!(copied, serde_json::json!(["126", "650521", ""]));
+    desk.goto(&app.url("/applications")).await;
+    desk.submit(&format!("a[href='/applications/{id}']")).await;
+    desk.submit(".app-head a.button").await;
+    let conditions = desk.text(".conditions").await;
+    assert_eq!(conditions.matches("夜间").count(), 1, "{conditions}");
+    let permit_no = desk.text(".permit-no").await;
+    let permit_no = permit_no.split_whitespace().last().unwrap().to_string();
+    drop(desk);
+
+    // The inspector, on a phone.
+    let phone = Browser::start(390, 844).await;
+    phone
+        .sign_in(&app.address, "/inspect", "inspector@demo.local", DEMO)
+        .await;
+    phone.type_into("#no", &permit_no).await;
+    phone.submit(".lookup button").await;
+    phone.type_into("#plate", "新B12345").await;
+    phone.type_into("#location", "G7 木垒收费站").await;
+    phone.submit(".trip-form button").await;
+    assert!(phone.text(".notice.good").await.contains('1'));
+    keep(
+        "inspector-phone.png",
+        &phone.screenshot().await,
+        app.dir.path(),
+    );
+
+    let token = app.token("applicant@demo.local", DEMO).await;
+    let permit: Value = app
+        .get_as(&format!("/api/v1/permits/{permit_no}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(permit["trips_used"], 1);
+}
+
+#[tokio::test]
+async fn the_language_switch_is_remembered_and_forms_need_their_token() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let page = Browser::start(1000, 900).await;
+    page.sign_in(
+        &app.address,
+        "/applications/new",
+        "applicant@demo.local",
+        DEMO,
+    )
+    .await;
+    let lang = page.script("return document.documentElement.lang").await;
+    let (to, expect) = if lang == "en" {
+        ("a[href='/lang/zh-CN']", "zh-CN")
+    } else {
+        ("a[href='/lang/en']", "en")
+    };
+    page.submit(to).await;
+    assert_eq!(
+        page.url().await,
+        app.url("/applications/new"),
+        "back where it was"
+    );
+    assert_eq!(
+        page.script("return document.documentElement.lang").await,
+        expect
+    );
+    page.goto(&app.url("/applications")).await;
+    assert_eq!(
+        page.script("return document.documentElement.lang").await,
+        expect,
+        "remembered"
+    );
+
+    // A form whose CSRF token is gone is refused, and nothing is created.
+    page.goto(&app.url("/applications/new")).await;
+    page.script("document.querySelector('form.application-form [name=csrf]').remove()")
+        .await;
+    page.type_into("[name='cargo.description']", "Nacelle")
+        .await;
+    page.submit("button[value=save]").await;
+    let body = page.script("return document.body.innerText").await;
+    assert!(
+        body.as_str().unwrap().contains("无权访问")
+            || body.as_str().unwrap().contains("Not allowed"),
+        "{body}"
+    );
+    let token = app.token("applicant@demo.local", DEMO).await;
+    let list: Value = app
+        .get_as("/api/v1/applications", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+}
