@@ -174,3 +174,23 @@ pub fn verified_years(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
         .order(calendar_years::year)
         .load(conn)
 }
+
+/// A year of the holiday calendar: whether it was checked against the official notice, and
+/// where it came from.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct CalendarYearRow {
+    pub year: i32,
+    pub verified: bool,
+    pub source: String,
+}
+
+pub fn calendar_years(conn: &mut DbConnection) -> QueryResult<Vec<CalendarYearRow>> {
+    calendar_years::table
+        .order(calendar_years::year)
+        .select((
+            calendar_years::year,
+            calendar_years::verified,
+            calendar_years::source,
+        ))
+        .load(conn)
+}

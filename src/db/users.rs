@@ -178,3 +178,45 @@ pub fn delete_failures_before(
 ) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::at.le(before))).execute(conn)
 }
+
+/// A page of users, by e-mail address; and how many there are.
+pub fn list_users(
+    conn: &mut DbConnection,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<UserRow>, i64)> {
+    let total = users::table.count().get_result(conn)?;
+    let rows = users::table
+        .order(users::email)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn set_active(conn: &mut DbConnection, id: &str, active: bool) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set(users::active.eq(active))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Ends a user's API tokens (after deactivation or a new password).
+pub fn delete_tokens_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id))).execute(conn)
+}
+
+pub fn all_firms(conn: &mut DbConnection) -> QueryResult<Vec<FirmRow>> {
+    firms::table
+        .order(firms::name)
+        .select(FirmRow::as_select())
+        .load(conn)
+}

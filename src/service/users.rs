@@ -343,6 +343,48 @@ pub fn firm_code_of(
     }
 }
 
+/// An admin switches an account on or off; switching off ends its API tokens at once (web
+/// sessions end at their next request, which checks the account).
+pub fn set_active(
+    conn: &mut DbConnection,
+    user_id: &str,
+    active: bool,
+) -> Result<(), ServiceError> {
+    write_transaction(conn, |conn| {
+        if !q::set_active(conn, user_id, active)? {
+            return Err(ServiceError::NotFound);
+        }
+        if !active {
+            q::delete_tokens_of(conn, user_id)?;
+        }
+        Ok(())
+    })
+}
+
+/// An admin sets a new password (checked like any other); the old one's tokens and sessions end.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    password: &Secret,
+) -> Result<(), ServiceError> {
+    let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
+    if !password_is_strong(password.expose(), &[&user.email, &user.name, "permitflow"]) {
+        return Err(FieldError::new("password", Message::new("error.weak_password")).into());
+    }
+    let hash = hash_password(password.expose()).map_err(ServiceError::Internal)?;
+    write_transaction(conn, |conn| {
+        q::set_password_hash(conn, user_id, &hash)?;
+        q::delete_tokens_of(conn, user_id)?;
+        Ok(())
+    })
+}
+
+/// A short fingerprint of the password hash, kept in a web session: a new password changes
+/// it, which ends the sessions signed in with the old one.
+pub fn password_stamp(user: &UserRow) -> String {
+    hex::encode(&Sha256::digest(user.password_hash.as_bytes())[..8])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,9 @@ use super::error::AppError;
 use super::extract::CurrentUser;
 use super::AppState;
 use crate::config::Settings;
-use crate::db::users as user_q;
+use crate::db::users::{self as user_q, UserRow};
 use crate::domain::role::Role;
+use crate::service::users::password_stamp;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionMiddleware};
@@ -18,6 +19,8 @@ use sha2::{Digest, Sha512};
 const USER: &str = "uid";
 const EXPIRES: &str = "exp";
 const CSRF: &str = "csrf";
+/// The account's password stamp when the session began: a new password ends the session.
+const STAMP: &str = "pw";
 /// The header that carries the CSRF token when the API is called with the session cookie.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -66,14 +69,15 @@ pub fn check_csrf(session: &Session, given: Option<&str>) -> Result<(), AppError
     }
 }
 
-/// Starts a session for `user_id` until `expires` (unix seconds, by the server's clock), with
+/// Starts a session for `user` until `expires` (unix seconds, by the server's clock), with
 /// a fresh id and CSRF token so nothing from before signing in carries over.
-pub fn sign_in(session: &Session, user_id: &str, expires: i64) -> Result<(), AppError> {
+pub fn sign_in(session: &Session, user: &UserRow, expires: i64) -> Result<(), AppError> {
     session.renew();
     session.clear();
     let token = hex::encode(rand::random::<[u8; 32]>());
     session
-        .insert(USER, user_id)
+        .insert(USER, &user.id)
+        .and_then(|_| session.insert(STAMP, password_stamp(user)))
         .and_then(|_| session.insert(EXPIRES, expires))
         .and_then(|_| session.insert(CSRF, token))
         .map_err(|e| {
@@ -96,10 +100,15 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Curre
     if state.clock.now().and_utc().timestamp() >= expires {
         return Ok(None);
     }
+    let stamp = session
+        .get::<String>(STAMP)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let user = state
         .db(move |conn| Ok(user_q::find_user(conn, &user_id)?))
         .await?
-        .filter(|u| u.active);
+        .filter(|u| u.active && password_stamp(u) == stamp);
     Ok(user.and_then(|user| {
         let role = user.role.parse::<Role>().ok()?;
         Some(CurrentUser { user, role })

@@ -4,6 +4,7 @@ mod helpers;
 
 mod lifecycle_pages;
 
+mod admin_pages;
 mod auth;
 mod browser;
 mod cli;

@@ -108,7 +108,7 @@ async fn login(
         Ok(user) => {
             let hours = i64::from(state.settings.token_ttl_hours);
             let expires = now.and_utc().timestamp() + hours * 3600;
-            session::sign_in(&session, &user.id, expires)?;
+            session::sign_in(&session, &user, expires)?;
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, next))
                 .finish())

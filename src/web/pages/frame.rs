@@ -3,10 +3,8 @@
 
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
 use crate::web::session;
-use crate::web::AppState;
 use actix_session::Session;
 
 pub struct NavLink {
@@ -38,7 +36,20 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
         Role::Reviewer => vec![link("/queue", "Review queue", "待办审核")],
         Role::Applicant => vec![link("/applications", "Our applications", "本单位申请")],
         Role::Manager => vec![link("/applications", "Applications", "申请")],
-        Role::Admin => Vec::new(),
+        Role::Admin => vec![
+            link("/admin/users", "Users", "用户管理"),
+            link("/admin/reference", "Firms & calendar", "企业与日历"),
+        ],
+    }
+}
+
+/// Where a role starts after signing in.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Applicant | Role::Manager => "/applications",
+        Role::Reviewer => "/queue",
+        Role::Inspector => "/inspect",
+        Role::Admin => "/admin/users",
     }
 }
 
@@ -54,11 +65,5 @@ impl Frame {
                 csrf: session::csrf_token(session),
             },
         }
-    }
-
-    /// The frame for whoever holds this session (nobody, if it has ended).
-    pub async fn of(state: &AppState, session: &Session, lang: Lang) -> Result<Frame, AppError> {
-        let current = session::user_of(state, session).await?;
-        Ok(Frame::for_user(current.as_ref(), session, lang))
     }
 }

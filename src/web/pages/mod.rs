@@ -1,6 +1,7 @@
 //! Server-rendered pages: the public home page, the language switch, signing in, and the
 //! permit pages (printable permit, public verification). Each group lives in its own module.
 
+pub mod admin;
 pub mod application;
 pub mod auth;
 pub mod form;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(application::routes)
         .configure(queue::routes)
         .configure(list::routes)
+        .configure(admin::routes)
         .configure(inspect::routes)
         .configure(permits::routes);
 }
@@ -86,6 +88,12 @@ async fn index(
     session: actix_session::Session,
     Locale(lang): Locale,
 ) -> Result<HttpResponse, AppError> {
+    // Signed in, the start page is one's own work.
+    if let Some(current) = super::session::user_of(&state, &session).await? {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, frame::home_of(current.role)))
+            .finish());
+    }
     let (jurisdictions, authorities) = state
         .db(|conn| Ok((q::all_jurisdictions(conn)?, q::all_authorities(conn)?)))
         .await?;
@@ -116,7 +124,7 @@ async fn index(
     html(IndexPage {
         lang_tag: lang.tag(),
         en,
-        frame: frame::Frame::of(&state, &session, lang).await?,
+        frame: frame::Frame::default(),
         jurisdictions: lines,
     })
 }

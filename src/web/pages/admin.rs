@@ -1,0 +1,464 @@
+//! The operator's pages: user accounts (create, switch off and on, set a new password), and
+//! the firms, authorities and holiday calendars the system runs on.
+
+use super::frame::Frame;
+use super::html_with_status;
+use crate::config::Secret;
+use crate::db::{reference as ref_q, users as user_q};
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::service::users::{self as service, NewUser};
+use crate::service::ServiceError;
+use crate::web::error::AppError;
+use crate::web::extract::{CurrentUser, Locale};
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(users)
+        .service(create_user)
+        .service(set_active)
+        .service(set_password)
+        .service(reference);
+}
+
+const PER_PAGE: i64 = 50;
+
+async fn admin(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
+    match session::user_of(state, session).await? {
+        None => Ok(Err(session::to_sign_in(req))),
+        Some(current) if current.role == Role::Admin => Ok(Ok(current)),
+        Some(_) => Err(AppError::Forbidden),
+    }
+}
+
+struct UserLine {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    belongs_to: String,
+    language: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    csrf: String,
+    lines: Vec<UserLine>,
+    page: i64,
+    pages: i64,
+    authorities: Vec<(String, String)>,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    message: Option<(bool, String)>,
+}
+
+impl UsersPage {
+    fn v(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn e(&self, name: &str) -> &str {
+        self.errors
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UsersQuery {
+    pub page: Option<i64>,
+    pub done: Option<String>,
+}
+
+struct Shown {
+    page: i64,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    message: Option<(bool, String)>,
+    status: StatusCode,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    current: &CurrentUser,
+    lang: Lang,
+    shown: Shown,
+) -> Result<HttpResponse, AppError> {
+    let en = lang == Lang::En;
+    let page = shown.page.max(1);
+    let (rows, total, firms, authorities) = state
+        .db(move |conn| {
+            let (rows, total) = user_q::list_users(conn, page, PER_PAGE)?;
+            let firms: HashMap<String, String> = user_q::all_firms(conn)?
+                .into_iter()
+                .map(|f| (f.id, f.name))
+                .collect();
+            let authorities = ref_q::all_authorities(conn)?
+                .into_iter()
+                .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
+                .collect::<Vec<_>>();
+            Ok((rows, total, firms, authorities))
+        })
+        .await?;
+    let names: HashMap<&str, &str> = authorities
+        .iter()
+        .map(|(c, n)| (c.as_str(), n.as_str()))
+        .collect();
+    let lines = rows
+        .into_iter()
+        .map(|u| UserLine {
+            belongs_to: match (&u.firm_id, &u.authority_code, &u.scope_jurisdiction) {
+                (Some(f), _, _) => firms.get(f).cloned().unwrap_or_default(),
+                (_, Some(a), _) => names.get(a.as_str()).map_or(a.clone(), |n| n.to_string()),
+                (_, _, Some(s)) => s.clone(),
+                _ => String::new(),
+            },
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            language: u.language,
+            active: u.active,
+        })
+        .collect();
+    let frame = Frame::for_user(Some(current), session, lang);
+    let view = UsersPage {
+        lang_tag: lang.tag(),
+        en,
+        csrf: frame.csrf.clone(),
+        frame,
+        lines,
+        page,
+        pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        authorities,
+        values: shown.values,
+        errors: shown.errors,
+        message: shown.message,
+    };
+    html_with_status(shown.status, view)
+}
+
+fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
+    let en = lang == Lang::En;
+    let text = match done? {
+        "created" => {
+            if en {
+                "The account is created."
+            } else {
+                "账户已创建。"
+            }
+        }
+        "activated" => {
+            if en {
+                "The account is active again."
+            } else {
+                "账户已启用。"
+            }
+        }
+        "deactivated" => {
+            if en {
+                "The account is switched off; its sessions and tokens end."
+            } else {
+                "账户已停用，其登录即时失效。"
+            }
+        }
+        "password" => {
+            if en {
+                "The new password is set; the old sessions end."
+            } else {
+                "新密码已设置，原有登录已失效。"
+            }
+        }
+        _ => return None,
+    };
+    Some((true, text.into()))
+}
+
+#[get("/admin/users")]
+async fn users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<UsersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let shown = Shown {
+        page: query.page.unwrap_or(1),
+        values: HashMap::new(),
+        errors: HashMap::new(),
+        message: done_message(query.done.as_deref(), lang),
+        status: StatusCode::OK,
+    };
+    render(&state, &session, &current, lang, shown).await
+}
+
+fn back(done: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/admin/users?done={done}")))
+        .finish()
+}
+
+fn optional(values: &HashMap<String, String>, name: &str) -> Option<String> {
+    values
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[post("/admin/users")]
+async fn create_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    form: web::Form<HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let mut values = form.into_inner();
+    session::check_csrf(&session, values.get("csrf").map(String::as_str))?;
+    let new = NewUser {
+        email: optional(&values, "email").unwrap_or_default(),
+        name: optional(&values, "name").unwrap_or_default(),
+        role: optional(&values, "role").unwrap_or_default(),
+        password: Secret::new(values.get("password").cloned().unwrap_or_default()),
+        firm_code: optional(&values, "firm_code"),
+        firm_name: optional(&values, "firm_name"),
+        authority: optional(&values, "authority"),
+        scope: optional(&values, "scope"),
+        language: values
+            .get("language")
+            .and_then(|l| Lang::from_tag(l))
+            .unwrap_or_default(),
+    };
+    let now = state.clock.now();
+    let created = state
+        .db(move |conn| match service::create_user(conn, &new, now) {
+            Ok(_) => Ok(Ok(())),
+            Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
+            Err(other) => Err(other),
+        })
+        .await?;
+    match created {
+        Ok(()) => Ok(back("created")),
+        Err(errors) => {
+            values.remove("password");
+            let mut shown_errors = HashMap::new();
+            for e in errors.0 {
+                shown_errors
+                    .entry(e.field.clone())
+                    .or_insert_with(|| lang.message(&e.message));
+            }
+            let shown = Shown {
+                page: 1,
+                values,
+                errors: shown_errors,
+                message: Some((
+                    false,
+                    if lang == Lang::En {
+                        "The account was not created: see the fields marked.".into()
+                    } else {
+                        "账户未创建：请查看标出的字段。".into()
+                    },
+                )),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            render(&state, &session, &current, lang, shown).await
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActiveForm {
+    pub csrf: Option<String>,
+    pub active: Option<String>,
+}
+
+#[post("/admin/users/{id}/active")]
+async fn set_active(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<ActiveForm>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let id = path.into_inner();
+    let active = form.active.as_deref() == Some("true");
+    if !active && id == current.user.id {
+        // The last way back in must not be switched off by a slip.
+        return Err(AppError::Conflict(
+            "an admin cannot switch off their own account".into(),
+        ));
+    }
+    state
+        .db(move |conn| service::set_active(conn, &id, active))
+        .await?;
+    Ok(back(if active { "activated" } else { "deactivated" }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    pub csrf: Option<String>,
+    pub password: Option<String>,
+}
+
+#[post("/admin/users/{id}/password")]
+async fn set_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = form.into_inner();
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let id = path.into_inner();
+    let password = Secret::new(form.password.unwrap_or_default());
+    let result = state
+        .db(
+            move |conn| match service::reset_password(conn, &id, &password) {
+                Ok(()) => Ok(Ok(())),
+                Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
+                Err(other) => Err(other),
+            },
+        )
+        .await?;
+    match result {
+        Ok(()) => Ok(back("password")),
+        Err(errors) => {
+            let text: Vec<String> = errors
+                .0
+                .iter()
+                .map(|e| {
+                    let label = if lang == Lang::En {
+                        "New password"
+                    } else {
+                        "新密码"
+                    };
+                    let sep = if lang == Lang::En { ": " } else { "：" };
+                    format!("{label}{sep}{}", lang.message(&e.message))
+                })
+                .collect();
+            let shown = Shown {
+                page: 1,
+                values: HashMap::new(),
+                errors: HashMap::new(),
+                message: Some((false, text.join(" "))),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            render(&state, &session, &current, lang, shown).await
+        }
+    }
+}
+
+struct FirmLine {
+    name: String,
+    credit_code: String,
+    qualified: bool,
+    restricted_until: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/reference.html")]
+struct ReferencePage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    firms: Vec<FirmLine>,
+    authorities: Vec<(String, String, String, String)>,
+    years: Vec<(i32, bool, String)>,
+}
+
+/// Firms, authorities and calendar years as the system has them (kept as data files and
+/// loaded by `migrate`; see the README).
+#[get("/admin/reference")]
+async fn reference(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let en = lang == Lang::En;
+    let (firms, authorities, years) = state
+        .db(move |conn| {
+            let firms = user_q::all_firms(conn)?
+                .into_iter()
+                .map(|f| FirmLine {
+                    name: f.name,
+                    credit_code: f.credit_code,
+                    qualified: f.oversize_qualified,
+                    restricted_until: f
+                        .restricted_until
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            let authorities = ref_q::all_authorities(conn)?
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.code,
+                        if en { a.name_en } else { a.name_zh },
+                        a.kind,
+                        a.level,
+                    )
+                })
+                .collect();
+            let years = ref_q::calendar_years(conn)?
+                .into_iter()
+                .map(|y| (y.year, y.verified, y.source))
+                .collect();
+            Ok((firms, authorities, years))
+        })
+        .await?;
+    let page = ReferencePage {
+        lang_tag: lang.tag(),
+        en,
+        frame: Frame::for_user(Some(&current), &session, lang),
+        firms,
+        authorities,
+        years,
+    };
+    html_with_status(StatusCode::OK, page)
+}

@@ -1,0 +1,243 @@
+//! The operator's pages: accounts created with errors at their fields, switched off (their
+//! tokens and sessions end at once), a new password (the old sessions end), and the guard
+//! against switching oneself off.
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::workflow::DEMO;
+use reqwest::header::LOCATION;
+use reqwest::{redirect, Client, StatusCode};
+
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+/// A signed-in browser and its CSRF token.
+async fn signed_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+    let client = browser();
+    let html = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_in(&html).as_str()),
+            ("next", "/"),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "sign-in of {email}"
+    );
+    // "/" sends a signed-in user on to their role's start page.
+    let mut next = response.headers()[LOCATION].to_str().unwrap().to_string();
+    loop {
+        let page = client.get(app.url(&next)).send().await.unwrap();
+        if page.status() != StatusCode::SEE_OTHER {
+            let html = page.text().await.unwrap();
+            return (client, csrf_in(&html));
+        }
+        next = page.headers()[LOCATION].to_str().unwrap().to_string();
+    }
+}
+
+fn id_of(html: &str, email: &str) -> String {
+    let row = html.split("<tr").find(|r| r.contains(email)).unwrap();
+    row.split("/admin/users/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let (admin, csrf) = signed_in(&app, "admin@demo.local", DEMO).await;
+    let page = admin.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // Mistakes come back at their fields, with what was typed (never the password).
+    let bad = admin
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "not-an-address"),
+            ("name", "赵审核"),
+            ("role", "reviewer"),
+            ("password", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("value=\"赵审核\""), "typed values stay");
+    assert_eq!(
+        html.matches("class=\"field-error\"").count(),
+        3,
+        "email, password, authority"
+    );
+
+    let password = "convoy over the Tianshan at dawn";
+    let made = admin
+        .post(app.url("/admin/users"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "zhao@mulei.gov.cn"),
+            ("name", "赵审核"),
+            ("role", "reviewer"),
+            ("authority", "652328-POLICE"),
+            ("password", password),
+            ("language", "zh-CN"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let token = app.token("zhao@mulei.gov.cn", password).await;
+    let (reviewer, _) = signed_in(&app, "zhao@mulei.gov.cn", password).await;
+    assert_eq!(
+        reviewer
+            .get(app.url("/queue"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        reviewer
+            .get(app.url("/admin/users"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN,
+        "only admins"
+    );
+
+    // A new password ends the sessions of the old one.
+    let html = admin
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let id = id_of(&html, "zhao@mulei.gov.cn");
+    let weak = admin
+        .post(app.url(&format!("/admin/users/{id}/password")))
+        .form(&[("csrf", csrf.as_str()), ("password", "123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let new_password = "blades travel at night in winter";
+    let reset = admin
+        .post(app.url(&format!("/admin/users/{id}/password")))
+        .form(&[("csrf", csrf.as_str()), ("password", new_password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    let after = reviewer.get(app.url("/queue")).send().await.unwrap();
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "signed out by the new password"
+    );
+    assert_eq!(
+        app.get_as("/api/v1/me", &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let token = app.token("zhao@mulei.gov.cn", new_password).await;
+
+    // Switched off: the token and the session end at once, sign-in is refused.
+    let (reviewer, _) = signed_in(&app, "zhao@mulei.gov.cn", new_password).await;
+    let off = admin
+        .post(app.url(&format!("/admin/users/{id}/active")))
+        .form(&[("csrf", csrf.as_str()), ("active", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_as("/api/v1/me", &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        reviewer
+            .get(app.url("/queue"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.sign_in("zhao@mulei.gov.cn", new_password)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let on = admin
+        .post(app.url(&format!("/admin/users/{id}/active")))
+        .form(&[("csrf", csrf.as_str()), ("active", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.sign_in("zhao@mulei.gov.cn", new_password)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // An admin cannot lock themselves out by a slip.
+    let html = admin
+        .get(app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let me = id_of(&html, "admin@demo.local");
+    let own = admin
+        .post(app.url(&format!("/admin/users/{me}/active")))
+        .form(&[("csrf", csrf.as_str()), ("active", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CONFLICT);
+    let reference = admin.get(app.url("/admin/reference")).send().await.unwrap();
+    let html = reference.text().await.unwrap();
+    assert!(html.contains("652328-POLICE") && html.contains("2026"));
+}
