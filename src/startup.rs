@@ -175,7 +175,9 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
         let (pool, engine) = (state.pool.clone(), state.engine.clone());
         let permit = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<_> {
             let mut db = pool.get()?;
-            Ok(crate::service::demo::seed_permit(&mut db, &engine, now)?)
+            Ok(crate::service::demo_work::seed_applications(
+                &mut db, &engine, now,
+            )?)
         })
         .await??;
         if let Some(permit_no) = permit {

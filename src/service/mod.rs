@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod demo;
+pub mod demo_work;
 pub mod notify;
 pub mod permits;
 pub mod reference;

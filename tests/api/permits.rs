@@ -473,7 +473,7 @@ async fn concurrent_issuances_never_share_a_number() {
 }
 
 #[tokio::test]
-async fn the_demo_has_one_valid_permit_to_show() {
+async fn the_demo_has_a_valid_permit_and_work_at_every_stage() {
     let app = spawn_app().await;
     app.seed_demo().await;
     let (settings, now) = (app.settings.clone(), crate::helpers::test_start());
@@ -481,7 +481,7 @@ async fn the_demo_has_one_valid_permit_to_show() {
         let state =
             permitflow::startup::state(settings, permitflow::clock::Clock::manual(now)).unwrap();
         let mut conn = state.pool.get().unwrap();
-        let seed = permitflow::service::demo::seed_permit;
+        let seed = permitflow::service::demo_work::seed_applications;
         let first = seed(&mut conn, &state.engine, now).unwrap();
         let second = seed(&mut conn, &state.engine, now).unwrap();
         (first, second)
@@ -500,4 +500,49 @@ async fn the_demo_has_one_valid_permit_to_show() {
     assert_eq!(p["status"], "valid");
     assert_eq!(p["trips_allowed"], 6);
     assert_eq!(p["conditions"].as_array().unwrap().len(), 2);
+
+    // Every role's start page has something on it.
+    let list: Value = app
+        .get_as("/api/v1/applications", &applicant)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut statuses: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            "draft",
+            "info_requested",
+            "issued",
+            "submitted",
+            "under_review"
+        ]
+    );
+    let region = app.token("650000-highway@demo.local", DEMO).await;
+    let queue: Value = app
+        .get_as("/api/v1/tasks", &region)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        1,
+        "an acceptance waits: {queue}"
+    );
+    let other = app.token("applicant2@demo.local", DEMO).await;
+    let theirs: Value = app
+        .get_as("/api/v1/applications", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["total"], 1);
 }

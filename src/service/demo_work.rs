@@ -1,0 +1,244 @@
+//! Demo applications at every stage, made through the real workflow so each role's start page
+//! has something on it: a permit valid from today, applications awaiting acceptance, under
+//! joint review with some authorities signed, waiting for the applicant's answer, and a draft.
+//! Made only while the demo firm has no application (so a restart adds nothing).
+
+use super::applications::{self as apps, view::ApplicationView, Caller, Engine, TaskDecision};
+use super::ServiceError;
+use crate::db::applications::{self as app_q, Scope};
+use crate::db::users::{self as q, UserRow};
+use crate::db::DbConnection;
+use crate::domain::application::ApplicationInput;
+use crate::domain::role::Role;
+use crate::domain::workflow::Decision;
+use chrono::{Days, NaiveDate, NaiveDateTime};
+use serde_json::{json, Value};
+
+/// How far through the workflow a demo application goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Draft,
+    Submitted,
+    /// Accepted, with this many joint reviews signed.
+    Reviewing(usize),
+    InfoRequested,
+    Issued,
+}
+
+const CONDITIONS: [&str; 2] = [
+    "夜间 22:00–06:00 通行 Travel 22:00–06:00 only",
+    "前后各一辆护送车 Escort vehicle front and rear",
+];
+
+/// A blade on `segments`, travelling from `from` for two weeks.
+fn blade(description: &str, length_m: f64, segments: Value, from: NaiveDate, trips: u32) -> Value {
+    json!({
+        "cargo":   {"description": description, "pieces": 1, "divisible": false,
+                    "length_m": length_m, "width_m": 4.2, "height_m": 4.6, "mass_kg": 36000},
+        "vehicle": {"tractor_plate": "新B12345", "trailer_plates": ["新B6789挂"],
+                    "trailer_type": "extendable_blade", "axles": 8,
+                    "overall_length_m": length_m + 5.5, "overall_width_m": 4.3, "overall_height_m": 4.9,
+                    "gross_mass_kg": 76000, "max_axle_load_kg": 11000},
+        "route":   {"origin": "木垒新能源装备产业园 Mulei new-energy equipment park",
+                    "destination": "大石头风电场 Dashitou wind farm",
+                    "segments": segments},
+        "travel":  {"from": from.to_string(), "to": (from + Days::new(14)).to_string(), "trips": trips},
+        "escort":  {"vehicles": 2, "police_escort": true}
+    })
+}
+
+fn caller(user: UserRow) -> Result<Caller, ServiceError> {
+    let role = user
+        .role
+        .parse::<Role>()
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
+    Ok(Caller { user, role })
+}
+
+fn reviewer(conn: &mut DbConnection, authority: &str) -> Result<Caller, ServiceError> {
+    let email = format!("{}@demo.local", authority.to_lowercase());
+    caller(q::find_user_by_email(conn, &email)?.ok_or(ServiceError::NotFound)?)
+}
+
+/// The open tasks of the open phase: (task, authority).
+fn open_tasks(application: &ApplicationView) -> Vec<(String, String)> {
+    application
+        .phases
+        .iter()
+        .filter(|p| p.state == "open")
+        .flat_map(|p| &p.tasks)
+        .filter(|t| t.state == "open")
+        .map(|t| (t.id.clone(), t.authority_code.clone()))
+        .collect()
+}
+
+fn approve(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    application: &ApplicationView,
+    (task, authority): &(String, String),
+    i: usize,
+    now: NaiveDateTime,
+) -> Result<ApplicationView, ServiceError> {
+    let conditions = if application.status == "under_review" {
+        // Reviewers often set the same condition: the permit lists it once.
+        CONDITIONS[..CONDITIONS.len() - (i % 2)]
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let by = reviewer(conn, authority)?;
+    let decision = TaskDecision {
+        decision: Decision::Approve,
+        comment: None,
+        conditions,
+    };
+    apps::decide(conn, engine, &by, task, decision, now)
+}
+
+fn advance(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    applicant: &Caller,
+    input: Value,
+    stage: Stage,
+    now: NaiveDateTime,
+) -> Result<ApplicationView, ServiceError> {
+    let input: ApplicationInput =
+        serde_json::from_value(input).map_err(|e| ServiceError::Internal(e.into()))?;
+    let draft = apps::create(conn, engine, applicant, &input, now)?;
+    if stage == Stage::Draft {
+        return Ok(draft);
+    }
+    let pdf = b"%PDF-1.4\n% demo drawing\n";
+    for kind in ["contour_drawing", "escort_plan"] {
+        let name = format!("{kind}.pdf");
+        apps::add_attachment(conn, engine, applicant, &draft.id, kind, &name, pdf, now)?;
+    }
+    let mut application = apps::submit(conn, engine, applicant, &draft.id, now)?;
+    if stage == Stage::Submitted {
+        return Ok(application);
+    }
+    let acceptance = open_tasks(&application);
+    for (i, task) in acceptance.iter().enumerate() {
+        application = approve(conn, engine, &application, task, i, now)?;
+    }
+    match stage {
+        Stage::Reviewing(signed) => {
+            for (i, task) in open_tasks(&application).iter().take(signed).enumerate() {
+                application = approve(conn, engine, &application, task, i, now)?;
+            }
+        }
+        Stage::InfoRequested => {
+            if let Some((task, authority)) = open_tasks(&application).first() {
+                let by = reviewer(conn, authority)?;
+                let decision = TaskDecision {
+                    decision: Decision::RequestInfo,
+                    comment: Some("请补充护送方案第 2 页（夜间照明） Please add page 2 of the escort plan (night lighting)".into()),
+                    conditions: Vec::new(),
+                };
+                application = apps::decide(conn, engine, &by, task, decision, now)?;
+            }
+        }
+        Stage::Issued => {
+            while application.status != "issued" {
+                let open = open_tasks(&application);
+                if open.is_empty() {
+                    return Err(ServiceError::Internal(anyhow::anyhow!(
+                        "the demo application stopped at {}",
+                        application.status
+                    )));
+                }
+                for (i, task) in open.iter().enumerate() {
+                    application = approve(conn, engine, &application, task, i, now)?;
+                }
+            }
+        }
+        Stage::Draft | Stage::Submitted => {}
+    }
+    Ok(application)
+}
+
+/// Makes the demo's applications; the number of the permit it issued, when it made them.
+pub fn seed_applications(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ServiceError> {
+    let (Some(first), Some(second)) = (
+        q::find_user_by_email(conn, "applicant@demo.local")?,
+        q::find_user_by_email(conn, "applicant2@demo.local")?,
+    ) else {
+        return Ok(None);
+    };
+    let Some(firm) = first.firm_id.clone() else {
+        return Ok(None);
+    };
+    if app_q::list(conn, &Scope::Firm(firm), None, 1, 1)?.1 > 0 {
+        return Ok(None);
+    }
+    let (first, second) = (caller(first)?, caller(second)?);
+    let today = engine.today(now);
+    let tomorrow = today + Days::new(1);
+    let mulei = json!([{"road": "G7", "jurisdiction": "652328", "length_km": 48.0},
+                       {"road": "S228", "jurisdiction": "652328", "length_km": 22.5}]);
+    let changji = json!([{"road": "G7", "jurisdiction": "652328", "length_km": 48.0},
+                         {"road": "S303", "jurisdiction": "652325", "length_km": 66.0}]);
+    let across = json!([{"road": "G7", "jurisdiction": "652328", "length_km": 60.5},
+                        {"road": "S303", "jurisdiction": "650521", "length_km": 140.0}]);
+    let barkol = json!([{"road": "S303", "jurisdiction": "650521", "length_km": 95.0}]);
+    let issued = advance(
+        conn,
+        engine,
+        &first,
+        blade("风电叶片 Wind turbine blade", 91.0, mulei, today, 6),
+        Stage::Issued,
+        now,
+    )?;
+    let work = [
+        (
+            &first,
+            "风电叶片 Wind turbine blade",
+            102.0,
+            changji.clone(),
+            Stage::Reviewing(2),
+        ),
+        (
+            &first,
+            "风电叶片 Wind turbine blade",
+            126.0,
+            across,
+            Stage::Submitted,
+        ),
+        (
+            &first,
+            "风电叶片 Wind turbine blade",
+            96.0,
+            changji,
+            Stage::InfoRequested,
+        ),
+        (
+            &second,
+            "Wind turbine blade (Hami plant)",
+            88.0,
+            barkol,
+            Stage::Submitted,
+        ),
+    ];
+    for (applicant, description, length, route, stage) in work {
+        advance(
+            conn,
+            engine,
+            applicant,
+            blade(description, length, route, tomorrow, 4),
+            stage,
+            now,
+        )?;
+    }
+    let draft =
+        json!({"cargo": {"description": "风机机舱 Nacelle", "pieces": 1, "mass_kg": 85000}});
+    advance(conn, engine, &first, draft, Stage::Draft, now)?;
+    Ok(issued.permit_no)
+}
