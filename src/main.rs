@@ -148,8 +148,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     scope,
                     language,
                 };
-                let user =
-                    users::create_user(&mut db, &new, Utc::now().naive_utc()).map_err(report)?;
+                let user = users::create_user(&mut db, None, &new, Utc::now().naive_utc())
+                    .map_err(report)?;
                 println!("created {} ({}) id {}", user.email, user.role, user.id);
                 Ok(())
             }

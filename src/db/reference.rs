@@ -194,3 +194,41 @@ pub fn calendar_years(conn: &mut DbConnection) -> QueryResult<Vec<CalendarYearRo
         ))
         .load(conn)
 }
+
+/// An admin's day: replaces whatever the day was (shipped or admin).
+pub fn set_admin_day(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    working: bool,
+    note: &str,
+) -> QueryResult<()> {
+    diesel::delete(calendar_days::table.filter(calendar_days::day.eq(day))).execute(conn)?;
+    diesel::insert_into(calendar_days::table)
+        .values(&CalendarDayRow {
+            day,
+            working,
+            note: note.to_string(),
+            source: "admin".into(),
+        })
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_admin_day(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<bool> {
+    diesel::delete(
+        calendar_days::table
+            .filter(calendar_days::day.eq(day))
+            .filter(calendar_days::source.eq("admin")),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The calendar's exceptions (holidays on weekdays, working weekends) from `from` on.
+pub fn days_from(conn: &mut DbConnection, from: NaiveDate) -> QueryResult<Vec<CalendarDayRow>> {
+    calendar_days::table
+        .filter(calendar_days::day.ge(from))
+        .order(calendar_days::day)
+        .select(CalendarDayRow::as_select())
+        .load(conn)
+}

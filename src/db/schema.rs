@@ -284,6 +284,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admin_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        subject -> Text,
+        detail -> Text,
+    }
+}
+
 diesel::joinable!(applications -> firms (firm_id));
 diesel::joinable!(permits -> applications (application_id));
 diesel::joinable!(permit_trips -> permits (permit_no));
@@ -316,4 +327,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     permit_counters,
     permits,
     permit_trips,
+    admin_events,
 );

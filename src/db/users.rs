@@ -220,3 +220,18 @@ pub fn all_firms(conn: &mut DbConnection) -> QueryResult<Vec<FirmRow>> {
         .select(FirmRow::as_select())
         .load(conn)
 }
+
+pub fn set_firm_standing(
+    conn: &mut DbConnection,
+    id: &str,
+    qualified: bool,
+    restricted_until: Option<NaiveDate>,
+) -> QueryResult<bool> {
+    diesel::update(firms::table.find(id))
+        .set((
+            firms::oversize_qualified.eq(qualified),
+            firms::restricted_until.eq(restricted_until),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}

@@ -3,6 +3,7 @@
 
 use super::ServiceError;
 use crate::config::Secret;
+use crate::db::admin_events as audit;
 use crate::db::users::{self as q, ApiTokenRow, FirmRow, UserRow};
 use crate::db::{new_id, reference, write_transaction, DbConnection};
 use crate::domain::role::Role;
@@ -62,9 +63,11 @@ fn verify_password(password: &str, hash: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no account has this password").unwrap_or_default());
 
-/// Creates a user, and the applicant's firm when its credit code is new. All or nothing.
+/// Creates a user, and the applicant's firm when its credit code is new, with its audit event
+/// (`actor` is the admin; none from the command line). All or nothing.
 pub fn create_user(
     conn: &mut DbConnection,
+    actor: Option<&str>,
     new: &NewUser,
     now: NaiveDateTime,
 ) -> Result<UserRow, ServiceError> {
@@ -220,6 +223,9 @@ pub fn create_user(
             created_at: now,
         };
         q::insert_user(conn, &user)?;
+        let detail = serde_json::json!({"role": user.role, "firm_id": user.firm_id,
+            "authority": user.authority_code, "scope": user.scope_jurisdiction});
+        audit::record(conn, now, actor, "user_created", &user.email, detail)?;
         Ok(user)
     })
 }
@@ -347,16 +353,30 @@ pub fn firm_code_of(
 /// sessions end at their next request, which checks the account).
 pub fn set_active(
     conn: &mut DbConnection,
+    actor: &str,
     user_id: &str,
     active: bool,
+    now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     write_transaction(conn, |conn| {
-        if !q::set_active(conn, user_id, active)? {
-            return Err(ServiceError::NotFound);
-        }
+        let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
+        q::set_active(conn, user_id, active)?;
         if !active {
             q::delete_tokens_of(conn, user_id)?;
         }
+        let kind = if active {
+            "user_activated"
+        } else {
+            "user_deactivated"
+        };
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            kind,
+            &user.email,
+            serde_json::json!({}),
+        )?;
         Ok(())
     })
 }
@@ -364,8 +384,10 @@ pub fn set_active(
 /// An admin sets a new password (checked like any other); the old one's tokens and sessions end.
 pub fn reset_password(
     conn: &mut DbConnection,
+    actor: &str,
     user_id: &str,
     password: &Secret,
+    now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
     if !password_is_strong(password.expose(), &[&user.email, &user.name, "permitflow"]) {
@@ -375,6 +397,14 @@ pub fn reset_password(
     write_transaction(conn, |conn| {
         q::set_password_hash(conn, user_id, &hash)?;
         q::delete_tokens_of(conn, user_id)?;
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            "password_set",
+            &user.email,
+            serde_json::json!({}),
+        )?;
         Ok(())
     })
 }
@@ -383,6 +413,82 @@ pub fn reset_password(
 /// it, which ends the sessions signed in with the old one.
 pub fn password_stamp(user: &UserRow) -> String {
     hex::encode(&Sha256::digest(user.password_hash.as_bytes())[..8])
+}
+
+/// An admin records a firm's oversize-transport qualification and any restriction on applying
+/// (after violations); submissions check both.
+pub fn set_firm_standing(
+    conn: &mut DbConnection,
+    actor: &str,
+    firm_id: &str,
+    qualified: bool,
+    restricted_until: Option<chrono::NaiveDate>,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    write_transaction(conn, |conn| {
+        let firm = q::find_firm(conn, firm_id)?.ok_or(ServiceError::NotFound)?;
+        q::set_firm_standing(conn, firm_id, qualified, restricted_until)?;
+        let detail = serde_json::json!({"oversize_qualified": qualified,
+            "restricted_until": restricted_until.map(|d| d.to_string())});
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            "firm_standing_set",
+            &firm.credit_code,
+            detail,
+        )?;
+        Ok(())
+    })
+}
+
+/// An admin marks a day as a working day or a holiday (a notice the shipped calendar lacks);
+/// deadlines use it from the next computation, and `migrate` leaves it alone.
+pub fn set_calendar_day(
+    conn: &mut DbConnection,
+    actor: &str,
+    day: chrono::NaiveDate,
+    working: bool,
+    note: &str,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let note = crate::domain::values::text("note", Some(note), 200)?;
+    write_transaction(conn, |conn| {
+        reference::set_admin_day(conn, day, working, &note)?;
+        let detail = serde_json::json!({"working": working, "note": note});
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            "calendar_day_set",
+            &day.to_string(),
+            detail,
+        )?;
+        Ok(())
+    })
+}
+
+/// Takes an admin's day out again; the shipped calendar applies to it from the next `migrate`.
+pub fn clear_calendar_day(
+    conn: &mut DbConnection,
+    actor: &str,
+    day: chrono::NaiveDate,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    write_transaction(conn, |conn| {
+        if !reference::delete_admin_day(conn, day)? {
+            return Err(ServiceError::NotFound);
+        }
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            "calendar_day_cleared",
+            &day.to_string(),
+            serde_json::json!({}),
+        )?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -241,3 +241,119 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
     let html = reference.text().await.unwrap();
     assert!(html.contains("652328-POLICE") && html.contains("2026"));
 }
+
+#[tokio::test]
+async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_each() {
+    let app = spawn_app().await;
+    let flow = crate::workflow::Flow::new(&app).await;
+    let (admin, csrf) = signed_in(&app, "admin@demo.local", DEMO).await;
+    let html = admin
+        .get(app.url("/admin/reference"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = html
+        .split("<tr")
+        .find(|r| r.contains("Mulei Wind"))
+        .unwrap();
+    let firm = row
+        .split("/admin/firms/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Restricted until the end of the year: the firm's submissions are not accepted.
+    let restrict = admin
+        .post(app.url(&format!("/admin/firms/{firm}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("qualified", "yes"),
+            ("restricted_until", "2026-12-31"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restrict.status(), StatusCode::SEE_OTHER);
+    let draft: serde_json::Value = flow
+        .post(
+            &flow.applicant,
+            "/api/v1/applications",
+            &crate::workflow::blade(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = draft["id"].as_str().unwrap();
+    let refused = flow
+        .post(
+            &flow.applicant,
+            &format!("/api/v1/applications/{id}/submit"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_date = admin
+        .post(app.url(&format!("/admin/firms/{firm}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("qualified", "yes"),
+            ("restricted_until", "31.12.2026"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_date.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A holiday the shipped calendar lacks, set and taken out again.
+    let set = admin
+        .post(app.url("/admin/calendar"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("day", "2026-12-07"),
+            ("working", "no"),
+            ("note", "暴雪停工 Blizzard closure"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    let html = admin
+        .get(app.url("/admin/reference"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("暴雪停工") && html.contains("/admin/calendar/2026-12-07/clear"));
+    let clear = admin
+        .post(app.url("/admin/calendar/2026-12-07/clear"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clear.status(), StatusCode::SEE_OTHER);
+    let html = admin
+        .get(app.url("/admin/reference"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("暴雪停工 Blizzard closure</td>"));
+    for kind in [
+        "firm_standing_set",
+        "calendar_day_set",
+        "calendar_day_cleared",
+    ] {
+        assert!(html.contains(kind), "{kind} is in the record of changes");
+    }
+}

@@ -25,7 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create_user)
         .service(set_active)
         .service(set_password)
-        .service(reference);
+        .service(reference)
+        .service(firm_standing)
+        .service(calendar_day)
+        .service(clear_day);
 }
 
 const PER_PAGE: i64 = 50;
@@ -259,12 +262,15 @@ async fn create_user(
             .unwrap_or_default(),
     };
     let now = state.clock.now();
+    let actor = current.user.id.clone();
     let created = state
-        .db(move |conn| match service::create_user(conn, &new, now) {
-            Ok(_) => Ok(Ok(())),
-            Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
-            Err(other) => Err(other),
-        })
+        .db(
+            move |conn| match service::create_user(conn, Some(&actor), &new, now) {
+                Ok(_) => Ok(Ok(())),
+                Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
+                Err(other) => Err(other),
+            },
+        )
         .await?;
     match created {
         Ok(()) => Ok(back("created")),
@@ -322,8 +328,9 @@ async fn set_active(
             "an admin cannot switch off their own account".into(),
         ));
     }
+    let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| service::set_active(conn, &id, active))
+        .db(move |conn| service::set_active(conn, &actor, &id, active, now))
         .await?;
     Ok(back(if active { "activated" } else { "deactivated" }))
 }
@@ -351,9 +358,10 @@ async fn set_password(
     session::check_csrf(&session, form.csrf.as_deref())?;
     let id = path.into_inner();
     let password = Secret::new(form.password.unwrap_or_default());
+    let (actor, now) = (current.user.id.clone(), state.clock.now());
     let result = state
         .db(
-            move |conn| match service::reset_password(conn, &id, &password) {
+            move |conn| match service::reset_password(conn, &actor, &id, &password, now) {
                 Ok(()) => Ok(Ok(())),
                 Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
                 Err(other) => Err(other),
@@ -389,6 +397,7 @@ async fn set_password(
 }
 
 struct FirmLine {
+    id: String,
     name: String,
     credit_code: String,
     qualified: bool,
@@ -401,6 +410,10 @@ struct ReferencePage {
     lang_tag: &'static str,
     en: bool,
     frame: Frame,
+    csrf: String,
+    message: Option<(bool, String)>,
+    days: Vec<(String, bool, String, bool)>,
+    events: Vec<(String, String, String, String, String)>,
     firms: Vec<FirmLine>,
     authorities: Vec<(String, String, String, String)>,
     years: Vec<(i32, bool, String)>,
@@ -414,17 +427,40 @@ async fn reference(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
+    query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match admin(&state, &session, &req).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
     let en = lang == Lang::En;
-    let (firms, authorities, years) = state
+    let today = state.engine.today(state.clock.now());
+    let tz = state.engine.timezone;
+    let (firms, authorities, years, days, events) = state
         .db(move |conn| {
+            let days = ref_q::days_from(conn, today - chrono::Days::new(31))?
+                .into_iter()
+                .map(|d| (d.day.to_string(), d.working, d.note, d.source == "admin"))
+                .collect::<Vec<_>>();
+            let events = crate::db::admin_events::recent(conn, 20)?
+                .into_iter()
+                .map(|(e, actor)| {
+                    use chrono::TimeZone;
+                    (
+                        tz.from_utc_datetime(&e.at)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string(),
+                        actor.unwrap_or_else(|| "CLI".into()),
+                        e.kind,
+                        e.subject,
+                        e.detail,
+                    )
+                })
+                .collect::<Vec<_>>();
             let firms = user_q::all_firms(conn)?
                 .into_iter()
                 .map(|f| FirmLine {
+                    id: f.id,
                     name: f.name,
                     credit_code: f.credit_code,
                     qualified: f.oversize_qualified,
@@ -449,16 +485,160 @@ async fn reference(
                 .into_iter()
                 .map(|y| (y.year, y.verified, y.source))
                 .collect();
-            Ok((firms, authorities, years))
+            Ok((firms, authorities, years, days, events))
         })
         .await?;
+    let frame = Frame::for_user(Some(&current), &session, lang);
+    let message = match query.done.as_deref() {
+        Some("firm") => Some((
+            true,
+            if en {
+                "The firm is updated."
+            } else {
+                "企业信息已更新。"
+            }
+            .to_string(),
+        )),
+        Some("day") => Some((
+            true,
+            if en {
+                "The calendar is updated; deadlines use it from now on."
+            } else {
+                "日历已更新，此后的时限按新日历计算。"
+            }
+            .to_string(),
+        )),
+        _ => None,
+    };
     let page = ReferencePage {
         lang_tag: lang.tag(),
         en,
-        frame: Frame::for_user(Some(&current), &session, lang),
+        csrf: frame.csrf.clone(),
+        frame,
+        message,
+        days,
+        events,
         firms,
         authorities,
         years,
     };
     html_with_status(StatusCode::OK, page)
+}
+
+fn back_to_reference(done: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/admin/reference?done={done}")))
+        .finish()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FirmForm {
+    pub csrf: Option<String>,
+    pub qualified: Option<String>,
+    pub restricted_until: Option<String>,
+}
+
+fn date_field(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(raw) => raw.parse().map(Some).map_err(|_| {
+            AppError::Validation(
+                crate::domain::FieldError::new(
+                    field,
+                    crate::domain::Message::new("error.date").with("value", raw),
+                )
+                .into(),
+            )
+        }),
+    }
+}
+
+/// A firm's qualification and restriction, from the reference page.
+#[post("/admin/firms/{id}")]
+async fn firm_standing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<FirmForm>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let until = date_field("restricted_until", form.restricted_until.as_deref())?;
+    let qualified = form.qualified.as_deref() == Some("yes");
+    let (actor, now, id) = (
+        current.user.id.clone(),
+        state.clock.now(),
+        path.into_inner(),
+    );
+    state
+        .db(move |conn| service::set_firm_standing(conn, &actor, &id, qualified, until, now))
+        .await?;
+    Ok(back_to_reference("firm"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DayForm {
+    pub csrf: Option<String>,
+    pub day: Option<String>,
+    pub working: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Marks a day as a working day or a holiday.
+#[post("/admin/calendar")]
+async fn calendar_day(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<DayForm>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let form = form.into_inner();
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let day = date_field("day", form.day.as_deref())?.ok_or_else(|| {
+        AppError::Validation(
+            crate::domain::FieldError::new("day", crate::domain::Message::new("error.required"))
+                .into(),
+        )
+    })?;
+    let working = form.working.as_deref() == Some("yes");
+    let note = form.note.unwrap_or_default();
+    let (actor, now) = (current.user.id.clone(), state.clock.now());
+    state
+        .db(move |conn| service::set_calendar_day(conn, &actor, day, working, &note, now))
+        .await?;
+    Ok(back_to_reference("day"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: Option<String>,
+}
+
+#[post("/admin/calendar/{day}/clear")]
+async fn clear_day(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let current = match admin(&state, &session, &req).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let day = date_field("day", Some(&path.into_inner()))?.ok_or(AppError::NotFound)?;
+    let (actor, now) = (current.user.id.clone(), state.clock.now());
+    state
+        .db(move |conn| service::clear_calendar_day(conn, &actor, day, now))
+        .await?;
+    Ok(back_to_reference("day"))
 }
