@@ -516,12 +516,18 @@ async fn attachment(
             Ok((file, bytes))
         })
         .await?;
-    let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
-        serde_urlencoded::to_string([("", &file.filename)])
-            .unwrap_or_default()
-            .trim_start_matches('=')
-    );
+    // RFC 5987: the name's UTF-8 bytes, percent-encoded except the unreserved ones.
+    let encoded: String = file
+        .filename
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let disposition = format!("attachment; filename*=UTF-8''{encoded}");
     Ok(HttpResponse::Ok()
         .content_type(file.content_type)
         .insert_header((header::CONTENT_DISPOSITION, disposition))

@@ -32,6 +32,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(save);
 }
 
+/// The whole form with its files, at most.
+const MAX_FORM_BYTES: usize = 32 * 1024 * 1024;
+
 /// Blank segment rows offered beyond the ones filled in.
 const SPARE_SEGMENTS: usize = 2;
 
@@ -266,6 +269,8 @@ async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
         csrf: String::new(),
         action: String::new(),
     };
+    // The form and its files together: a few drawings of at most 10 MB each.
+    let mut total = 0usize;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
         let name = field.name().unwrap_or_default().to_string();
@@ -276,8 +281,12 @@ async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+            total += chunk.len();
             if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
                 return Err(AppError::PayloadTooLarge("10 MB".into()));
+            }
+            if total > MAX_FORM_BYTES {
+                return Err(AppError::PayloadTooLarge("32 MB".into()));
             }
             bytes.extend_from_slice(&chunk);
         }
