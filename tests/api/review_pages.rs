@@ -25,6 +25,19 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
     keep("queue.png", &desk.screenshot().await, app.dir.path());
     desk.submit("table.queue a").await;
     assert_eq!(desk.url().await, app.url(&format!("/applications/{id}")));
+    // The net-time clock runs on while the page is open (here: 90 minutes later).
+    let clock = desk
+        .script(
+            "var real = performance.now.bind(performance); performance.now = function () { return real() + 90 * 60000; }; \
+             document.dispatchEvent(new Event('permitflow:tick')); \
+             return document.querySelector('[data-net-minutes]').textContent",
+        )
+        .await;
+    let clock = clock.as_str().unwrap();
+    assert!(
+        clock.starts_with("1 h 30") || clock.starts_with("1 小时 30"),
+        "{clock}"
+    );
     // Claim, then accept.
     desk.submit("button[value=claim]").await;
     assert!(desk.text(".notice.good").await.len() > 3);

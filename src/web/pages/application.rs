@@ -90,6 +90,8 @@ struct ApplicationPage {
     class: String,
     issuer: String,
     net: String,
+    net_minutes: i64,
+    running: bool,
     target_hours: u32,
     target_due: String,
     statutory_due: String,
@@ -389,6 +391,8 @@ async fn render(
             .map(authority)
             .unwrap_or_default(),
         net: labels::duration(v.net_minutes, lang),
+        net_minutes: v.net_minutes,
+        running: matches!(v.status.as_str(), "submitted" | "under_review"),
         target_hours: state.engine.target_hours,
         target_due: local(state, v.target_due_at.as_deref()),
         statutory_due: local(state, v.statutory_due_at.as_deref()),

@@ -36,6 +36,9 @@ struct Line {
     route: String,
     submitted: String,
     net: String,
+    net_minutes: i64,
+    /// The clock runs: submitted or under review (waiting for the applicant does not count).
+    running: bool,
     late: bool,
     /// "5 / 9 signed" while a phase is open.
     progress: String,
@@ -57,6 +60,7 @@ struct ListPage {
     page: i64,
     pages: i64,
     total: i64,
+    target_minutes: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +178,8 @@ async fn list(
                     String::new()
                 },
                 late: open && v.net_minutes > target,
+                net_minutes: v.net_minutes,
+                running: matches!(v.status.as_str(), "submitted" | "under_review"),
                 progress,
                 waiting,
                 permit_no: v.permit_no.clone(),
@@ -198,6 +204,7 @@ async fn list(
         page: found.page,
         pages: ((found.total + PER_PAGE - 1) / PER_PAGE).max(1),
         total: found.total,
+        target_minutes: target,
     };
     html_with_status(StatusCode::OK, page_view)
 }

@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .service(switch_language)
         .service(stylesheet)
+        .service(clock_script)
         .configure(auth::routes)
         // Before the application page, whose /applications/{id} would take "new".
         .configure(form::routes)
@@ -154,6 +155,15 @@ async fn switch_language(
         .cookie(cookie)
         .insert_header((header::LOCATION, back))
         .finish())
+}
+
+/// The net-time clocks' few lines of script, compiled in like the stylesheet.
+#[get("/static/clock.js")]
+async fn clock_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../../static/clock.js"))
 }
 
 /// The stylesheet is compiled in: the binary serves everything it shows.
