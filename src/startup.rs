@@ -119,8 +119,34 @@ pub fn state_with(
     })
 }
 
-/// Runs the background jobs until the process stops: outbox delivery every few seconds.
+/// Runs the background jobs until the process stops: the escalation monitor every 30 seconds
+/// and outbox delivery every few seconds.
 pub fn spawn_jobs(state: AppState) {
+    let monitor_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            interval.tick().await;
+            let job = monitor_state.clone();
+            let outcome = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                let mut conn = job.pool.get()?;
+                Ok(crate::service::escalations::run(
+                    &mut conn,
+                    &job.engine,
+                    job.clock.now(),
+                )?)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(0)) => {}
+                Ok(Ok(recorded)) => tracing::info!(recorded, "escalation monitor"),
+                Ok(Err(error)) => {
+                    tracing::warn!(error = format!("{error:#}"), "escalation monitor")
+                }
+                Err(error) => tracing::error!(%error, "escalation monitor task"),
+            }
+        }
+    });
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(3));
         loop {

@@ -68,6 +68,7 @@ pub struct TaskRow {
     pub conditions: String,
     pub comment: Option<String>,
     pub escalation_level: i32,
+    pub reminded_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -315,6 +316,7 @@ pub fn update_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
             review_tasks::conditions.eq(&row.conditions),
             review_tasks::comment.eq(&row.comment),
             review_tasks::escalation_level.eq(row.escalation_level),
+            review_tasks::reminded_at.eq(row.reminded_at),
         ))
         .execute(conn)
         .map(drop)
@@ -422,4 +424,33 @@ pub fn queue(
             application_phases::name,
         ))
         .load(conn)
+}
+
+/// Applications with an open or claimed task whose next SLA threshold may have passed by
+/// `now`: the reminder comes at 75 % of the budget, so anything due within a quarter of its
+/// budget from now (the exact check is the domain's).
+pub fn with_tasks_near_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, Option<NaiveDateTime>, i32, i32)> = review_tasks::table
+        .filter(review_tasks::state.eq_any(["open", "claimed"]))
+        .filter(review_tasks::escalation_level.lt(3))
+        .select((
+            review_tasks::application_id,
+            review_tasks::due_at,
+            review_tasks::budget_minutes,
+            review_tasks::escalation_level,
+        ))
+        .load(conn)?;
+    let mut ids: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, due, budget, _)| {
+            due.is_some_and(|due| due - chrono::TimeDelta::minutes(i64::from(*budget) / 4) <= now)
+        })
+        .map(|(id, ..)| id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
 }

@@ -172,6 +172,7 @@ diesel::table! {
         conditions -> Text,
         comment -> Nullable<Text>,
         escalation_level -> Integer,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 

@@ -17,10 +17,12 @@ pub enum EmailKind {
     Withdrawn,
     TaskOpened,
     Revoked,
+    TaskReminder,
+    TaskEscalated,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 10] = [
+    pub const ALL: [EmailKind; 12] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -31,6 +33,8 @@ impl EmailKind {
         EmailKind::Withdrawn,
         EmailKind::TaskOpened,
         EmailKind::Revoked,
+        EmailKind::TaskReminder,
+        EmailKind::TaskEscalated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,8 @@ impl EmailKind {
             EmailKind::Withdrawn => "withdrawn",
             EmailKind::TaskOpened => "task_opened",
             EmailKind::Revoked => "permit_revoked",
+            EmailKind::TaskReminder => "task_reminder",
+            EmailKind::TaskEscalated => "task_escalated",
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct EmailContext {
     pub target_hours: u32,
     /// The permit's number, once there is one.
     pub permit_no: String,
+    /// An escalation's level (1–3).
+    pub level: i32,
 }
 
 pub struct Rendered {
@@ -150,6 +158,8 @@ email_templates!(
     Withdrawn => withdrawn => ("email/withdrawn/subject.txt", "email/withdrawn/body.txt", "email/withdrawn/body.html"),
     TaskOpened => task_opened => ("email/task_opened/subject.txt", "email/task_opened/body.txt", "email/task_opened/body.html"),
     Revoked => permit_revoked => ("email/permit_revoked/subject.txt", "email/permit_revoked/body.txt", "email/permit_revoked/body.html"),
+    TaskReminder => task_reminder => ("email/task_reminder/subject.txt", "email/task_reminder/body.txt", "email/task_reminder/body.html"),
+    TaskEscalated => task_escalated => ("email/task_escalated/subject.txt", "email/task_escalated/body.txt", "email/task_escalated/body.html"),
 );
 
 #[cfg(test)]
@@ -179,6 +189,7 @@ mod tests {
             net: "5 h 15 min".into(),
             target_hours: 24,
             permit_no: "652328-2026-000042".into(),
+            level: 2,
         }
     }
 

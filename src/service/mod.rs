@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod demo;
 pub mod demo_work;
+pub mod escalations;
 pub mod notify;
 pub mod permits;
 pub mod reference;

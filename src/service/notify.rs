@@ -27,6 +27,57 @@ fn active_reviewers(conn: &mut DbConnection, authority: &str) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Who hears of an overdue task: at level 1 the authority's reviewers and the managers of its
+/// own jurisdiction, at level 2 the managers of its prefecture, at level 3 those of the region.
+fn escalation_recipients(
+    conn: &mut DbConnection,
+    authority: &str,
+    level: i32,
+) -> QueryResult<Vec<UserRow>> {
+    let Some(found) = ref_q::find_authority(conn, authority)? else {
+        return Ok(Vec::new());
+    };
+    // The jurisdiction and its ancestors, nearest first: county, prefecture, region.
+    let mut chain = Vec::new();
+    let mut next = Some(found.jurisdiction.clone());
+    while let Some(code) = next {
+        let Some(j) = ref_q::find_jurisdiction(conn, &code)? else {
+            break;
+        };
+        next = j.parent.clone();
+        chain.push(j);
+    }
+    let at_level = |wanted: &str| {
+        chain
+            .iter()
+            .find(|j| j.level == wanted)
+            .map(|j| j.code.clone())
+    };
+    let (mut people, scope) = match level {
+        1 => (
+            active_reviewers(conn, authority)?,
+            Some(found.jurisdiction.clone()),
+        ),
+        2 => (
+            Vec::new(),
+            at_level("prefecture").or_else(|| at_level("region")),
+        ),
+        _ => (Vec::new(), at_level("region")),
+    };
+    if let Some(scope) = scope {
+        people.extend(
+            users::table
+                .filter(users::role.eq("manager"))
+                .filter(users::scope_jurisdiction.eq(scope))
+                .filter(users::active.eq(true))
+                .order(users::email)
+                .select(UserRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(people)
+}
+
 fn summaries(row: &ApplicationRow) -> (String, String) {
     let input: ApplicationInput = serde_json::from_str(&row.input).unwrap_or_default();
     let cargo = input.cargo.map(|c| {
@@ -128,6 +179,7 @@ impl Mailer<'_> {
             net: String::new(),
             target_hours: self.engine.target_hours,
             permit_no: self.row.permit_no.clone().unwrap_or_default(),
+            level: 0,
         };
         self.out.push(NewEmail {
             kind,
@@ -338,6 +390,43 @@ pub fn enqueue_for(
                 &[],
                 None,
             )?,
+            Event::TaskReminded { task_id, .. } => {
+                if let Some(task) = case.task(task_id) {
+                    let code = task.authority_code.clone();
+                    for reviewer in active_reviewers(conn, &code)? {
+                        m.add(
+                            conn,
+                            EmailKind::TaskReminder,
+                            id,
+                            &reviewer,
+                            Some(&code),
+                            "",
+                            &[],
+                            task.due_at,
+                        )?;
+                    }
+                }
+            }
+            Event::TaskEscalated { task_id, level, .. } => {
+                if let Some(task) = case.task(task_id) {
+                    let code = task.authority_code.clone();
+                    for person in escalation_recipients(conn, &code, *level)? {
+                        m.add(
+                            conn,
+                            EmailKind::TaskEscalated,
+                            id,
+                            &person,
+                            Some(&code),
+                            "",
+                            &[],
+                            task.due_at,
+                        )?;
+                        if let Some(last) = m.out.last_mut() {
+                            last.context.level = *level;
+                        }
+                    }
+                }
+            }
             Event::TaskClaimed { .. }
             | Event::TaskReleased { .. }
             | Event::TaskRejected { .. }

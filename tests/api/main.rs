@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod email;
 mod errors;
+mod escalation;
 mod migrations;
 mod ops;
 mod permit_pages;

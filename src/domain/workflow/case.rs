@@ -70,6 +70,9 @@ pub struct Task {
     pub conditions: Vec<String>,
     pub comment: Option<String>,
     pub escalation_level: i32,
+    /// When the reminder at 75 % of the budget went out, while the task is open.
+    #[serde(default)]
+    pub reminded_at: Option<Time>,
 }
 
 impl Task {
@@ -84,6 +87,7 @@ impl Task {
         self.conditions.clear();
         self.comment = None;
         self.escalation_level = 0;
+        self.reminded_at = None;
     }
 
     fn is_pending(&self) -> bool {
@@ -244,6 +248,17 @@ pub enum Event {
         at: Time,
         by: String,
     },
+    /// 75 % of a task's budget has passed: its authority's reviewers are reminded (督办提醒).
+    TaskReminded {
+        at: Time,
+        task_id: String,
+    },
+    /// A task is overdue: level 1 past 100 % of its budget, 2 past 150 %, 3 past 200 %.
+    TaskEscalated {
+        at: Time,
+        task_id: String,
+        level: i32,
+    },
 }
 
 impl Event {
@@ -263,6 +278,8 @@ impl Event {
             Event::Rejected { .. } => "rejected",
             Event::Issued { .. } => "issued",
             Event::Withdrawn { .. } => "withdrawn",
+            Event::TaskReminded { .. } => "task_reminded",
+            Event::TaskEscalated { .. } => "task_escalated",
         }
     }
 
@@ -281,7 +298,9 @@ impl Event {
             | Event::NotAccepted { at, .. }
             | Event::Rejected { at, .. }
             | Event::Issued { at }
-            | Event::Withdrawn { at, .. } => *at,
+            | Event::Withdrawn { at, .. }
+            | Event::TaskReminded { at, .. }
+            | Event::TaskEscalated { at, .. } => *at,
         }
     }
 
@@ -306,7 +325,9 @@ impl Event {
             | Event::TaskReleased { task_id, .. }
             | Event::TaskApproved { task_id, .. }
             | Event::InfoRequested { task_id, .. }
-            | Event::TaskRejected { task_id, .. } => Some(task_id),
+            | Event::TaskRejected { task_id, .. }
+            | Event::TaskReminded { task_id, .. }
+            | Event::TaskEscalated { task_id, .. } => Some(task_id),
             _ => None,
         }
     }
@@ -431,6 +452,7 @@ impl Case {
                             conditions: Vec::new(),
                             comment: None,
                             escalation_level: 0,
+                            reminded_at: None,
                         })
                     })
                     .collect();
@@ -453,6 +475,16 @@ impl Case {
                     t.state = TaskState::Claimed;
                     t.assignee = Some(by.clone());
                     t.claimed_at = Some(*at);
+                }
+            }
+            Event::TaskReminded { at, task_id } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.reminded_at = Some(*at);
+                }
+            }
+            Event::TaskEscalated { task_id, level, .. } => {
+                if let Some(t) = self.task_mut(task_id) {
+                    t.escalation_level = t.escalation_level.max(*level);
                 }
             }
             Event::TaskReleased { task_id, .. } => {

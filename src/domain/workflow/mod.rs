@@ -4,6 +4,7 @@
 
 pub mod case;
 pub mod definition;
+pub mod escalation;
 pub mod time;
 
 pub use case::{

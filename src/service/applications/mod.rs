@@ -378,6 +378,20 @@ pub fn check(
     assess(conn, engine, &loaded.row, &input, now).map(drop)
 }
 
+/// Records events the engine itself raises (the escalation monitor's), with their e-mails, in
+/// the caller's transaction; a changed application is a conflict.
+pub fn record_engine_events(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    before: &Loaded,
+    events: Vec<Event>,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let after = applied(&before.case, &events);
+    let row = rows::next_row(&before.row, &after, now);
+    store_and_notify(conn, engine, before, &row, &after, events, now)
+}
+
 /// Writes a command's outcome: the state, its audit events, and the e-mails they cause, all in
 /// the caller's transaction.
 fn store_and_notify(

@@ -55,6 +55,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Option<Loaded>, Service
                 decided_at: t.decided_at,
                 comment: t.comment,
                 escalation_level: t.escalation_level,
+                reminded_at: t.reminded_at,
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
@@ -102,6 +103,7 @@ fn task_row(application_id: &str, position: usize, t: &Task) -> TaskRow {
         conditions: serde_json::to_string(&t.conditions).unwrap_or_else(|_| "[]".into()),
         comment: t.comment.clone(),
         escalation_level: t.escalation_level,
+        reminded_at: t.reminded_at,
     }
 }
 

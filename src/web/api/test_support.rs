@@ -12,12 +12,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(clock).service(run_jobs);
 }
 
-/// Runs the background jobs now, at the (manual) clock's time: delivers every due e-mail.
-/// Escalations join when the escalation monitor exists.
+/// Runs the background jobs now, at the (manual) clock's time: the escalation monitor, then
+/// the delivery of every due e-mail (so the escalations' e-mails go out in the same call).
 #[utoipa::path(tag = "test support", responses((status = 200, description = "{\"escalations\": n, \"emails_sent\": n, \"emails_failed\": n}")))]
 #[post("/test/run-jobs")]
 pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (pool, mailer, now) = (state.pool.clone(), state.mailer.clone(), state.clock.now());
+    let now = state.clock.now();
+    let engine = state.engine.clone();
+    let escalations = state
+        .db(move |conn| crate::service::escalations::run(conn, &engine, now))
+        .await?;
+    let (pool, mailer) = (state.pool.clone(), state.mailer.clone());
     let report = web::block(move || crate::mail::outbox::deliver_due(&pool, &mailer, now, 100_000))
         .await?
         .map_err(|e| {
@@ -25,7 +30,7 @@ pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppErr
             AppError::Internal
         })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "escalations": 0,
+        "escalations": escalations,
         "emails_sent": report.sent,
         "emails_failed": report.failed,
         "emails_retried": report.retried,

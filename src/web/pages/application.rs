@@ -135,6 +135,9 @@ fn label(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 /// What a person reads of an event's detail: its comment, reason, conditions or message.
 fn event_detail(detail: &serde_json::Value) -> String {
     let mut parts = Vec::new();
+    if let Some(level) = detail["level"].as_i64() {
+        parts.push(format!("L{level}"));
+    }
     for key in [
         "reason",
         "comment",

@@ -72,6 +72,8 @@ pub fn event(kind: &str, lang: Lang) -> String {
         "trip_recorded" => Some(("现场核销", "Trip recorded")),
         "trip_refused" => Some(("核销被拒", "Trip refused")),
         "permit_revoked" => Some(("撤销许可证", "Permit revoked")),
+        "task_reminded" => Some(("督办提醒", "Reminder: due soon")),
+        "task_escalated" => Some(("逾期督办", "Overdue: escalated")),
         _ => None,
     };
     match known {

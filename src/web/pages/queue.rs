@@ -33,6 +33,8 @@ struct Row {
     due: String,
     overdue: bool,
     mine: bool,
+    /// 督办 level: 1 the authority, 2 the prefecture, 3 the region.
+    level: i32,
 }
 
 #[derive(Template)]
@@ -95,6 +97,7 @@ async fn queue(
                     .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
                     .unwrap_or_default(),
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
+                level: t.escalation_level,
                 state: t.state,
             }
         })
