@@ -454,3 +454,62 @@ pub fn with_tasks_near_due(
     ids.dedup();
     Ok(ids)
 }
+
+/// A task past its due time, with its application's reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverdueTask {
+    pub task_id: String,
+    pub application_id: String,
+    pub reference: String,
+    pub authority_code: String,
+    pub level: i32,
+    pub due_at: NaiveDateTime,
+}
+
+/// Open or claimed tasks past their due time on applications whose clock runs (waiting for
+/// the applicant stops it), within `scope`, most overdue first.
+pub fn overdue_tasks(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<OverdueTask>> {
+    let rows: Vec<(String, String, String, String, i32, Option<NaiveDateTime>)> =
+        review_tasks::table
+            .inner_join(applications::table)
+            .filter(review_tasks::state.eq_any(["open", "claimed"]))
+            .filter(review_tasks::due_at.lt(now))
+            .filter(applications::status.eq_any(["submitted", "under_review"]))
+            .order(review_tasks::due_at)
+            .select((
+                review_tasks::id,
+                review_tasks::application_id,
+                applications::reference,
+                review_tasks::authority_code,
+                review_tasks::escalation_level,
+                review_tasks::due_at,
+            ))
+            .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    let visible: std::collections::HashSet<String> = scoped_query(scope)
+        .filter(applications::id.eq_any(ids))
+        .select(applications::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| visible.contains(&r.1))
+        .filter_map(
+            |(task_id, application_id, reference, authority_code, level, due)| {
+                Some(OverdueTask {
+                    task_id,
+                    application_id,
+                    reference,
+                    authority_code,
+                    level,
+                    due_at: due?,
+                })
+            },
+        )
+        .collect())
+}

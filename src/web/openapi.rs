@@ -1,6 +1,6 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
-use super::api::{admin, applications, auth, permits, reference, tasks, test_support};
+use super::api::{admin, applications, auth, permits, reference, reports, tasks, test_support};
 use super::ops;
 use crate::service::applications::view;
 use actix_web::{get, web, HttpResponse};
@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         applications::events,
         tasks::queue, tasks::claim, tasks::release, tasks::decision,
         permits::get_permit, permits::verify, permits::record_trip, permits::revoke,
+        reports::escalations,
         test_support::clock, test_support::run_jobs,
         admin::failed_emails, admin::retry_email,
     ),
@@ -30,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         test_support::ClockRequest,
         permits::PermitView, permits::TripView, permits::Verification, permits::PublicPermit,
         permits::TripBody, permits::TripRecorded, permits::RevokeBody,
+        reports::EscalationRow,
     )),
     modifiers(&BearerAuth),
 )]

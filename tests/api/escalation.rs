@@ -76,6 +76,76 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
     assert!(mails
         .iter()
         .all(|m| kind(m) != "task_reminder" || m.parts().0.contains("四分之三")));
+
+    // The escalation board: the region's manager sees it, 841 - 120 minutes overdue, level 3.
+    let manager = app.token("manager@demo.local", crate::workflow::DEMO).await;
+    let board: Value = app
+        .get_as("/api/v1/reports/escalations", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board.as_array().unwrap().len(), 1, "{board}");
+    assert_eq!(board[0]["task_id"], acceptance["id"]);
+    assert_eq!(board[0]["level"], 3);
+    assert_eq!(board[0]["overdue_minutes"], 841 - 120);
+    assert_eq!(board[0]["reference"], latest["reference"]);
+    assert_eq!(
+        app.get_as("/api/v1/reports/escalations", &flow.applicant)
+            .await
+            .status(),
+        403,
+        "for managers"
+    );
+    // A manager of a prefecture the route does not cross sees nothing of it.
+    let out = app.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "urumqi@xj.gov.cn",
+            "--name",
+            "乌鲁木齐督办",
+            "--role",
+            "manager",
+            "--scope",
+            "650100",
+            "--password-env",
+            "P",
+        ],
+        &[("P", "supervision of the capital's roads")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let elsewhere = app
+        .token("urumqi@xj.gov.cn", "supervision of the capital's roads")
+        .await;
+    let board: Value = app
+        .get_as("/api/v1/reports/escalations", &elsewhere)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board, serde_json::json!([]));
+    // Decided, it leaves the board.
+    flow.approve(&tasks(&latest, "acceptance")[0], &[]).await;
+    let board: Value = app
+        .get_as("/api/v1/reports/escalations", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        board
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["task_id"] != acceptance["id"]),
+        "{board}"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod idempotency;
 pub mod permits;
 pub mod reference;
+pub mod reports;
 pub mod tasks;
 pub mod test_support;
 
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .configure(applications::routes)
             .configure(tasks::routes)
             .configure(permits::routes)
+            .configure(reports::routes)
             .configure(admin::routes)
             .configure(super::openapi::routes)
             .configure(|cfg| {
