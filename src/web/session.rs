@@ -115,6 +115,21 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Curre
     }))
 }
 
+/// A page for one role: its signed-in user, or the answer to give instead (the sign-in form
+/// for nobody, 403 for another role).
+pub async fn signed_in_as(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    role: Role,
+) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
+    match user_of(state, session).await? {
+        None => Ok(Err(to_sign_in(req))),
+        Some(current) if current.role == role => Ok(Ok(current)),
+        Some(_) => Err(AppError::Forbidden),
+    }
+}
+
 /// Where a page sends someone who has not signed in: the sign-in form, then back here.
 pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
     let here = match req.uri().path_and_query() {

@@ -3,25 +3,10 @@
 //! against switching oneself off.
 
 use crate::helpers::{spawn_app, TestApp};
+use crate::sessions::{browser, csrf_in};
 use crate::workflow::DEMO;
 use reqwest::header::LOCATION;
-use reqwest::{redirect, Client, StatusCode};
-
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_in(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string()
-}
+use reqwest::{Client, StatusCode};
 
 /// A signed-in browser and its CSRF token.
 async fn signed_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {

@@ -9,7 +9,7 @@ use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
 
 /// A browser-like client: keeps cookies, does not follow redirects (we check them).
-fn browser() -> Client {
+pub fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
@@ -17,7 +17,7 @@ fn browser() -> Client {
         .unwrap()
 }
 
-fn csrf_in(html: &str) -> String {
+pub fn csrf_in(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())

@@ -42,6 +42,19 @@ impl AppStatus {
             AppStatus::Issued | AppStatus::NotAccepted | AppStatus::Rejected | AppStatus::Withdrawn
         )
     }
+
+    /// Submitted and not yet decided: it counts against the target and can be withdrawn.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            AppStatus::Submitted | AppStatus::UnderReview | AppStatus::InfoRequested
+        )
+    }
+
+    /// The turnaround clock runs: open and not waiting for the applicant.
+    pub fn clock_runs(self) -> bool {
+        matches!(self, AppStatus::Submitted | AppStatus::UnderReview)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //! authority's reviewers are reminded, past 100 % the task is overdue at level 1, past 150 % at
 //! level 2 (the prefecture), past 200 % at level 3 (the region). Each fires once.
 
-use super::case::{AppStatus, Case, Event, TaskState};
+use super::case::{Case, Event, TaskState};
 use chrono::{NaiveDateTime, TimeDelta};
 
 /// Escalation levels by the share of the budget that must have passed (strictly).
@@ -15,9 +15,7 @@ pub const REMINDER_PERCENT: i64 = 75;
 /// The events due on `case` at `now`, oldest threshold first.
 pub fn due(case: &Case, now: NaiveDateTime) -> Vec<Event> {
     // While the applicant is being waited for, no task's clock runs.
-    if !matches!(case.status, AppStatus::Submitted | AppStatus::UnderReview)
-        || case.paused_since.is_some()
-    {
+    if !case.status.clock_runs() || case.paused_since.is_some() {
         return Vec::new();
     }
     let mut events = Vec::new();

@@ -33,18 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 const PER_PAGE: i64 = 50;
 
-async fn admin(
-    state: &AppState,
-    session: &Session,
-    req: &HttpRequest,
-) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
-    match session::user_of(state, session).await? {
-        None => Ok(Err(session::to_sign_in(req))),
-        Some(current) if current.role == Role::Admin => Ok(Ok(current)),
-        Some(_) => Err(AppError::Forbidden),
-    }
-}
-
 struct UserLine {
     id: String,
     email: String,
@@ -206,7 +194,7 @@ async fn users(
     Locale(lang): Locale,
     query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -241,7 +229,7 @@ async fn create_user(
     Locale(lang): Locale,
     form: web::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -315,7 +303,7 @@ async fn set_active(
     path: web::Path<String>,
     form: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -350,7 +338,7 @@ async fn set_password(
     path: web::Path<String>,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -371,24 +359,19 @@ async fn set_password(
     match result {
         Ok(()) => Ok(back("password")),
         Err(errors) => {
-            let text: Vec<String> = errors
-                .0
-                .iter()
-                .map(|e| {
-                    let label = if lang == Lang::En {
-                        "New password"
-                    } else {
-                        "新密码"
-                    };
-                    let sep = if lang == Lang::En { ": " } else { "：" };
-                    format!("{label}{sep}{}", lang.message(&e.message))
+            let text = super::labels::field_errors(&errors, lang, |_| {
+                (if lang == Lang::En {
+                    "New password"
+                } else {
+                    "新密码"
                 })
-                .collect();
+                .to_string()
+            });
             let shown = Shown {
                 page: 1,
                 values: HashMap::new(),
                 errors: HashMap::new(),
-                message: Some((false, text.join(" "))),
+                message: Some((false, text)),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             };
             render(&state, &session, &current, lang, shown).await
@@ -429,7 +412,7 @@ async fn reference(
     Locale(lang): Locale,
     query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -562,7 +545,7 @@ async fn firm_standing(
     path: web::Path<String>,
     form: web::Form<FirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -596,7 +579,7 @@ async fn calendar_day(
     session: Session,
     form: web::Form<DayForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -630,7 +613,7 @@ async fn clear_day(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match admin(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };

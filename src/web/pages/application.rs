@@ -6,14 +6,14 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use super::permits::caller;
 use crate::db::applications as app_q;
 use crate::db::reference as ref_q;
 use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::role::Role;
-use crate::domain::workflow::Decision;
+use crate::domain::workflow::{AppStatus, Decision};
 use crate::i18n::Lang;
 use crate::service::applications::{self as service, view::ApplicationView, TaskDecision};
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::session;
@@ -299,11 +299,9 @@ async fn render(
     let v = &g.view;
     let now = state.clock.now();
     let authority = |code: &str| g.authorities.get(code).cloned().unwrap_or(code.into());
-    let open = matches!(
-        v.status.as_str(),
-        "submitted" | "under_review" | "info_requested"
-    );
-    let withdrawable = open || v.status == "draft";
+    let status: Option<AppStatus> = v.status.parse().ok();
+    let open = status.is_some_and(AppStatus::is_open);
+    let withdrawable = open || status == Some(AppStatus::Draft);
     let phases: Vec<PhaseLine> = v
         .phases
         .iter()
@@ -395,7 +393,7 @@ async fn render(
             .unwrap_or_default(),
         net: labels::duration(v.net_minutes, lang),
         net_minutes: v.net_minutes,
-        running: matches!(v.status.as_str(), "submitted" | "under_review"),
+        running: status.is_some_and(AppStatus::clock_runs),
         target_hours: state.engine.target_hours,
         target_due: local(state, v.target_due_at.as_deref()),
         statutory_due: local(state, v.statutory_due_at.as_deref()),
@@ -553,22 +551,15 @@ fn failure(error: AppError, lang: Lang) -> Result<(StatusCode, String), AppError
     use actix_web::ResponseError;
     match &error {
         AppError::Validation(errors) => {
-            let text: Vec<String> = errors
-                .0
-                .iter()
-                .map(|e| {
-                    let name = match e.field.as_str() {
-                        "comment" => label(lang, "意见或理由", "Comment or reason"),
-                        "message" => label(lang, "答复", "Answer"),
-                        other => other,
-                    };
-                    match lang {
-                        Lang::En => format!("{name}: {}", lang.message(&e.message)),
-                        Lang::Zh => format!("{name}：{}", lang.message(&e.message)),
-                    }
-                })
-                .collect();
-            Ok((error.status_code(), text.join(" ")))
+            let text = labels::field_errors(errors, lang, |field| {
+                match field {
+                    "comment" => label(lang, "意见或理由", "Comment or reason"),
+                    "message" => label(lang, "答复", "Answer"),
+                    other => other,
+                }
+                .to_string()
+            });
+            Ok((error.status_code(), text))
         }
         AppError::Conflict(_) | AppError::Forbidden => {
             let body = error.body(lang, "-");

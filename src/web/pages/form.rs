@@ -5,12 +5,12 @@
 
 use super::frame::Frame;
 use super::html_with_status;
-use super::permits::caller;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::role::Role;
 use crate::domain::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::service::applications as service;
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::session;
@@ -310,18 +310,6 @@ async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
     Ok(posted)
 }
 
-async fn applicant(
-    state: &AppState,
-    session: &Session,
-    req: &HttpRequest,
-) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
-    match session::user_of(state, session).await? {
-        None => Ok(Err(session::to_sign_in(req))),
-        Some(current) if current.role == Role::Applicant => Ok(Ok(current)),
-        Some(_) => Err(AppError::Forbidden),
-    }
-}
-
 struct Shown {
     id: Option<String>,
     reference: String,
@@ -401,7 +389,7 @@ async fn new_form(
     Locale(lang): Locale,
     query: web::Query<CopyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match applicant(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -440,7 +428,7 @@ async fn edit_form(
     Locale(lang): Locale,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match applicant(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -506,7 +494,7 @@ async fn handle(
     id: Option<String>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let current = match applicant(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };

@@ -5,12 +5,13 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::permits::{
-    after_trip, caller, status_names, trip_from_form, trip_lines, trip_message, TripForm, TripLine,
+    after_trip, status_names, trip_from_form, trip_lines, trip_message, TripForm, TripLine,
 };
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::permits as service;
 use crate::service::ServiceError;
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::session;
@@ -65,19 +66,6 @@ pub struct CheckQuery {
     pub trip: Option<String>,
     #[serde(rename = "n")]
     pub trip_no: Option<i32>,
-}
-
-/// The inspector signed in on this session: others are sent to sign in, or refused.
-async fn inspector(
-    state: &AppState,
-    session: &Session,
-    req: &HttpRequest,
-) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
-    match session::user_of(state, session).await? {
-        None => Ok(Err(session::to_sign_in(req))),
-        Some(current) if current.role == Role::Inspector => Ok(Ok(current)),
-        Some(_) => Err(AppError::Forbidden),
-    }
 }
 
 /// Permit numbers are typed on phones: spaces and lower case do not matter.
@@ -163,7 +151,7 @@ async fn check(
     Locale(lang): Locale,
     query: web::Query<CheckQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match inspector(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Inspector).await? {
         Ok(current) => current,
         Err(sign_in) => return Ok(sign_in),
     };
@@ -187,7 +175,7 @@ async fn record(
     path: web::Path<String>,
     form: web::Form<TripForm>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match inspector(&state, &session, &req).await? {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Inspector).await? {
         Ok(current) => current,
         Err(sign_in) => return Ok(sign_in),
     };

@@ -82,6 +82,24 @@ pub fn event(kind: &str, lang: Lang) -> String {
     }
 }
 
+/// A form's field errors in words, each after its field's name ("实际号牌：为必填项；…").
+pub fn field_errors(
+    errors: &crate::domain::ValidationErrors,
+    lang: Lang,
+    name: impl Fn(&str) -> String,
+) -> String {
+    let (colon, separator) = match lang {
+        Lang::En => (": ", " "),
+        Lang::Zh => ("：", "；"),
+    };
+    errors
+        .0
+        .iter()
+        .map(|e| format!("{}{colon}{}", name(&e.field), lang.message(&e.message)))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// "3 h 20 min" / "3 小时 20 分钟".
 pub fn duration(minutes: i64, lang: Lang) -> String {
     let (h, m) = (minutes / 60, minutes % 60);

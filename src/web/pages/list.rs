@@ -5,10 +5,11 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use super::permits::caller;
 use crate::domain::role::Role;
+use crate::domain::workflow::AppStatus;
 use crate::i18n::Lang;
 use crate::service::applications as service;
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -149,10 +150,8 @@ async fn list(
                 }
                 None => (String::new(), String::new()),
             };
-            let open = matches!(
-                v.status.as_str(),
-                "submitted" | "under_review" | "info_requested"
-            );
+            let status: Option<AppStatus> = v.status.parse().ok();
+            let open = status.is_some_and(AppStatus::is_open);
             let route = format!(
                 "{} → {}",
                 v.route["origin"].as_str().unwrap_or_default(),
@@ -179,7 +178,7 @@ async fn list(
                 },
                 late: open && v.net_minutes > target,
                 net_minutes: v.net_minutes,
-                running: matches!(v.status.as_str(), "submitted" | "under_review"),
+                running: status.is_some_and(AppStatus::clock_runs),
                 progress,
                 waiting,
                 permit_no: v.permit_no.clone(),

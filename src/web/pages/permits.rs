@@ -10,8 +10,9 @@ use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::service::applications::{Caller, Engine};
+use crate::service::applications::Engine;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::{CurrentUser, Locale};
 use crate::web::session;
@@ -219,13 +220,6 @@ struct PrintPage {
     en: bool,
     frame: Frame,
     p: PermitDoc,
-}
-
-pub fn caller(current: CurrentUser) -> Caller {
-    Caller {
-        user: current.user,
-        role: current.role,
-    }
 }
 
 /// The permit to print: for the holder's firm, the reviewing authorities, inspectors and
@@ -477,18 +471,9 @@ pub async fn trip_from_form(
     match outcome {
         Ok(outcome) => Ok(Ok(outcome)),
         Err(AppError::Validation(errors)) => {
-            let text: Vec<String> = errors
-                .0
-                .iter()
-                .map(|e| {
-                    let (label, message) = (field_label(&e.field, lang), lang.message(&e.message));
-                    match lang {
-                        Lang::En => format!("{label}: {message}"),
-                        Lang::Zh => format!("{label}：{message}"),
-                    }
-                })
-                .collect();
-            Ok(Err(text.join(if lang == Lang::En { " " } else { "；" })))
+            Ok(Err(super::labels::field_errors(&errors, lang, |field| {
+                field_label(field, lang).to_string()
+            })))
         }
         Err(other) => Err(other),
     }

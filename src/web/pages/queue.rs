@@ -4,10 +4,10 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use super::permits::caller;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::applications as service;
+use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
