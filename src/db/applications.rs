@@ -5,7 +5,7 @@ use super::schema::{
     reference_counters, review_tasks, users,
 };
 use super::DbConnection;
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
@@ -35,6 +35,11 @@ pub struct ApplicationRow {
     pub paused_minutes: i32,
     pub paused_since: Option<NaiveDateTime>,
     pub permit_no: Option<String>,
+    /// Net turnaround of a decided application (the report ranks by it).
+    pub net_minutes: Option<i32>,
+    /// The local day of submission and the Monday of its week (the report's period and weeks).
+    pub submitted_day: Option<NaiveDate>,
+    pub submitted_week: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -69,6 +74,8 @@ pub struct TaskRow {
     pub comment: Option<String>,
     pub escalation_level: i32,
     pub reminded_at: Option<NaiveDateTime>,
+    /// A final decision's time from (re-)opening, less pauses.
+    pub net_minutes: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -225,6 +232,11 @@ pub fn update_if_version(
             applications::paused_since.eq(row.paused_since),
             applications::permit_no.eq(&row.permit_no),
         ),
+        (
+            applications::net_minutes.eq(row.net_minutes),
+            applications::submitted_day.eq(row.submitted_day),
+            applications::submitted_week.eq(row.submitted_week),
+        ),
     ))
     .execute(conn)?;
     Ok(updated == 1)
@@ -317,6 +329,7 @@ pub fn update_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
             review_tasks::comment.eq(&row.comment),
             review_tasks::escalation_level.eq(row.escalation_level),
             review_tasks::reminded_at.eq(row.reminded_at),
+            review_tasks::net_minutes.eq(row.net_minutes),
         ))
         .execute(conn)
         .map(drop)

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod permits;
 pub mod reference;
+pub mod reports;
 pub mod schema;
 pub mod users;
 

@@ -131,6 +131,9 @@ diesel::table! {
         paused_minutes -> Integer,
         paused_since -> Nullable<Timestamp>,
         permit_no -> Nullable<Text>,
+        net_minutes -> Nullable<Integer>,
+        submitted_day -> Nullable<Date>,
+        submitted_week -> Nullable<Date>,
     }
 }
 
@@ -173,6 +176,7 @@ diesel::table! {
         comment -> Nullable<Text>,
         escalation_level -> Integer,
         reminded_at -> Nullable<Timestamp>,
+        net_minutes -> Nullable<Integer>,
     }
 }
 

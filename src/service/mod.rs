@@ -8,6 +8,7 @@ pub mod escalations;
 pub mod notify;
 pub mod permits;
 pub mod reference;
+pub mod reports;
 pub mod users;
 pub mod workflows;
 

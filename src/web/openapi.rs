@@ -19,6 +19,8 @@ use utoipa::{Modify, OpenApi};
         applications::events,
         tasks::queue, tasks::claim, tasks::release, tasks::decision,
         permits::get_permit, permits::verify, permits::record_trip, permits::revoke,
+        reports::turnaround,
+        reports::turnaround_csv,
         reports::escalations,
         test_support::clock, test_support::run_jobs,
         admin::failed_emails, admin::retry_email,
@@ -32,6 +34,8 @@ use utoipa::{Modify, OpenApi};
         permits::PermitView, permits::TripView, permits::Verification, permits::PublicPermit,
         permits::TripBody, permits::TripRecorded, permits::RevokeBody,
         reports::EscalationRow,
+        crate::service::reports::Turnaround,
+        crate::service::reports::GroupFigures,
     )),
     modifiers(&BearerAuth),
 )]

@@ -16,6 +16,7 @@ mod ops;
 mod permit_pages;
 mod permits;
 mod reference;
+mod reports;
 mod review_pages;
 mod sessions;
 mod smtp;

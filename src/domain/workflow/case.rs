@@ -89,6 +89,16 @@ pub struct Task {
 }
 
 impl Task {
+    /// Minutes a final decision (approve or reject) took from the task's (re-)opening, less
+    /// time waiting for the applicant meanwhile (which moved the due time back).
+    pub fn net_minutes(&self) -> Option<i64> {
+        if !matches!(self.state, TaskState::Approved | TaskState::Rejected) {
+            return None;
+        }
+        let (decided, due) = (self.decided_at?, self.due_at?);
+        Some(((decided - due).num_minutes() + self.budget_minutes).max(0))
+    }
+
     fn open(&mut self, at: Time) {
         self.state = TaskState::Open;
         self.assignee = None;

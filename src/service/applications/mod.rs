@@ -198,6 +198,9 @@ pub fn create(
             issued_at: None,
             paused_minutes: 0,
             paused_since: None,
+            net_minutes: None,
+            submitted_day: None,
+            submitted_week: None,
             permit_no: None,
         };
         q::insert(conn, &row)?;
@@ -343,6 +346,10 @@ pub fn submit(
         .map_err(domain_error)?;
         let after = applied(&before.case, &events);
         let mut row = rows::next_row(&before.row, &after, now);
+        let day = engine.today(now);
+        row.submitted_day = Some(day);
+        row.submitted_week =
+            Some(day - chrono::TimeDelta::days(i64::from(day.weekday().num_days_from_monday())));
         row.workflow = Some(definition.name.clone());
         row.workflow_version = Some(definition.version);
         row.permit_class = Some(assessment.class.to_string());

@@ -104,6 +104,7 @@ fn task_row(application_id: &str, position: usize, t: &Task) -> TaskRow {
         comment: t.comment.clone(),
         escalation_level: t.escalation_level,
         reminded_at: t.reminded_at,
+        net_minutes: t.net_minutes().map(|m| m as i32),
     }
 }
 
@@ -119,6 +120,7 @@ pub fn next_row(before: &ApplicationRow, case: &Case, now: NaiveDateTime) -> App
         issued_at: case.issued_at,
         paused_minutes: case.paused_minutes as i32,
         paused_since: case.paused_since,
+        net_minutes: case.decided_at.map(|at| case.net_minutes(at) as i32),
         ..before.clone()
     }
 }

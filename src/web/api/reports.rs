@@ -1,10 +1,12 @@
-//! Reports for managers (API.md, Reports). For now the escalation board: every task past its
-//! due time in the manager's area, most overdue first, with its 督办 level.
+//! Reports for managers (API.md, Reports): turnaround figures and their CSV, and the escalation
+//! board (every task past its due time in the manager's area, most overdue first, with its
+//! 督办 level).
 
 use super::applications::caller;
 use crate::db::applications as q;
 use crate::domain::role::Role;
 use crate::service::applications::scope_of;
+use crate::service::reports::{self, ReportQuery, Turnaround};
 use crate::service::ServiceError;
 use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
@@ -14,7 +16,90 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(escalations);
+    cfg.service(turnaround_csv)
+        .service(turnaround)
+        .service(escalations);
+}
+
+fn managers_only(current: &CurrentUser) -> Result<(), AppError> {
+    if current.role == Role::Manager {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Turnaround of the applications submitted in the period (local days, both included; the
+/// last 90 days when not given) in the caller's area, grouped by week, authority, phase,
+/// class or workflow (managers).
+#[utoipa::path(tag = "reports", params(ReportQuery), responses((status = 200, body = Turnaround), (status = 403), (status = 422)), security(("bearer" = [])))]
+#[get("/reports/turnaround")]
+pub async fn turnaround(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    managers_only(&current)?;
+    let (caller, now) = (caller(current), state.clock.now());
+    let (from, to, group) = query
+        .parse(state.engine.today(now))
+        .map_err(AppError::Validation)?;
+    let target = state.engine.target_hours;
+    let report = state
+        .db(move |conn| {
+            let scope = scope_of(conn, &caller)?;
+            reports::turnaround(conn, from, to, scope, group, target, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The applications behind the turnaround report, one CSV row each; with `table=groups`, the
+/// rows of its groups' table instead (managers).
+#[utoipa::path(tag = "reports", params(ReportQuery, CsvQuery), responses((status = 200, content_type = "text/csv"), (status = 403), (status = 422)), security(("bearer" = [])))]
+#[get("/reports/turnaround.csv")]
+pub async fn turnaround_csv(
+    state: web::Data<AppState>,
+    current: CurrentUser,
+    query: web::Query<ReportQuery>,
+    table: web::Query<CsvQuery>,
+) -> Result<HttpResponse, AppError> {
+    managers_only(&current)?;
+    let (caller, now) = (caller(current), state.clock.now());
+    let (from, to, group) = query
+        .parse(state.engine.today(now))
+        .map_err(AppError::Validation)?;
+    let (target, timezone) = (state.engine.target_hours, state.engine.timezone);
+    let groups = table.table.as_deref() == Some("groups");
+    let body = state
+        .db(move |conn| {
+            let scope = scope_of(conn, &caller)?;
+            if groups {
+                let report = reports::turnaround(conn, from, to, scope, group, target, now)?;
+                reports::groups_csv(&report)
+            } else {
+                reports::turnaround_csv(conn, from, to, scope, target, timezone)
+            }
+        })
+        .await?;
+    let name = if groups {
+        format!("turnaround-{}-{from}-{to}.csv", group.as_str())
+    } else {
+        format!("turnaround-{from}-{to}.csv")
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct CsvQuery {
+    /// `groups` for the groups' table; the applications otherwise.
+    pub table: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,9 +120,7 @@ pub async fn escalations(
     state: web::Data<AppState>,
     current: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    if current.role != Role::Manager {
-        return Err(AppError::Forbidden);
-    }
+    managers_only(&current)?;
     let (caller, now) = (caller(current), state.clock.now());
     let rows = state
         .db(move |conn| {

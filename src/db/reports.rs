@@ -1,0 +1,358 @@
+//! The turnaround report's queries: plain SQL both backends run alike (window functions, CASE,
+//! comparisons of stored times), over columns the engine writes with every change
+//! (`net_minutes`, `submitted_day`, `submitted_week`). Percentiles are ranked in SQL: each
+//! group returns only the rows at the ranks the continuous percentiles need, and the service
+//! interpolates between the two neighbours (as PostgreSQL's `percentile_cont`).
+
+use super::applications::Scope;
+use super::DbConnection;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
+
+type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// Which applications a report covers: submitted on these local days, within a scope.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub scope: Scope,
+}
+
+/// What the rows of a sample are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    All,
+    Week,
+    Class,
+    Workflow,
+    /// Decided review tasks by authority.
+    Authority,
+    /// Decided review tasks by phase name.
+    Phase,
+}
+
+/// A bind value, in the order of the `?` in the SQL text.
+#[derive(Debug, Clone)]
+enum Value {
+    Text(String),
+    Day(NaiveDate),
+    Int(i32),
+    At(NaiveDateTime),
+}
+
+/// SQL written with `?` placeholders and its values; numbered `$n` for PostgreSQL.
+#[derive(Debug, Default)]
+struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: Value) -> &mut Self {
+        self.text.push('?');
+        self.values.push(value);
+        self
+    }
+
+    /// `a` (applications) submitted in the period and visible in the scope.
+    fn period_and_scope(&mut self, filter: &Filter) -> &mut Self {
+        self.push(" a.submitted_day >= ")
+            .bind(Value::Day(filter.from))
+            .push(" AND a.submitted_day <= ")
+            .bind(Value::Day(filter.to))
+            .push(" AND ")
+            .scope(&filter.scope)
+    }
+
+    fn scope(&mut self, scope: &Scope) -> &mut Self {
+        match scope {
+            Scope::Everything => self.push("a.status <> 'draft'"),
+            Scope::Area(code) => self
+                .push("a.id IN (SELECT application_id FROM application_areas WHERE county = ")
+                .bind(Value::Text(code.clone()))
+                .push(" OR prefecture = ")
+                .bind(Value::Text(code.clone()))
+                .push(")"),
+            Scope::Firm(firm) => self.push("a.firm_id = ").bind(Value::Text(firm.clone())),
+            Scope::Authority(code) => self
+                .push("a.id IN (SELECT application_id FROM review_tasks WHERE authority_code = ")
+                .bind(Value::Text(code.clone()))
+                .push(")"),
+            Scope::Nothing => self.push("1 = 0"),
+        }
+    }
+
+    fn query(&self, conn: &DbConnection) -> BoxedSqlQuery<'static, Backend, SqlQuery> {
+        let text = match conn {
+            DbConnection::Sqlite(_) => self.text.clone(),
+            DbConnection::Pg(_) => numbered(&self.text),
+        };
+        let mut query = diesel::sql_query(text).into_boxed();
+        for value in &self.values {
+            query = match value.clone() {
+                Value::Text(v) => query.bind::<Text, _>(v),
+                Value::Day(v) => query.bind::<Date, _>(v),
+                Value::Int(v) => query.bind::<Integer, _>(v),
+                Value::At(v) => query.bind::<Timestamp, _>(v),
+            };
+        }
+        query
+    }
+}
+
+/// `?` placeholders as PostgreSQL's `$1, $2, …` (the SQL here has no `?` in literals).
+fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One row at a rank a percentile needs, with its group's size and sums.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct Ranked {
+    #[diesel(sql_type = Text)]
+    pub k: String,
+    /// Rows in the group.
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    /// 0-based rank of this row by value.
+    #[diesel(sql_type = BigInt)]
+    pub i: i64,
+    #[diesel(sql_type = Integer)]
+    pub v: i32,
+    /// Rows within the target (applications) or the budget (tasks).
+    #[diesel(sql_type = BigInt)]
+    pub w: i64,
+    /// Rows within the statutory deadline (applications only).
+    #[diesel(sql_type = BigInt)]
+    pub s: i64,
+}
+
+/// The sample of one grouping: net minutes of decided applications (or of decided review
+/// tasks, for authority and phase), each with its key and whether it was in time.
+fn sample(sql: &mut Sql, key: Key, filter: &Filter, target_minutes: i32) {
+    match key {
+        Key::All | Key::Week | Key::Class | Key::Workflow => {
+            let k = match key {
+                Key::All => "'all'",
+                Key::Week => "CAST(a.submitted_week AS TEXT)",
+                Key::Class => "COALESCE(a.permit_class, '')",
+                _ => "COALESCE(a.workflow, '')",
+            };
+            sql.push("SELECT ")
+                .push(k)
+                .push(" AS k, a.net_minutes AS v, CASE WHEN a.net_minutes <= ")
+                .bind(Value::Int(target_minutes))
+                .push(
+                    " THEN 1 ELSE 0 END AS w, \
+                     CASE WHEN a.statutory_due_at IS NOT NULL AND a.decided_at <= a.statutory_due_at \
+                     THEN 1 ELSE 0 END AS s \
+                     FROM applications a \
+                     WHERE a.status IN ('issued', 'rejected') AND a.net_minutes IS NOT NULL AND",
+                )
+                .period_and_scope(filter);
+        }
+        Key::Authority | Key::Phase => {
+            let (k, join) = match key {
+                Key::Authority => ("t.authority_code", ""),
+                _ => (
+                    "p.name",
+                    " JOIN application_phases p ON p.application_id = t.application_id \
+                     AND p.position = t.phase_position",
+                ),
+            };
+            sql.push("SELECT ")
+                .push(k)
+                .push(
+                    " AS k, t.net_minutes AS v, \
+                     CASE WHEN t.decided_at <= t.due_at THEN 1 ELSE 0 END AS w, 0 AS s \
+                     FROM review_tasks t JOIN applications a ON a.id = t.application_id",
+                )
+                .push(join)
+                .push(" WHERE t.net_minutes IS NOT NULL AND")
+                .period_and_scope(filter);
+        }
+    }
+}
+
+/// For each group of the sample: the rows at the ranks of the median, the 90th percentile
+/// (each with its upper neighbour) and the maximum, ordered by key and rank.
+pub fn ranked(
+    conn: &mut DbConnection,
+    key: Key,
+    filter: &Filter,
+    target_minutes: i32,
+) -> QueryResult<Vec<Ranked>> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT k, n, i, v, w, s FROM (\
+         SELECT k, v, \
+         ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) - 1 AS i, \
+         COUNT(*) OVER (PARTITION BY k) AS n, \
+         SUM(w) OVER (PARTITION BY k) AS w, \
+         SUM(s) OVER (PARTITION BY k) AS s \
+         FROM (",
+    );
+    sample(&mut sql, key, filter, target_minutes);
+    sql.push(
+        ") sample) ranked \
+         WHERE i = (n - 1) / 2 OR i = (n - 1) / 2 + 1 \
+         OR i = (n - 1) * 9 / 10 OR i = (n - 1) * 9 / 10 + 1 OR i = n - 1 \
+         ORDER BY k, i",
+    );
+    sql.query(conn).load(conn)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
+pub struct Counts {
+    #[diesel(sql_type = BigInt)]
+    pub submitted: i64,
+    #[diesel(sql_type = BigInt)]
+    pub issued: i64,
+    #[diesel(sql_type = BigInt)]
+    pub rejected: i64,
+}
+
+/// Applications submitted in the period and scope, and how many of them were issued or
+/// rejected.
+pub fn counts(conn: &mut DbConnection, filter: &Filter) -> QueryResult<Counts> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT COUNT(*) AS submitted, \
+         COALESCE(SUM(CASE WHEN a.status = 'issued' THEN 1 ELSE 0 END), 0) AS issued, \
+         COALESCE(SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected \
+         FROM applications a WHERE a.submitted_at IS NOT NULL AND",
+    )
+    .period_and_scope(filter);
+    sql.query(conn).get_result(conn)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
+pub struct Backlog {
+    #[diesel(sql_type = BigInt)]
+    pub open: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub oldest_submitted_at: Option<NaiveDateTime>,
+}
+
+/// Applications open now (submitted and not yet decided) in the scope, whenever submitted.
+pub fn backlog(conn: &mut DbConnection, scope: &Scope) -> QueryResult<Backlog> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT COUNT(*) AS open, MIN(a.submitted_at) AS oldest_submitted_at \
+         FROM applications a \
+         WHERE a.status IN ('submitted', 'under_review', 'info_requested') AND ",
+    )
+    .scope(scope);
+    sql.query(conn).get_result(conn)
+}
+
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct OpenTasks {
+    #[diesel(sql_type = Text)]
+    pub k: String,
+    #[diesel(sql_type = BigInt)]
+    pub open: i64,
+    #[diesel(sql_type = BigInt)]
+    pub overdue: i64,
+}
+
+/// Open (or claimed) review tasks now in the scope, and how many are past due while the
+/// clock runs, by authority (`by_authority`) or all together under the key `all`.
+pub fn open_tasks(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    now: NaiveDateTime,
+    by_authority: bool,
+) -> QueryResult<Vec<OpenTasks>> {
+    let k = if by_authority {
+        "t.authority_code"
+    } else {
+        "'all'"
+    };
+    let mut sql = Sql::default();
+    sql.push("SELECT ")
+        .push(k)
+        .push(
+            " AS k, COUNT(*) AS open, \
+             COALESCE(SUM(CASE WHEN t.due_at < ",
+        )
+        .bind(Value::At(now))
+        .push(
+            " AND a.status IN ('submitted', 'under_review') THEN 1 ELSE 0 END), 0) AS overdue \
+             FROM review_tasks t JOIN applications a ON a.id = t.application_id \
+             WHERE t.state IN ('open', 'claimed') AND ",
+        )
+        .scope(scope);
+    if by_authority {
+        sql.push(" GROUP BY t.authority_code");
+    }
+    sql.query(conn).load(conn)
+}
+
+/// One application behind the report (the CSV export).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct ReportRow {
+    #[diesel(sql_type = Text)]
+    pub reference: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub workflow: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub permit_class: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub issuing_authority: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub submitted_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub decided_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub statutory_due_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Integer)]
+    pub paused_minutes: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub net_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub permit_no: Option<String>,
+}
+
+/// Every application submitted in the period and scope, oldest first.
+pub fn rows(conn: &mut DbConnection, filter: &Filter) -> QueryResult<Vec<ReportRow>> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT a.reference, a.status, a.workflow, a.permit_class, a.issuing_authority, \
+         a.submitted_at, a.decided_at, a.statutory_due_at, a.paused_minutes, a.net_minutes, \
+         a.permit_no FROM applications a WHERE a.submitted_at IS NOT NULL AND",
+    )
+    .period_and_scope(filter)
+    .push(" ORDER BY a.submitted_at, a.reference");
+    sql.query(conn).load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            super::numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+    }
+}

@@ -1,0 +1,426 @@
+//! The turnaround report (SPEC §8, API.md Reports): figures from the database's ranked rows,
+//! with continuous percentiles interpolated between neighbouring ranks.
+
+use crate::db::applications::Scope;
+use crate::db::reports::{self as q, Filter, Key, Ranked};
+use crate::db::DbConnection;
+use crate::domain::{FieldError, Message, ValidationErrors};
+use crate::service::ServiceError;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// How the report's `groups` are formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Week,
+    Authority,
+    Phase,
+    Class,
+    Workflow,
+}
+
+impl Group {
+    pub const ALL: [Group; 5] = [
+        Group::Week,
+        Group::Authority,
+        Group::Phase,
+        Group::Class,
+        Group::Workflow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Week => "week",
+            Group::Authority => "authority",
+            Group::Phase => "phase",
+            Group::Class => "class",
+            Group::Workflow => "workflow",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Group> {
+        Group::ALL.into_iter().find(|g| g.as_str() == value)
+    }
+
+    fn key(self) -> Key {
+        match self {
+            Group::Week => Key::Week,
+            Group::Authority => Key::Authority,
+            Group::Phase => Key::Phase,
+            Group::Class => Key::Class,
+            Group::Workflow => Key::Workflow,
+        }
+    }
+}
+
+/// A report's period and grouping as asked for (query parameters), checked: dates are
+/// `YYYY-MM-DD` local days, `to` not before `from`; without them, the last 90 days.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Days a report covers when no period is given.
+pub const DEFAULT_DAYS: i64 = 90;
+
+impl ReportQuery {
+    pub fn parse(
+        &self,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, NaiveDate, Group), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let day = |field: &str, raw: &Option<String>| match raw.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| FieldError::new(field, Message::new("error.date").with("value", raw))),
+        };
+        let to = errors
+            .collect(day("to", &self.to))
+            .flatten()
+            .unwrap_or(today);
+        let from = errors
+            .collect(day("from", &self.from))
+            .flatten()
+            .unwrap_or(to - chrono::TimeDelta::days(DEFAULT_DAYS - 1));
+        if from > to && !errors.has("from") && !errors.has("to") {
+            errors.push(FieldError::new(
+                "to",
+                Message::new("error.period_end_before_start"),
+            ));
+        }
+        let group = match self.group.as_deref().map(str::trim) {
+            None | Some("") => Some(Group::Week),
+            Some(raw) => errors.collect(Group::parse(raw).ok_or_else(|| {
+                FieldError::new(
+                    "group",
+                    Message::new("error.one_of")
+                        .with("value", raw)
+                        .with("allowed", "week, authority, phase, class, workflow"),
+                )
+            })),
+        };
+        match group {
+            Some(group) if errors.is_empty() => Ok((from, to, group)),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Net hours at a continuous percentile `num/den` of a group's values known by rank (linear
+/// interpolation between the two neighbouring ranks, as `percentile_cont`).
+pub fn percentile(by_rank: &BTreeMap<i64, i32>, n: i64, num: i64, den: i64) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let low = (n - 1) * num / den;
+    let fraction = ((n - 1) * num % den) as f64 / den as f64;
+    let a = f64::from(*by_rank.get(&low)?);
+    let b = by_rank.get(&(low + 1)).map_or(a, |v| f64::from(*v));
+    Some(a + fraction * (b - a))
+}
+
+/// Figures of one group of decided applications (or decided tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct GroupFigures {
+    pub key: String,
+    pub count: i64,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+    pub max_hours: Option<f64>,
+    /// Within the 24 h target (applications) or within the task's budget (authority, phase).
+    pub within_target_pct: Option<f64>,
+    /// Share within the statutory deadline (applications' groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within_statutory_pct: Option<f64>,
+    /// Review tasks open now, and of them past due (authority groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_tasks: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_tasks: Option<i64>,
+}
+
+/// Hours rounded to the hundredth; a share rounded to the tenth of a percent.
+fn hours(minutes: Option<f64>) -> Option<f64> {
+    minutes.map(|m| (m / 60.0 * 100.0).round() / 100.0)
+}
+
+fn pct(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// Groups from ranked rows (ordered by key and rank).
+fn figures(rows: Vec<Ranked>, statutory: bool) -> Vec<GroupFigures> {
+    let mut groups: BTreeMap<String, (i64, i64, i64, BTreeMap<i64, i32>)> = BTreeMap::new();
+    for r in rows {
+        let g = groups
+            .entry(r.k)
+            .or_insert_with(|| (r.n, r.w, r.s, BTreeMap::new()));
+        g.3.insert(r.i, r.v);
+    }
+    groups
+        .into_iter()
+        .map(|(key, (n, w, s, by_rank))| GroupFigures {
+            key,
+            count: n,
+            median_hours: hours(percentile(&by_rank, n, 1, 2)),
+            p90_hours: hours(percentile(&by_rank, n, 9, 10)),
+            max_hours: hours(by_rank.get(&(n - 1)).map(|v| f64::from(*v))),
+            within_target_pct: pct(w, n),
+            within_statutory_pct: if statutory { pct(s, n) } else { None },
+            open_tasks: None,
+            overdue_tasks: None,
+        })
+        .collect()
+}
+
+/// The report of API.md, plus the backlog's age.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Turnaround {
+    pub from: String,
+    pub to: String,
+    pub group: String,
+    pub target_hours: u32,
+    pub count_submitted: i64,
+    pub count_issued: i64,
+    pub count_rejected: i64,
+    /// Decided (issued or rejected): the applications the time figures describe.
+    pub count_decided: i64,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+    pub max_hours: Option<f64>,
+    pub within_target_pct: Option<f64>,
+    pub within_statutory_pct: Option<f64>,
+    /// Applications open now in the scope, whenever submitted.
+    pub open_backlog: i64,
+    /// Hours since the oldest open application was submitted.
+    pub open_backlog_oldest_hours: Option<f64>,
+    /// Review tasks past due now in the scope (the escalation board's length).
+    pub overdue_tasks: i64,
+    pub groups: Vec<GroupFigures>,
+}
+
+/// The whole report for a period, scope and grouping.
+pub fn turnaround(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: Scope,
+    group: Group,
+    target_hours: u32,
+    now: NaiveDateTime,
+) -> Result<Turnaround, ServiceError> {
+    let filter = Filter { from, to, scope };
+    let target = (target_hours * 60) as i32;
+    let counts = q::counts(conn, &filter)?;
+    let overall = figures(q::ranked(conn, Key::All, &filter, target)?, true)
+        .pop()
+        .unwrap_or(GroupFigures {
+            key: "all".into(),
+            count: 0,
+            median_hours: None,
+            p90_hours: None,
+            max_hours: None,
+            within_target_pct: None,
+            within_statutory_pct: None,
+            open_tasks: None,
+            overdue_tasks: None,
+        });
+    let backlog = q::backlog(conn, &filter.scope)?;
+    let open_now = q::open_tasks(conn, &filter.scope, now, group == Group::Authority)?;
+    let applications = !matches!(group, Group::Authority | Group::Phase);
+    let mut groups = figures(q::ranked(conn, group.key(), &filter, target)?, applications);
+    if group == Group::Authority {
+        for open in &open_now {
+            match groups.iter_mut().find(|g| g.key == open.k) {
+                Some(g) => {
+                    g.open_tasks = Some(open.open);
+                    g.overdue_tasks = Some(open.overdue);
+                }
+                None => groups.push(GroupFigures {
+                    key: open.k.clone(),
+                    count: 0,
+                    median_hours: None,
+                    p90_hours: None,
+                    max_hours: None,
+                    within_target_pct: None,
+                    within_statutory_pct: None,
+                    open_tasks: Some(open.open),
+                    overdue_tasks: Some(open.overdue),
+                }),
+            }
+        }
+        for g in &mut groups {
+            g.open_tasks.get_or_insert(0);
+            g.overdue_tasks.get_or_insert(0);
+        }
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(Turnaround {
+        from: from.to_string(),
+        to: to.to_string(),
+        group: group.as_str().into(),
+        target_hours,
+        count_submitted: counts.submitted,
+        count_issued: counts.issued,
+        count_rejected: counts.rejected,
+        count_decided: overall.count,
+        median_hours: overall.median_hours,
+        p90_hours: overall.p90_hours,
+        max_hours: overall.max_hours,
+        within_target_pct: overall.within_target_pct,
+        within_statutory_pct: overall.within_statutory_pct,
+        open_backlog: backlog.open,
+        open_backlog_oldest_hours: backlog
+            .oldest_submitted_at
+            .map(|at| ((now - at).num_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
+        overdue_tasks: open_now.iter().map(|o| o.overdue).sum(),
+        groups,
+    })
+}
+
+/// The applications behind the report, one CSV row each (submitted in the period and scope).
+pub fn turnaround_csv(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: Scope,
+    target_hours: u32,
+    timezone: chrono_tz::Tz,
+) -> Result<Vec<u8>, ServiceError> {
+    use chrono::TimeZone;
+    let rows = q::rows(conn, &Filter { from, to, scope })?;
+    let local = |at: Option<NaiveDateTime>| {
+        at.map(|at| {
+            timezone
+                .from_utc_datetime(&at)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ServiceError::Internal(e.into());
+    out.write_record([
+        "reference",
+        "status",
+        "workflow",
+        "class",
+        "issuing_authority",
+        "submitted_at",
+        "decided_at",
+        "paused_hours",
+        "net_hours",
+        "within_target",
+        "within_statutory",
+        "permit_no",
+    ])
+    .map_err(csv_error)?;
+    for r in rows {
+        let decided = r.net_minutes.is_some();
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        let within_target = r
+            .net_minutes
+            .map(|m| yes_no(m <= (target_hours * 60) as i32))
+            .unwrap_or_default();
+        let within_statutory = match (decided, r.decided_at, r.statutory_due_at) {
+            (true, Some(at), Some(due)) => yes_no(at <= due),
+            (true, _, None) => yes_no(false),
+            _ => String::new(),
+        };
+        out.write_record([
+            r.reference,
+            r.status,
+            r.workflow.unwrap_or_default(),
+            r.permit_class.unwrap_or_default(),
+            r.issuing_authority.unwrap_or_default(),
+            local(r.submitted_at),
+            local(r.decided_at),
+            format!("{:.2}", f64::from(r.paused_minutes) / 60.0),
+            r.net_minutes
+                .map(|m| format!("{:.2}", f64::from(m) / 60.0))
+                .unwrap_or_default(),
+            within_target,
+            within_statutory,
+            r.permit_no.unwrap_or_default(),
+        ])
+        .map_err(csv_error)?;
+    }
+    out.into_inner()
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("csv: {e}")))
+}
+
+/// The figures of a report's groups as CSV (the dashboard's tables).
+pub fn groups_csv(report: &Turnaround) -> Result<Vec<u8>, ServiceError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| ServiceError::Internal(e.into());
+    out.write_record([
+        report.group.as_str(),
+        "count",
+        "median_hours",
+        "p90_hours",
+        "max_hours",
+        "within_target_pct",
+        "within_statutory_pct",
+        "open_tasks",
+        "overdue_tasks",
+    ])
+    .map_err(csv_error)?;
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for g in &report.groups {
+        out.write_record([
+            g.key.clone(),
+            g.count.to_string(),
+            opt(g.median_hours),
+            opt(g.p90_hours),
+            opt(g.max_hours),
+            opt(g.within_target_pct),
+            opt(g.within_statutory_pct),
+            int(g.open_tasks),
+            int(g.overdue_tasks),
+        ])
+        .map_err(csv_error)?;
+    }
+    out.into_inner()
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("csv: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+    use std::collections::BTreeMap;
+
+    /// Every rank of the values, as the query would return the ones needed.
+    fn ranks(values: &[i32]) -> BTreeMap<i64, i32> {
+        let mut sorted = values.to_vec();
+        sorted.sort();
+        sorted
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v))
+            .collect()
+    }
+
+    #[test]
+    fn percentiles_interpolate_like_percentile_cont() {
+        // Values PostgreSQL's percentile_cont gives for these samples.
+        let r = ranks(&[10, 20, 30, 40]);
+        assert_eq!(percentile(&r, 4, 1, 2), Some(25.0));
+        assert_eq!(percentile(&r, 4, 9, 10), Some(37.0));
+        let r = ranks(&[5]);
+        assert_eq!(percentile(&r, 1, 1, 2), Some(5.0));
+        assert_eq!(percentile(&r, 1, 9, 10), Some(5.0));
+        let r = ranks(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100]);
+        assert_eq!(percentile(&r, 11, 1, 2), Some(6.0));
+        assert_eq!(percentile(&r, 11, 9, 10), Some(10.0));
+        let r = ranks(&[0, 60, 60, 1000, 1440, 2000, 3000]);
+        // (7-1)*0.9 = 5.4 → 2000 + 0.4 * 1000
+        assert_eq!(percentile(&r, 7, 9, 10), Some(2400.0));
+        assert_eq!(percentile(&BTreeMap::new(), 0, 1, 2), None);
+    }
+}
