@@ -7,6 +7,7 @@ use permitflow::clock::Clock;
 use permitflow::config::{CommonOpts, Secret, Settings};
 use permitflow::db::conn;
 use permitflow::i18n::Lang;
+use permitflow::service::demo_history::HistoryPlan;
 use permitflow::service::{demo, users, ServiceError};
 use permitflow::startup;
 
@@ -40,6 +41,12 @@ enum Command {
     Seed {
         #[arg(long)]
         demo: bool,
+        /// Days of demo history to make through the engine (with --demo).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Seed of the demo history: the same seed makes the same history.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
     /// Manage users.
     User {
@@ -106,15 +113,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(startup::serve(settings, clock, demo))
         }
         Command::Migrate => startup::migrate(&settings),
-        Command::Seed { demo } => {
+        Command::Seed { demo, days, seed } => {
             startup::migrate(&settings)?;
             if demo {
                 let mut db = conn::connect(&settings.database)?;
-                let created = demo::seed(&mut db, Utc::now().naive_utc()).map_err(report)?;
+                let now = Utc::now().naive_utc();
+                let created = demo::seed(&mut db, now).map_err(report)?;
                 println!(
                     "demo: {created} users created (password {})",
                     demo::DEMO_PASSWORD
                 );
+                let state = startup::state(settings.clone(), Clock::System)?;
+                startup::demo_work(&state, now, HistoryPlan { days, seed })?;
             }
             Ok(())
         }

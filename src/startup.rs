@@ -9,10 +9,12 @@ use crate::domain::rules::{PermitRules, SHIPPED_RULES};
 use crate::mail::outbox::Delivery;
 use crate::mail::transport::Transport;
 use crate::service::applications::Engine;
+use crate::service::demo_history::HistoryPlan;
 use crate::service::reference::ReferenceData;
 use crate::service::workflows::Workflows;
 use crate::web::{self, metrics::Metrics, AppState};
 use anyhow::Context;
+use chrono::NaiveDateTime;
 use std::net::TcpListener;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -178,6 +180,32 @@ pub fn spawn_jobs(state: AppState) {
     });
 }
 
+/// The demo's applications: `plan.days` of history through the engine (with a progress bar
+/// on a terminal), then today's work at every stage. Nothing when the demo firm already has
+/// applications.
+pub fn demo_work(state: &AppState, now: NaiveDateTime, plan: HistoryPlan) -> anyhow::Result<()> {
+    let mut db = state.pool.get()?;
+    let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+        "demo history {bar:40} {pos}/{len} applications ({eta} left)",
+    )?);
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let permit = crate::service::demo_work::seed_applications(
+        &mut db,
+        &state.engine,
+        now,
+        plan,
+        &mut progress,
+    )?;
+    bar.finish_and_clear();
+    if let Some(permit_no) = permit {
+        tracing::info!(%permit_no, "demo ready; a permit to look at: /permits/{permit_no}");
+    }
+    Ok(())
+}
+
 /// Migrates, then serves until the process is stopped.
 pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Result<()> {
     let settings_for_setup = settings.clone();
@@ -198,17 +226,9 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
     let database = format!("{:?}", settings.database);
     let state = actix_web::rt::task::spawn_blocking(move || state(settings, clock)).await??;
     if demo {
-        let (pool, engine) = (state.pool.clone(), state.engine.clone());
-        let permit = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut db = pool.get()?;
-            Ok(crate::service::demo_work::seed_applications(
-                &mut db, &engine, now,
-            )?)
-        })
-        .await??;
-        if let Some(permit_no) = permit {
-            tracing::info!(%permit_no, "demo permit issued: /permits/{permit_no}");
-        }
+        let state = state.clone();
+        actix_web::rt::task::spawn_blocking(move || demo_work(&state, now, HistoryPlan::default()))
+            .await??;
     }
     tracing::info!(%address, %database, "permitflow serving");
     spawn_jobs(state.clone());

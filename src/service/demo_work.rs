@@ -1,9 +1,11 @@
 //! Demo applications at every stage, made through the real workflow so each role's start page
 //! has something on it: a permit valid from today, applications awaiting acceptance, under
 //! joint review with some authorities signed, waiting for the applicant's answer, and a draft.
-//! Made only while the demo firm has no application (so a restart adds nothing).
+//! Before them, the history of `demo_history`. Made only while the demo firm has no
+//! application (so a restart adds nothing).
 
 use super::applications::{self as apps, view::ApplicationView, Caller, Engine, TaskDecision};
+use super::demo_history::{HistoryPlan, Progress};
 use super::ServiceError;
 use crate::db::applications::{self as app_q, Scope};
 use crate::db::users::{self as q, UserRow};
@@ -166,6 +168,8 @@ pub fn seed_applications(
     conn: &mut DbConnection,
     engine: &Engine,
     now: NaiveDateTime,
+    history: HistoryPlan,
+    progress: Progress,
 ) -> Result<Option<String>, ServiceError> {
     let (Some(first), Some(second)) = (
         q::find_user_by_email(conn, "applicant@demo.local")?,
@@ -178,6 +182,19 @@ pub fn seed_applications(
     };
     if app_q::list(conn, &Scope::Firm(firm), None, 1, 1)?.1 > 0 {
         return Ok(None);
+    }
+    // The past first (references then run in order of submission), then what is on
+    // everyone's desk today; the monitor escalates what the history left lying.
+    if history.days > 0 {
+        let mut serial = engine.clone();
+        serial.default_workflow = "serial".into();
+        let serial = if engine.workflows.latest("serial").is_some() {
+            &serial
+        } else {
+            engine
+        };
+        super::demo_history::seed(conn, engine, serial, now, history, progress)?;
+        while super::escalations::run(conn, engine, now)? > 0 {}
     }
     let (first, second) = (caller(first)?, caller(second)?);
     let today = engine.today(now);

@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod demo;
+pub mod demo_history;
 pub mod demo_work;
 pub mod escalations;
 pub mod notify;

@@ -28,7 +28,7 @@ use chrono_tz::Tz;
 use std::path::PathBuf;
 
 /// Everything the use cases need besides a connection and the caller.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     pub rules: PermitRules,
     pub workflows: Workflows,
