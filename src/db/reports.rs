@@ -306,6 +306,34 @@ pub fn open_tasks(
     sql.query(conn).load(conn)
 }
 
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+struct Bin {
+    #[diesel(sql_type = BigInt)]
+    bin: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Decided applications counted by `net_minutes / bin_minutes` (integer division on both
+/// backends).
+pub fn histogram(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    bin_minutes: i32,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let mut sql = Sql::default();
+    sql.push("SELECT CAST(a.net_minutes / ")
+        .bind(Value::Int(bin_minutes.max(1)))
+        .push(
+            " AS BIGINT) AS bin, COUNT(*) AS n FROM applications a \
+             WHERE a.status IN ('issued', 'rejected') AND a.net_minutes IS NOT NULL AND",
+        )
+        .period_and_scope(filter)
+        .push(" GROUP BY 1 ORDER BY 1");
+    let bins: Vec<Bin> = sql.query(conn).load(conn)?;
+    Ok(bins.into_iter().map(|b| (b.bin, b.n)).collect())
+}
+
 /// One application behind the report (the CSV export).
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct ReportRow {

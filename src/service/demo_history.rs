@@ -203,8 +203,8 @@ pub fn seed(
             _ => Fate::Issued,
         };
         let info_round = rng.random_bool(0.12);
-        // In the last day and a half, some reviewers let a task lie (escalated by now).
-        let stuck = now - submitted_at < TimeDelta::hours(36) && rng.random_bool(0.3);
+        // In the last two days, some reviewers let a task lie (escalated by now).
+        let stuck = now - submitted_at < TimeDelta::hours(48) && rng.random_bool(0.35);
         let story = Story {
             engine,
             applicant,

@@ -2,7 +2,8 @@
 //! with continuous percentiles interpolated between neighbouring ranks.
 
 use crate::db::applications::Scope;
-use crate::db::reports::{self as q, Filter, Key, Ranked};
+pub use crate::db::reports::Filter;
+use crate::db::reports::{self as q, Key, Ranked};
 use crate::db::DbConnection;
 use crate::domain::{FieldError, Message, ValidationErrors};
 use crate::service::ServiceError;
@@ -231,10 +232,47 @@ pub fn turnaround(
             overdue_tasks: None,
         });
     let backlog = q::backlog(conn, &filter.scope)?;
-    let open_now = q::open_tasks(conn, &filter.scope, now, group == Group::Authority)?;
+    let overdue_tasks = q::open_tasks(conn, &filter.scope, now, false)?
+        .iter()
+        .map(|o| o.overdue)
+        .sum();
+    let groups = groups(conn, group, &filter, target_hours, now)?;
+    Ok(Turnaround {
+        from: from.to_string(),
+        to: to.to_string(),
+        group: group.as_str().into(),
+        target_hours,
+        count_submitted: counts.submitted,
+        count_issued: counts.issued,
+        count_rejected: counts.rejected,
+        count_decided: overall.count,
+        median_hours: overall.median_hours,
+        p90_hours: overall.p90_hours,
+        max_hours: overall.max_hours,
+        within_target_pct: overall.within_target_pct,
+        within_statutory_pct: overall.within_statutory_pct,
+        open_backlog: backlog.open,
+        open_backlog_oldest_hours: backlog
+            .oldest_submitted_at
+            .map(|at| ((now - at).num_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
+        overdue_tasks,
+        groups,
+    })
+}
+
+/// The figures of one grouping (for authorities with the tasks open and overdue now).
+pub fn groups(
+    conn: &mut DbConnection,
+    group: Group,
+    filter: &Filter,
+    target_hours: u32,
+    now: NaiveDateTime,
+) -> Result<Vec<GroupFigures>, ServiceError> {
+    let target = (target_hours * 60) as i32;
     let applications = !matches!(group, Group::Authority | Group::Phase);
-    let mut groups = figures(q::ranked(conn, group.key(), &filter, target)?, applications);
+    let mut groups = figures(q::ranked(conn, group.key(), filter, target)?, applications);
     if group == Group::Authority {
+        let open_now = q::open_tasks(conn, &filter.scope, now, true)?;
         for open in &open_now {
             match groups.iter_mut().find(|g| g.key == open.k) {
                 Some(g) => {
@@ -260,27 +298,22 @@ pub fn turnaround(
         }
         groups.sort_by(|a, b| a.key.cmp(&b.key));
     }
-    Ok(Turnaround {
-        from: from.to_string(),
-        to: to.to_string(),
-        group: group.as_str().into(),
-        target_hours,
-        count_submitted: counts.submitted,
-        count_issued: counts.issued,
-        count_rejected: counts.rejected,
-        count_decided: overall.count,
-        median_hours: overall.median_hours,
-        p90_hours: overall.p90_hours,
-        max_hours: overall.max_hours,
-        within_target_pct: overall.within_target_pct,
-        within_statutory_pct: overall.within_statutory_pct,
-        open_backlog: backlog.open,
-        open_backlog_oldest_hours: backlog
-            .oldest_submitted_at
-            .map(|at| ((now - at).num_minutes() as f64 / 60.0 * 10.0).round() / 10.0),
-        overdue_tasks: open_now.iter().map(|o| o.overdue).sum(),
-        groups,
-    })
+    Ok(groups)
+}
+
+/// How many decided applications took each `bin_hours`-wide span of net time (the last bin
+/// also holds everything longer): `(bin index, count)`, bins without any left out.
+pub fn histogram(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    bin_hours: u32,
+    bins: i64,
+) -> Result<Vec<(i64, i64)>, ServiceError> {
+    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+    for (bin, n) in q::histogram(conn, filter, (bin_hours * 60) as i32)? {
+        *counts.entry(bin.min(bins - 1)).or_default() += n;
+    }
+    Ok(counts.into_iter().collect())
 }
 
 /// The applications behind the report, one CSV row each (submitted in the period and scope).

@@ -8,7 +8,7 @@ use permitflow::service::demo_history::HistoryPlan;
 use serde_json::Value;
 
 /// Seeds the demo users and `days` of history up to the test clock's start.
-async fn seeded(app: &TestApp, days: u32, seed: u64) {
+pub async fn seeded(app: &TestApp, days: u32, seed: u64) {
     app.seed_demo().await;
     let settings = app.settings.clone();
     tokio::task::spawn_blocking(move || {

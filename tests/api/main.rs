@@ -8,6 +8,7 @@ mod admin_pages;
 mod auth;
 mod browser;
 mod cli;
+mod dashboard_pages;
 mod demo;
 mod email;
 mod errors;

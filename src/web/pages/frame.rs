@@ -35,7 +35,10 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
         Role::Inspector => vec![link("/inspect", "Check a permit", "核验通行证")],
         Role::Reviewer => vec![link("/queue", "Review queue", "待办审核")],
         Role::Applicant => vec![link("/applications", "Our applications", "本单位申请")],
-        Role::Manager => vec![link("/applications", "Applications", "申请")],
+        Role::Manager => vec![
+            link("/dashboard", "Dashboard", "管理看板"),
+            link("/applications", "Applications", "申请"),
+        ],
         Role::Admin => vec![
             link("/admin/users", "Users", "用户管理"),
             link("/admin/reference", "Firms & calendar", "企业与日历"),
@@ -46,7 +49,8 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
 /// Where a role starts after signing in.
 pub fn home_of(role: Role) -> &'static str {
     match role {
-        Role::Applicant | Role::Manager => "/applications",
+        Role::Applicant => "/applications",
+        Role::Manager => "/dashboard",
         Role::Reviewer => "/queue",
         Role::Inspector => "/inspect",
         Role::Admin => "/admin/users",

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod application;
 pub mod auth;
+pub mod charts;
+pub mod dashboard;
 pub mod form;
 pub mod frame;
 pub mod inspect;
@@ -33,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(application::routes)
         .configure(queue::routes)
         .configure(list::routes)
+        .configure(dashboard::routes)
         .configure(admin::routes)
         .configure(inspect::routes)
         .configure(permits::routes);

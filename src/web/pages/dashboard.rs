@@ -1,0 +1,539 @@
+//! The managers' dashboard (SPEC §8): is the 24-hour permit being met in my area, where does
+//! the time go, which task is stuck. KPI tiles, three server-drawn charts, a table per
+//! grouping with its CSV, joint against serial, and the escalation board by level.
+
+use super::charts::{self, Bar, HistogramLabels, TrendLabels, Week};
+use super::frame::Frame;
+use super::html_with_status;
+use super::labels;
+use crate::db::applications as app_q;
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::service::applications::scope_of;
+use crate::service::reports::{self, Filter, Group, GroupFigures, ReportQuery, Turnaround};
+use crate::web::api::applications::caller;
+use crate::web::error::AppError;
+use crate::web::extract::Locale;
+use crate::web::session;
+use crate::web::AppState;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(dashboard);
+}
+
+/// Histogram bins: 4 hours each, the last (≥ 72 h) open-ended.
+const BIN_HOURS: u32 = 4;
+const BINS: i64 = 19;
+/// A joint review task's budget (the authority chart's line).
+const REVIEW_BUDGET_HOURS: f64 = 12.0;
+
+struct Tile {
+    label: &'static str,
+    value: String,
+    note: String,
+    bad: bool,
+}
+
+struct Row {
+    label: String,
+    count: i64,
+    median: String,
+    p90: String,
+    within: String,
+    statutory: String,
+    open: String,
+    overdue: String,
+    late: bool,
+}
+
+struct Table {
+    group: &'static str,
+    title: &'static str,
+    key_label: &'static str,
+    within_label: &'static str,
+    rows: Vec<Row>,
+    applications: bool,
+    authority: bool,
+    csv: String,
+}
+
+struct BoardItem {
+    application_id: String,
+    reference: String,
+    authority: String,
+    overdue: String,
+    level: i32,
+}
+
+struct Column {
+    title: &'static str,
+    note: &'static str,
+    items: Vec<BoardItem>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/dashboard.html")]
+struct DashboardPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    from: String,
+    to: String,
+    area: String,
+    errors: Vec<String>,
+    tiles: Vec<Tile>,
+    histogram: String,
+    trend: String,
+    authorities: String,
+    comparison: Vec<Row>,
+    tables: Vec<Table>,
+    board: Vec<Column>,
+    csv: String,
+}
+
+fn hours(value: Option<f64>) -> String {
+    value
+        .map(|h| format!("{h:.1} h"))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn pct(value: Option<f64>) -> String {
+    value
+        .map(|p| format!("{p:.1}%"))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn opt_int(value: Option<i64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// How a group's key reads: authority and jurisdiction names, phases, workflows, weeks.
+fn key_label(group: Group, key: &str, names: &HashMap<String, String>, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    match group {
+        Group::Authority => names.get(key).cloned().unwrap_or_else(|| key.into()),
+        Group::Phase => labels::phase(key, lang),
+        Group::Workflow => match key {
+            "joint" => if en {
+                "Joint review (同步联审)"
+            } else {
+                "同步联审"
+            }
+            .into(),
+            "serial" => if en {
+                "Serial, level by level"
+            } else {
+                "逐级审批"
+            }
+            .into(),
+            other => other.into(),
+        },
+        Group::Class => {
+            if en {
+                format!("Class {key}")
+            } else {
+                format!("{key} 类")
+            }
+        }
+        Group::Week => {
+            if en {
+                format!("week of {key}")
+            } else {
+                format!("{key} 起一周")
+            }
+        }
+    }
+}
+
+fn row(
+    group: Group,
+    g: &GroupFigures,
+    names: &HashMap<String, String>,
+    lang: Lang,
+    target: f64,
+) -> Row {
+    Row {
+        label: key_label(group, &g.key, names, lang),
+        count: g.count,
+        median: hours(g.median_hours),
+        p90: hours(g.p90_hours),
+        within: pct(g.within_target_pct),
+        statutory: pct(g.within_statutory_pct),
+        open: opt_int(g.open_tasks),
+        overdue: opt_int(g.overdue_tasks),
+        late: g.median_hours.is_some_and(|m| m > target),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DashboardQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[get("/dashboard")]
+async fn dashboard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    Locale(lang): Locale,
+    query: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let current = match session::signed_in_as(&state, &session, &req, Role::Manager).await? {
+        Ok(current) => current,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let en = lang == Lang::En;
+    let now = state.clock.now();
+    let today = state.engine.today(now);
+    let asked = ReportQuery {
+        from: query.from.clone(),
+        to: query.to.clone(),
+        group: None,
+    };
+    // A period that does not read falls back to the last 90 days, saying which field.
+    let (period, errors) = match asked.parse(today) {
+        Ok(period) => (period, Vec::new()),
+        Err(errors) => (
+            ReportQuery::default()
+                .parse(today)
+                .map_err(|_| AppError::Internal)?,
+            vec![labels::field_errors(&errors, lang, |f| f.to_string())],
+        ),
+    };
+    let (from, to, _) = period;
+    let target_hours = state.engine.target_hours;
+    let caller = caller(current.clone());
+    let data = state
+        .db(move |conn| {
+            let scope = scope_of(conn, &caller)?;
+            let report = reports::turnaround(
+                conn,
+                from,
+                to,
+                scope.clone(),
+                Group::Week,
+                target_hours,
+                now,
+            )?;
+            let filter = Filter {
+                from,
+                to,
+                scope: scope.clone(),
+            };
+            let mut others = Vec::new();
+            for group in [
+                Group::Workflow,
+                Group::Authority,
+                Group::Phase,
+                Group::Class,
+            ] {
+                others.push((
+                    group,
+                    reports::groups(conn, group, &filter, target_hours, now)?,
+                ));
+            }
+            let histogram = reports::histogram(conn, &filter, BIN_HOURS, BINS)?;
+            let board = app_q::overdue_tasks(conn, &scope, now)?;
+            let mut names: HashMap<String, String> = HashMap::new();
+            for a in crate::db::reference::all_authorities(conn)? {
+                names.insert(a.code, if en { a.name_en } else { a.name_zh });
+            }
+            let mut area = if en { "the whole region" } else { "全区" }.to_string();
+            if let Some(code) = &caller.user.scope_jurisdiction {
+                for j in crate::db::reference::all_jurisdictions(conn)? {
+                    if &j.code == code && j.level != "region" {
+                        area = if en { j.name_en } else { j.name_zh };
+                    }
+                }
+            }
+            Ok::<_, crate::service::ServiceError>((report, others, histogram, board, names, area))
+        })
+        .await?;
+    let (report, others, histogram, board, names, area) = data;
+    let page = DashboardPage {
+        lang_tag: lang.tag(),
+        en,
+        frame: Frame::for_user(Some(&current), &session, lang),
+        from: from.to_string(),
+        to: to.to_string(),
+        area,
+        errors,
+        tiles: tiles(&report, en),
+        histogram: charts::histogram(
+            &histogram,
+            BIN_HOURS,
+            BINS,
+            target_hours,
+            &HistogramLabels {
+                title: if en {
+                    "Net turnaround of decided applications"
+                } else {
+                    "已办结申请净时长分布"
+                },
+                target: if en { "24 h target" } else { "24 小时目标" },
+                hours: if en {
+                    "net hours"
+                } else {
+                    "净时长（小时）"
+                },
+                applications: if en { "applications" } else { "件" },
+            },
+        ),
+        trend: trend(&report, target_hours, en),
+        authorities: authority_chart(&others, &names, en),
+        comparison: others
+            .iter()
+            .find(|(g, _)| *g == Group::Workflow)
+            .map(|(_, groups)| {
+                groups
+                    .iter()
+                    .map(|g| row(Group::Workflow, g, &names, lang, f64::from(target_hours)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        tables: tables(&report, &others, &names, lang, f64::from(target_hours)),
+        board: board_columns(board, &names, now, en),
+        csv: format!("/api/v1/reports/turnaround.csv?from={from}&to={to}"),
+    };
+    html_with_status(StatusCode::OK, page)
+}
+
+fn tiles(r: &Turnaround, en: bool) -> Vec<Tile> {
+    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    vec![
+        Tile {
+            label: pick("Issued", "已发证"),
+            value: r.count_issued.to_string(),
+            note: format!(
+                "{} {} · {} {}",
+                r.count_submitted,
+                pick("submitted", "件申请"),
+                r.count_rejected,
+                pick("refused", "件不予许可")
+            ),
+            bad: false,
+        },
+        Tile {
+            label: pick("Median net time", "净时长中位数"),
+            value: hours(r.median_hours),
+            note: format!("p90 {}", hours(r.p90_hours)),
+            bad: r
+                .median_hours
+                .is_some_and(|m| m > f64::from(r.target_hours)),
+        },
+        Tile {
+            label: pick("Within 24 h", "24 小时内办结"),
+            value: pct(r.within_target_pct),
+            note: format!("{} {}", pick("of", "共"), r.count_decided),
+            bad: r.within_target_pct.is_some_and(|p| p < 80.0),
+        },
+        Tile {
+            label: pick("Within the statutory deadline", "法定时限内办结"),
+            value: pct(r.within_statutory_pct),
+            note: pick("working days by class", "按类别计工作日").into(),
+            bad: r.within_statutory_pct.is_some_and(|p| p < 100.0),
+        },
+        Tile {
+            label: pick("Open backlog", "在办积压"),
+            value: r.open_backlog.to_string(),
+            note: match r.open_backlog_oldest_hours {
+                Some(h) => format!("{} {h:.1} h", pick("oldest", "最久")),
+                None => String::new(),
+            },
+            bad: false,
+        },
+        Tile {
+            label: pick("Overdue tasks now", "当前超时任务"),
+            value: r.overdue_tasks.to_string(),
+            note: pick("see the escalation board", "见督办看板").into(),
+            bad: r.overdue_tasks > 0,
+        },
+    ]
+}
+
+fn trend(r: &Turnaround, target_hours: u32, en: bool) -> String {
+    let weeks: Vec<Week> = r
+        .groups
+        .iter()
+        .map(|g| Week {
+            label: g.key.get(5..).unwrap_or(&g.key).to_string(),
+            median_hours: g.median_hours,
+            within_pct: g.within_target_pct,
+        })
+        .collect();
+    charts::weekly_trend(
+        &weeks,
+        target_hours,
+        &TrendLabels {
+            title: if en {
+                "Weekly median net time and share within 24 h"
+            } else {
+                "每周净时长中位数与 24 小时内办结率"
+            },
+            median: if en {
+                "median net hours"
+            } else {
+                "净时长中位数"
+            },
+            share: if en {
+                "share within 24 h"
+            } else {
+                "24 小时内办结率"
+            },
+            target: if en { "24 h" } else { "24 小时" },
+        },
+    )
+}
+
+fn authority_chart(
+    others: &[(Group, Vec<GroupFigures>)],
+    names: &HashMap<String, String>,
+    en: bool,
+) -> String {
+    let mut bars: Vec<Bar> = others
+        .iter()
+        .filter(|(g, _)| *g == Group::Authority)
+        .flat_map(|(_, groups)| groups)
+        .filter_map(|g| {
+            Some(Bar {
+                label: names.get(&g.key).cloned().unwrap_or_else(|| g.key.clone()),
+                hours: g.median_hours?,
+                count: g.count,
+            })
+        })
+        .collect();
+    bars.sort_by(|a, b| b.hours.total_cmp(&a.hours));
+    bars.truncate(15);
+    charts::bars(
+        &bars,
+        REVIEW_BUDGET_HOURS,
+        if en {
+            "Median task time per authority, worst first"
+        } else {
+            "各单位任务用时中位数（由长到短）"
+        },
+        if en {
+            "12 h review budget"
+        } else {
+            "审核时限 12 小时"
+        },
+    )
+}
+
+fn tables(
+    report: &Turnaround,
+    others: &[(Group, Vec<GroupFigures>)],
+    names: &HashMap<String, String>,
+    lang: Lang,
+    target: f64,
+) -> Vec<Table> {
+    let en = lang == Lang::En;
+    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    let mut all = vec![(Group::Week, report.groups.clone())];
+    all.extend(others.iter().cloned());
+    all.into_iter()
+        .map(|(group, groups)| {
+            let tasks = matches!(group, Group::Authority | Group::Phase);
+            Table {
+                group: group.as_str(),
+                title: match group {
+                    Group::Week => pick("By week", "按周"),
+                    Group::Authority => pick("By authority (review tasks)", "按审核单位（任务）"),
+                    Group::Phase => pick("By phase (tasks)", "按环节（任务）"),
+                    Group::Class => pick("By class", "按类别"),
+                    Group::Workflow => pick("By workflow", "按审批方式"),
+                },
+                key_label: match group {
+                    Group::Week => pick("Week", "周"),
+                    Group::Authority => pick("Authority", "单位"),
+                    Group::Phase => pick("Phase", "环节"),
+                    Group::Class => pick("Class", "类别"),
+                    Group::Workflow => pick("Workflow", "审批方式"),
+                },
+                within_label: if tasks {
+                    pick("Within budget", "时限内")
+                } else {
+                    pick("Within 24 h", "24 小时内")
+                },
+                rows: groups
+                    .iter()
+                    .map(|g| {
+                        row(
+                            group,
+                            g,
+                            names,
+                            lang,
+                            if tasks { REVIEW_BUDGET_HOURS } else { target },
+                        )
+                    })
+                    .collect(),
+                applications: !tasks,
+                authority: group == Group::Authority,
+                csv: format!(
+                    "/api/v1/reports/turnaround.csv?from={}&to={}&group={}&table=groups",
+                    report.from,
+                    report.to,
+                    group.as_str()
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The board as a supervision report: being pushed (not yet or at the authority),
+/// escalated to the prefecture, escalated to the region.
+fn board_columns(
+    tasks: Vec<app_q::OverdueTask>,
+    names: &HashMap<String, String>,
+    now: chrono::NaiveDateTime,
+    en: bool,
+) -> Vec<Column> {
+    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    let mut columns = vec![
+        Column {
+            title: pick("Being pushed", "督办中"),
+            note: pick(
+                "overdue; the authority and its managers are reminded",
+                "已超时，已督促本单位",
+            ),
+            items: Vec::new(),
+        },
+        Column {
+            title: pick("Escalated to the prefecture", "已提级至地州"),
+            note: pick("past 150 % of the budget", "超过时限 150%"),
+            items: Vec::new(),
+        },
+        Column {
+            title: pick("Escalated to the region", "已提级至自治区"),
+            note: pick("past 200 % of the budget", "超过时限 200%"),
+            items: Vec::new(),
+        },
+    ];
+    for t in tasks {
+        let column = match t.level {
+            3 => 2,
+            2 => 1,
+            _ => 0,
+        };
+        columns[column].items.push(BoardItem {
+            authority: names
+                .get(&t.authority_code)
+                .cloned()
+                .unwrap_or(t.authority_code.clone()),
+            overdue: labels::duration(
+                (now - t.due_at).num_minutes(),
+                if en { Lang::En } else { Lang::Zh },
+            ),
+            level: t.level,
+            application_id: t.application_id,
+            reference: t.reference,
+        });
+    }
+    columns
+}

@@ -1,0 +1,164 @@
+//! The managers' dashboard as a manager sees it in Chromium: signed in, they land on it; the
+//! tiles, the three charts, the escalation board by level and a table per grouping with its
+//! CSV, for the demo's history, in English (the browser's language) and in Chinese. Also: only managers, and a period that does not read is named.
+
+use crate::browser::{keep, Browser};
+use crate::demo::seeded;
+use crate::helpers::spawn_app;
+use crate::sessions::browser;
+use crate::workflow::DEMO;
+use serde_json::Value;
+
+#[tokio::test]
+async fn a_manager_lands_on_the_dashboard_and_reads_the_story() {
+    let app = spawn_app().await;
+    seeded(&app, 35, 11).await;
+    let desk = Browser::start(1280, 2900).await;
+    desk.sign_in(&app.url(""), "/", "manager@demo.local", DEMO)
+        .await;
+    assert!(
+        desk.url().await.ends_with("/dashboard"),
+        "{}",
+        desk.url().await
+    );
+
+    let tiles = desk
+        .script("return [...document.querySelectorAll('.tiles .tile')].map(t => t.innerText)")
+        .await;
+    let tiles: Vec<String> = serde_json::from_value(tiles).unwrap();
+    assert_eq!(tiles.len(), 6, "{tiles:?}");
+    assert!(tiles[0].starts_with("Issued"), "{tiles:?}");
+
+    // Three charts drawn on the server: bars in the histogram, the 24 h line, the weekly line.
+    let charts: Vec<String> = serde_json::from_value(
+        desk.script("return [...document.querySelectorAll('.charts svg')].map(s => s.outerHTML)")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(charts.len(), 3);
+    assert!(charts[0].matches("<rect").count() >= 4, "{}", charts[0]);
+    assert!(charts[0].contains("24 h target"));
+    assert!(charts[1].contains("<polyline"));
+    assert!(charts[2].contains("12 h review budget"));
+    // The page asks for nothing the CSP refuses: the charts render with a size.
+    let height = desk
+        .script("return document.querySelector('.charts svg').getBoundingClientRect().height")
+        .await;
+    assert!(height.as_f64().unwrap() > 100.0);
+
+    // The board: three columns by level, something being pushed or escalated.
+    let board: Vec<String> = serde_json::from_value(
+        desk.script(
+            "return [...document.querySelectorAll('.board .column h3')].map(h => h.innerText)",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(board.len(), 3);
+    assert!(
+        board[0].starts_with("Being pushed") && board[2].starts_with("Escalated to the region")
+    );
+    let listed = desk
+        .script("return document.querySelectorAll('.board li').length")
+        .await;
+    assert!(
+        listed.as_i64().unwrap() > 0,
+        "the demo leaves a few tasks overdue"
+    );
+
+    // Joint against serial, and a table per grouping with its CSV link.
+    let compare = desk.text("section[aria-labelledby=compare-title]").await;
+    assert!(
+        compare.contains("Joint review") && compare.contains("Serial"),
+        "{compare}"
+    );
+    let links: Vec<String> = serde_json::from_value(
+        desk.script(
+            "return [...document.querySelectorAll('.report-table a.csv')].map(a => a.href)",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(links.len(), 5);
+    keep("dashboard.png", &desk.screenshot().await, app.dir.path());
+
+    // The same in Chinese.
+    desk.goto(&app.url("/lang/zh-CN")).await;
+    desk.goto(&app.url("/dashboard")).await;
+    assert!(desk.text("h1").await.starts_with("办理时效"));
+    assert!(desk.text(".board").await.contains("已提级至自治区"));
+    keep("dashboard-zh.png", &desk.screenshot().await, app.dir.path());
+}
+
+#[tokio::test]
+async fn the_dashboard_is_for_managers_and_names_a_bad_period() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let sign_in = |email: &'static str| {
+        let app = &app;
+        async move {
+            let client = browser();
+            let html = client
+                .get(app.url("/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = crate::sessions::csrf_in(&html);
+            client
+                .post(app.url("/login"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("next", "/"),
+                    ("email", email),
+                    ("password", DEMO),
+                ])
+                .send()
+                .await
+                .unwrap();
+            client
+        }
+    };
+    let reviewer = sign_in("652328-police@demo.local").await;
+    let response = reviewer.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        browser()
+            .get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "sign in first"
+    );
+
+    let manager = sign_in("manager@demo.local").await;
+    let page = manager
+        .get(app.url("/dashboard?from=2026-02-30&to=2026-12-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("“2026-02-30”不是有效日期"), "{html}");
+    assert!(html.contains("显示最近 90 天"));
+    // The CSV links work with the session (the API accepts its cookie for reading).
+    let csv = manager
+        .get(app.url("/api/v1/reports/turnaround.csv?group=week&table=groups"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    let body: Value = manager
+        .get(app.url("/api/v1/reports/turnaround"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["count_submitted"], 0);
+}
