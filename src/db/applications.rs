@@ -439,6 +439,13 @@ pub fn queue(
         .load(conn)
 }
 
+/// Open or claimed tasks, written as the partial index `review_tasks_pending` is (literal
+/// states, not bound ones), so that both backends' planners can use it: pending tasks are a
+/// sliver of all tasks.
+fn pending() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("review_tasks.state IN ('open', 'claimed')")
+}
+
 /// Applications with an open or claimed task whose next SLA threshold may have passed by
 /// `now`: the reminder comes at 75 % of the budget, so anything due within a quarter of its
 /// budget from now (the exact check is the domain's).
@@ -447,7 +454,7 @@ pub fn with_tasks_near_due(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let rows: Vec<(String, Option<NaiveDateTime>, i32, i32)> = review_tasks::table
-        .filter(review_tasks::state.eq_any(["open", "claimed"]))
+        .filter(pending())
         .filter(review_tasks::escalation_level.lt(3))
         .select((
             review_tasks::application_id,
@@ -489,7 +496,7 @@ pub fn overdue_tasks(
     let rows: Vec<(String, String, String, String, i32, Option<NaiveDateTime>)> =
         review_tasks::table
             .inner_join(applications::table)
-            .filter(review_tasks::state.eq_any(["open", "claimed"]))
+            .filter(pending())
             .filter(review_tasks::due_at.lt(now))
             .filter(applications::status.eq_any(["submitted", "under_review"]))
             .order(review_tasks::due_at)

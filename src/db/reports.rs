@@ -75,12 +75,17 @@ impl Sql {
     fn scope(&mut self, scope: &Scope) -> &mut Self {
         match scope {
             Scope::Everything => self.push("a.status <> 'draft'"),
+            // Correlated: probed by the primary key for each application the period (or the
+            // status) selects, rather than a list of every application ever in the area.
             Scope::Area(code) => self
-                .push("a.id IN (SELECT application_id FROM application_areas WHERE county = ")
+                .push(
+                    "EXISTS (SELECT 1 FROM application_areas x \
+                     WHERE x.application_id = a.id AND (x.county = ",
+                )
                 .bind(Value::Text(code.clone()))
-                .push(" OR prefecture = ")
+                .push(" OR x.prefecture = ")
                 .bind(Value::Text(code.clone()))
-                .push(")"),
+                .push("))"),
             Scope::Firm(firm) => self.push("a.firm_id = ").bind(Value::Text(firm.clone())),
             Scope::Authority(code) => self
                 .push("a.id IN (SELECT application_id FROM review_tasks WHERE authority_code = ")

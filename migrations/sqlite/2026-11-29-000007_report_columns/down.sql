@@ -1,4 +1,4 @@
-DROP INDEX review_tasks_overdue;
+DROP INDEX review_tasks_pending;
 DROP INDEX applications_submitted_day;
 ALTER TABLE review_tasks DROP COLUMN net_minutes;
 ALTER TABLE applications DROP COLUMN submitted_week;
