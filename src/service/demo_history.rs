@@ -189,6 +189,14 @@ pub fn seed(
     moments.retain(|at| *at < now - TimeDelta::minutes(30));
     moments.sort();
     let total = moments.len();
+    // The last few submitted between 14 and 60 hours ago have a review task nobody takes up:
+    // by now they stand at different rungs of the ladder.
+    let stuck_from = moments
+        .iter()
+        .rev()
+        .filter(|at| now - **at > TimeDelta::hours(14) && now - **at < TimeDelta::hours(60))
+        .nth(3)
+        .copied();
     for (done, submitted_at) in moments.into_iter().enumerate() {
         let serial_way = rng.random_bool(0.15);
         let engine = if serial_way { serial } else { joint };
@@ -203,8 +211,8 @@ pub fn seed(
             _ => Fate::Issued,
         };
         let info_round = rng.random_bool(0.12);
-        // In the last two days, some reviewers let a task lie (escalated by now).
-        let stuck = now - submitted_at < TimeDelta::hours(48) && rng.random_bool(0.35);
+        let stuck = stuck_from
+            .is_some_and(|from| submitted_at >= from && now - submitted_at > TimeDelta::hours(14));
         let story = Story {
             engine,
             applicant,

@@ -100,37 +100,68 @@ fn approve(
     apps::decide(conn, engine, &by, task, decision, now)
 }
 
+/// The moments of one application's steps: from `at`, each `step` later than the one before.
+struct Steps {
+    at: NaiveDateTime,
+    step: chrono::TimeDelta,
+}
+
+impl Steps {
+    /// Every step at once, at `now`.
+    fn at(now: NaiveDateTime) -> Steps {
+        Steps {
+            at: now,
+            step: chrono::TimeDelta::zero(),
+        }
+    }
+
+    fn tick(&mut self) -> NaiveDateTime {
+        let at = self.at;
+        self.at += self.step;
+        at
+    }
+}
+
 fn advance(
     conn: &mut DbConnection,
     engine: &Engine,
     applicant: &Caller,
     input: Value,
     stage: Stage,
-    now: NaiveDateTime,
+    mut clock: Steps,
 ) -> Result<ApplicationView, ServiceError> {
     let input: ApplicationInput =
         serde_json::from_value(input).map_err(|e| ServiceError::Internal(e.into()))?;
-    let draft = apps::create(conn, engine, applicant, &input, now)?;
+    let draft = apps::create(conn, engine, applicant, &input, clock.tick())?;
     if stage == Stage::Draft {
         return Ok(draft);
     }
     let pdf = b"%PDF-1.4\n% demo drawing\n";
     for kind in ["contour_drawing", "escort_plan"] {
         let name = format!("{kind}.pdf");
-        apps::add_attachment(conn, engine, applicant, &draft.id, kind, &name, pdf, now)?;
+        apps::add_attachment(
+            conn,
+            engine,
+            applicant,
+            &draft.id,
+            kind,
+            &name,
+            pdf,
+            clock.tick(),
+        )?;
     }
-    let mut application = apps::submit(conn, engine, applicant, &draft.id, now)?;
+    let mut application = apps::submit(conn, engine, applicant, &draft.id, clock.tick())?;
     if stage == Stage::Submitted {
         return Ok(application);
     }
     let acceptance = open_tasks(&application);
     for (i, task) in acceptance.iter().enumerate() {
-        application = approve(conn, engine, &application, task, i, now)?;
+        application = approve(conn, engine, &application, task, i, clock.tick())?;
     }
     match stage {
         Stage::Reviewing(signed) => {
             for (i, task) in open_tasks(&application).iter().take(signed).enumerate() {
-                application = approve(conn, engine, &application, task, i, now)?;
+                application = approve(conn, engine, &application, task, i, clock.tick())?;
             }
         }
         Stage::InfoRequested => {
@@ -141,7 +172,7 @@ fn advance(
                     comment: Some("请补充护送方案第 2 页（夜间照明） Please add page 2 of the escort plan (night lighting)".into()),
                     conditions: Vec::new(),
                 };
-                application = apps::decide(conn, engine, &by, task, decision, now)?;
+                application = apps::decide(conn, engine, &by, task, decision, clock.tick())?;
             }
         }
         Stage::Issued => {
@@ -154,7 +185,7 @@ fn advance(
                     )));
                 }
                 for (i, task) in open.iter().enumerate() {
-                    application = approve(conn, engine, &application, task, i, now)?;
+                    application = approve(conn, engine, &application, task, i, clock.tick())?;
                 }
             }
         }
@@ -212,7 +243,11 @@ pub fn seed_applications(
         &first,
         blade("风电叶片 Wind turbine blade", 91.0, mulei, today, 6),
         Stage::Issued,
-        now,
+        // Seven steps, the last (the permit) half an hour ago.
+        Steps {
+            at: now - chrono::TimeDelta::minutes(30 + 6 * 35),
+            step: chrono::TimeDelta::minutes(35),
+        },
     )?;
     let work = [
         (
@@ -251,11 +286,11 @@ pub fn seed_applications(
             applicant,
             blade(description, length, route, tomorrow, 4),
             stage,
-            now,
+            Steps::at(now),
         )?;
     }
     let draft =
         json!({"cargo": {"description": "风机机舱 Nacelle", "pieces": 1, "mass_kg": 85000}});
-    advance(conn, engine, &first, draft, Stage::Draft, now)?;
+    advance(conn, engine, &first, draft, Stage::Draft, Steps::at(now))?;
     Ok(issued.permit_no)
 }
