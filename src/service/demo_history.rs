@@ -1,18 +1,19 @@
 //! The demo's history: about 90 days of applications run through the engine itself (the same
 //! service calls as the API, each at its simulated moment), so that the managers' dashboard
 //! has a story to tell. Blades, tower sections and nacelles on routes across the shipped
-//! counties; reviewers who answer within hours in joint review (less at night) and take days
-//! in the serial way; some information rounds, a few refusals; the last day's work still
-//! open, a few tasks stuck past their budget and escalated. Deterministic for a seed.
+//! counties; reviewers who answer within hours in joint review (night work waits for the
+//! morning) and take days in the serial way; some information rounds, a few refusals; the
+//! last days' work still open, a few tasks stuck past their budget and escalated by now.
+//! Deterministic for a seed and a moment.
 
 use super::applications::{self as apps, view::ApplicationView, Caller, Engine, TaskDecision};
+use super::demo_work::{caller, reviewer};
 use super::ServiceError;
 use crate::db::users::{self as q};
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
-use crate::domain::role::Role;
 use crate::domain::workflow::Decision;
-use chrono::{Days, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{Days, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -133,19 +134,8 @@ fn office_hours(engine: &Engine, at: NaiveDateTime, rng: &mut StdRng) -> NaiveDa
     morning - TimeDelta::seconds(i64::from(offset))
 }
 
-use chrono::{Offset, TimeZone};
-
 fn caller_of(conn: &mut DbConnection, email: &str) -> Result<Caller, ServiceError> {
-    let user = q::find_user_by_email(conn, email)?.ok_or(ServiceError::NotFound)?;
-    let role = user
-        .role
-        .parse::<Role>()
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!(e)))?;
-    Ok(Caller { user, role })
-}
-
-fn reviewer(conn: &mut DbConnection, authority: &str) -> Result<Caller, ServiceError> {
-    caller_of(conn, &format!("{}@demo.local", authority.to_lowercase()))
+    caller(q::find_user_by_email(conn, email)?.ok_or(ServiceError::NotFound)?)
 }
 
 /// How one application's story ends.

@@ -49,7 +49,7 @@ fn blade(description: &str, length_m: f64, segments: Value, from: NaiveDate, tri
     })
 }
 
-fn caller(user: UserRow) -> Result<Caller, ServiceError> {
+pub(super) fn caller(user: UserRow) -> Result<Caller, ServiceError> {
     let role = user
         .role
         .parse::<Role>()
@@ -57,7 +57,8 @@ fn caller(user: UserRow) -> Result<Caller, ServiceError> {
     Ok(Caller { user, role })
 }
 
-fn reviewer(conn: &mut DbConnection, authority: &str) -> Result<Caller, ServiceError> {
+/// The demo reviewer of an authority.
+pub(super) fn reviewer(conn: &mut DbConnection, authority: &str) -> Result<Caller, ServiceError> {
     let email = format!("{}@demo.local", authority.to_lowercase());
     caller(q::find_user_by_email(conn, &email)?.ok_or(ServiceError::NotFound)?)
 }

@@ -145,6 +145,23 @@ pub struct GroupFigures {
     pub overdue_tasks: Option<i64>,
 }
 
+impl GroupFigures {
+    /// A group with nothing decided.
+    fn empty(key: &str) -> GroupFigures {
+        GroupFigures {
+            key: key.into(),
+            count: 0,
+            median_hours: None,
+            p90_hours: None,
+            max_hours: None,
+            within_target_pct: None,
+            within_statutory_pct: None,
+            open_tasks: None,
+            overdue_tasks: None,
+        }
+    }
+}
+
 /// Hours rounded to the hundredth; a share rounded to the tenth of a percent.
 fn hours(minutes: Option<f64>) -> Option<f64> {
     minutes.map(|m| (m / 60.0 * 100.0).round() / 100.0)
@@ -220,17 +237,7 @@ pub fn turnaround(
     let counts = q::counts(conn, &filter)?;
     let overall = figures(q::ranked(conn, Key::All, &filter, target)?, true)
         .pop()
-        .unwrap_or(GroupFigures {
-            key: "all".into(),
-            count: 0,
-            median_hours: None,
-            p90_hours: None,
-            max_hours: None,
-            within_target_pct: None,
-            within_statutory_pct: None,
-            open_tasks: None,
-            overdue_tasks: None,
-        });
+        .unwrap_or_else(|| GroupFigures::empty("all"));
     let backlog = q::backlog(conn, &filter.scope)?;
     let overdue_tasks = q::open_tasks(conn, &filter.scope, now, false)?
         .iter()
@@ -280,15 +287,9 @@ pub fn groups(
                     g.overdue_tasks = Some(open.overdue);
                 }
                 None => groups.push(GroupFigures {
-                    key: open.k.clone(),
-                    count: 0,
-                    median_hours: None,
-                    p90_hours: None,
-                    max_hours: None,
-                    within_target_pct: None,
-                    within_statutory_pct: None,
                     open_tasks: Some(open.open),
                     overdue_tasks: Some(open.overdue),
+                    ..GroupFigures::empty(&open.k)
                 }),
             }
         }
