@@ -562,3 +562,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_task_s_time_runs_from_its_opening_less_the_pauses() {
+    let mut case = submitted();
+    run(&mut case, approve("acc"), &reviewer("ISSUER"), mins(10)).unwrap();
+    assert_eq!(case.task("acc").unwrap().net_minutes(), Some(10));
+    assert_eq!(case.task("r2").unwrap().net_minutes(), None, "still open");
+    let ask = Command::Decide {
+        task_id: "r1".into(),
+        decision: Decision::RequestInfo,
+        comment: Some("escort plan page 2 missing".into()),
+        conditions: vec![],
+    };
+    run(&mut case, ask, &reviewer("A"), mins(60)).unwrap();
+    assert_eq!(
+        case.task("r1").unwrap().net_minutes(),
+        None,
+        "asking is no decision"
+    );
+    let answer = Command::Respond {
+        message: "attached".into(),
+        material_change: false,
+    };
+    run(&mut case, answer, &applicant(), mins(180)).unwrap();
+    run(&mut case, approve("r1"), &reviewer("A"), mins(240)).unwrap();
+    run(&mut case, approve("r2"), &reviewer("B"), mins(300)).unwrap();
+    // r2 was open from 10 to 300, 120 of them waiting for the applicant.
+    assert_eq!(case.task("r2").unwrap().net_minutes(), Some(170));
+    // r1 re-opened with the answer at 180.
+    assert_eq!(case.task("r1").unwrap().net_minutes(), Some(60));
+}
