@@ -90,6 +90,17 @@ pub struct PlannedPhase {
 }
 
 impl WorkflowDefinition {
+    /// The longest budget of a review step (any step not for the issuer), in hours: what a
+    /// reviewing authority is held to.
+    pub fn review_budget_hours(&self) -> Option<f64> {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| s.who.as_deref() != Some("issuer"))
+            .map(|s| s.budget_hours)
+            .reduce(f64::max)
+    }
+
     /// Parses and checks a definition. `known_kinds` lists the authority kinds that exist at
     /// each level (from the reference data).
     pub fn from_toml(

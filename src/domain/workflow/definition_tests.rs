@@ -193,3 +193,10 @@ fn definitions_are_checked() {
         assert!(err.contains(expected), "{expected}: got {err}");
     }
 }
+
+#[test]
+fn the_review_budget_is_the_longest_non_issuer_step() {
+    // Joint: 2 h acceptance and 4 h issuance are the issuer's; reviews have 12 h.
+    assert_eq!(joint().review_budget_hours(), Some(12.0));
+    assert_eq!(serial().review_budget_hours(), Some(48.0));
+}

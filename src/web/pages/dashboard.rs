@@ -29,8 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Histogram bins: 4 hours each, the last (≥ 72 h) open-ended.
 const BIN_HOURS: u32 = 4;
 const BINS: i64 = 19;
-/// A joint review task's budget (the authority chart's line).
-const REVIEW_BUDGET_HOURS: f64 = 12.0;
 
 struct Tile {
     label: &'static str,
@@ -256,6 +254,13 @@ async fn dashboard(
         })
         .await?;
     let (report, others, histogram, board, names, area) = data;
+    // The line tasks are held to: the review budget of the workflow new applications follow.
+    let review_budget = state
+        .engine
+        .workflows
+        .latest(&state.engine.default_workflow)
+        .and_then(|d| d.review_budget_hours())
+        .unwrap_or(f64::from(target_hours));
     let page = DashboardPage {
         lang_tag: lang.tag(),
         en,
@@ -286,7 +291,7 @@ async fn dashboard(
             },
         ),
         trend: trend(&report, target_hours, en),
-        authorities: authority_chart(&others, &names, en),
+        authorities: authority_chart(&others, &names, review_budget, en),
         comparison: others
             .iter()
             .find(|(g, _)| *g == Group::Workflow)
@@ -297,7 +302,14 @@ async fn dashboard(
                     .collect()
             })
             .unwrap_or_default(),
-        tables: tables(&report, &others, &names, lang, f64::from(target_hours)),
+        tables: tables(
+            &report,
+            &others,
+            &names,
+            lang,
+            f64::from(target_hours),
+            review_budget,
+        ),
         board: board_columns(board, &names, now, en),
         csv: format!("/api/v1/reports/turnaround.csv?from={from}&to={to}"),
     };
@@ -394,6 +406,7 @@ fn trend(r: &Turnaround, target_hours: u32, en: bool) -> String {
 fn authority_chart(
     others: &[(Group, Vec<GroupFigures>)],
     names: &HashMap<String, String>,
+    review_budget: f64,
     en: bool,
 ) -> String {
     let mut bars: Vec<Bar> = others
@@ -412,16 +425,16 @@ fn authority_chart(
     bars.truncate(15);
     charts::bars(
         &bars,
-        REVIEW_BUDGET_HOURS,
+        review_budget,
         if en {
             "Median task time per authority, worst first"
         } else {
             "各单位任务用时中位数（由长到短）"
         },
-        if en {
-            "12 h review budget"
+        &if en {
+            format!("{review_budget} h review budget")
         } else {
-            "审核时限 12 小时"
+            format!("审核时限 {review_budget} 小时")
         },
     )
 }
@@ -432,6 +445,7 @@ fn tables(
     names: &HashMap<String, String>,
     lang: Lang,
     target: f64,
+    review_budget: f64,
 ) -> Vec<Table> {
     let en = lang == Lang::En;
     let pick = |e: &'static str, z: &'static str| if en { e } else { z };
@@ -469,7 +483,7 @@ fn tables(
                             g,
                             names,
                             lang,
-                            if tasks { REVIEW_BUDGET_HOURS } else { target },
+                            if tasks { review_budget } else { target },
                         )
                     })
                     .collect(),
