@@ -43,6 +43,14 @@ enum Value {
     At(NaiveDateTime),
 }
 
+/// The applications whose turnaround the report describes: decided by a review.
+const DECIDED: &str = "a.status IN ('issued', 'rejected')";
+
+/// 1 when the application `a` was decided by its statutory deadline (which moved with the
+/// pauses after acceptance), else 0; without a deadline, 0.
+const WITHIN_STATUTORY: &str = "CASE WHEN a.statutory_due_at IS NOT NULL \
+     AND a.decided_at <= a.statutory_due_at THEN 1 ELSE 0 END";
+
 /// SQL written with `?` placeholders and its values; numbered `$n` for PostgreSQL.
 #[derive(Debug, Default)]
 struct Sql {
@@ -60,6 +68,13 @@ impl Sql {
         self.text.push('?');
         self.values.push(value);
         self
+    }
+
+    /// 1 when the application `a` took no more than the target (net), else 0.
+    fn within_target(&mut self, target_minutes: i32) -> &mut Self {
+        self.push("CASE WHEN a.net_minutes <= ")
+            .bind(Value::Int(target_minutes))
+            .push(" THEN 1 ELSE 0 END")
     }
 
     /// `a` (applications) submitted in the period and visible in the scope.
@@ -162,15 +177,13 @@ fn sample(sql: &mut Sql, key: Key, filter: &Filter, target_minutes: i32) {
             };
             sql.push("SELECT ")
                 .push(k)
-                .push(" AS k, a.net_minutes AS v, CASE WHEN a.net_minutes <= ")
-                .bind(Value::Int(target_minutes))
-                .push(
-                    " THEN 1 ELSE 0 END AS w, \
-                     CASE WHEN a.statutory_due_at IS NOT NULL AND a.decided_at <= a.statutory_due_at \
-                     THEN 1 ELSE 0 END AS s \
-                     FROM applications a \
-                     WHERE a.status IN ('issued', 'rejected') AND a.net_minutes IS NOT NULL AND",
-                )
+                .push(" AS k, a.net_minutes AS v, ")
+                .within_target(target_minutes)
+                .push(" AS w, ")
+                .push(WITHIN_STATUTORY)
+                .push(" AS s FROM applications a WHERE ")
+                .push(DECIDED)
+                .push(" AND a.net_minutes IS NOT NULL AND")
                 .period_and_scope(filter);
         }
         Key::Authority | Key::Phase => {
@@ -356,24 +369,38 @@ pub struct ReportRow {
     pub submitted_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     pub decided_at: Option<NaiveDateTime>,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    pub statutory_due_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Integer)]
     pub paused_minutes: i32,
     #[diesel(sql_type = Nullable<Integer>)]
     pub net_minutes: Option<i32>,
+    /// 1 or 0 for applications the report counts as decided, else none.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub within_target: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub within_statutory: Option<i32>,
     #[diesel(sql_type = Nullable<Text>)]
     pub permit_no: Option<String>,
 }
 
 /// Every application submitted in the period and scope, oldest first.
-pub fn rows(conn: &mut DbConnection, filter: &Filter) -> QueryResult<Vec<ReportRow>> {
+pub fn rows(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    target_minutes: i32,
+) -> QueryResult<Vec<ReportRow>> {
     let mut sql = Sql::default();
     sql.push(
         "SELECT a.reference, a.status, a.workflow, a.permit_class, a.issuing_authority, \
-         a.submitted_at, a.decided_at, a.statutory_due_at, a.paused_minutes, a.net_minutes, \
-         a.permit_no FROM applications a WHERE a.submitted_at IS NOT NULL AND",
+         a.submitted_at, a.decided_at, a.paused_minutes, a.net_minutes, CASE WHEN ",
     )
+    .push(DECIDED)
+    .push(" THEN ")
+    .within_target(target_minutes)
+    .push(" END AS within_target, CASE WHEN ")
+    .push(DECIDED)
+    .push(" THEN ")
+    .push(WITHIN_STATUTORY)
+    .push(" END AS within_statutory, a.permit_no FROM applications a WHERE a.submitted_at IS NOT NULL AND")
     .period_and_scope(filter)
     .push(" ORDER BY a.submitted_at, a.reference");
     sql.query(conn).load(conn)

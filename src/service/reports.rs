@@ -327,7 +327,11 @@ pub fn turnaround_csv(
     timezone: chrono_tz::Tz,
 ) -> Result<Vec<u8>, ServiceError> {
     use chrono::TimeZone;
-    let rows = q::rows(conn, &Filter { from, to, scope })?;
+    let rows = q::rows(
+        conn,
+        &Filter { from, to, scope },
+        (target_hours * 60) as i32,
+    )?;
     let local = |at: Option<NaiveDateTime>| {
         at.map(|at| {
             timezone
@@ -354,18 +358,13 @@ pub fn turnaround_csv(
         "permit_no",
     ])
     .map_err(csv_error)?;
+    // The flags come from the same SQL as the report's shares; empty for undecided rows.
+    let yes_no = |flag: Option<i32>| match flag {
+        Some(1) => "yes".to_string(),
+        Some(_) => "no".to_string(),
+        None => String::new(),
+    };
     for r in rows {
-        let decided = r.net_minutes.is_some();
-        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-        let within_target = r
-            .net_minutes
-            .map(|m| yes_no(m <= (target_hours * 60) as i32))
-            .unwrap_or_default();
-        let within_statutory = match (decided, r.decided_at, r.statutory_due_at) {
-            (true, Some(at), Some(due)) => yes_no(at <= due),
-            (true, _, None) => yes_no(false),
-            _ => String::new(),
-        };
         out.write_record([
             r.reference,
             r.status,
@@ -378,8 +377,8 @@ pub fn turnaround_csv(
             r.net_minutes
                 .map(|m| format!("{:.2}", f64::from(m) / 60.0))
                 .unwrap_or_default(),
-            within_target,
-            within_statutory,
+            yes_no(r.within_target),
+            yes_no(r.within_statutory),
             r.permit_no.unwrap_or_default(),
         ])
         .map_err(csv_error)?;

@@ -7,7 +7,7 @@
 
 use crate::helpers::{error_of, spawn_app};
 use crate::permits::county_blade;
-use crate::workflow::{blade, Flow, DEMO};
+use crate::workflow::{blade, open_tasks, Flow, DEMO};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -97,18 +97,7 @@ impl Sample {
 /// Approves every open task of the open phase after `wait` minutes each; the application.
 async fn approve_phase(flow: &Flow<'_>, app: &Value, wait: i64) -> Value {
     let id = app["id"].as_str().unwrap();
-    let open: Vec<Value> = app["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["state"] == "open")
-        .expect("an open phase")["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["state"] == "open")
-        .cloned()
-        .collect();
+    let open = open_tasks(app);
     for task in &open {
         flow.app.advance_clock(wait).await;
         flow.approve(task, &[]).await;
@@ -368,8 +357,12 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
             "issued" | "rejected" => {
                 let net: f64 = row[8].parse().unwrap();
                 assert!((net - a["net_minutes"].as_f64().unwrap() / 60.0).abs() < 0.006);
+                let within = a["net_minutes"].as_i64().unwrap() <= 24 * 60;
+                let statutory = at(&a["decided_at"]) <= at(&a["statutory_due_at"]);
+                let yes = |b: bool| if b { "yes" } else { "no" };
+                assert_eq!((&row[9], &row[10]), (yes(within), yes(statutory)));
             }
-            _ => assert_eq!(&row[8], ""),
+            _ => assert_eq!((&row[8], &row[9], &row[10]), ("", "", "")),
         }
     }
     let groups: Value = flow
