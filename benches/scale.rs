@@ -19,16 +19,13 @@ mod common;
 use chrono::{Duration as Span, NaiveDateTime, Utc};
 use common::{ms, percentile};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
-use permitflow::config::{CommonOpts, DatabaseUrl, LogFormat, Secret, Settings};
+use permitflow::config::DatabaseUrl;
 use permitflow::db::DbConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::fmt::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
 
 const PREFECTURES: [(&str, &[&str]); 3] = [
     (
@@ -426,7 +423,7 @@ fn start_server(url: &str, dir: &std::path::Path) -> Server {
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("DATA_DIR", dir)
-        .env("SECRET_KEY", SECRET)
+        .env("SECRET_KEY", common::SECRET)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -450,54 +447,19 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
-    let admin = std::env::var("BENCH_DATABASE_URL")
-        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-        .ok();
-    let (url, cleanup) = match &admin {
-        Some(admin) => {
-            let db = format!("test_pf_scale_{}", std::process::id());
-            PgConnection::establish(admin)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE {db}"))
-                .unwrap();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-            (format!("{base}/{db}"), Some((admin.clone(), db)))
-        }
-        None => {
-            // SCALE_SQLITE_DIR keeps the filled database for a look at the query plans.
-            let folder = std::env::var("SCALE_SQLITE_DIR")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|_| dir.path().to_path_buf());
-            std::fs::create_dir_all(&folder).unwrap();
-            (
-                format!("sqlite://{}", folder.join("scale.db").display()),
-                None,
-            )
-        }
-    };
+    // SCALE_SQLITE_DIR keeps a SQLite database for a look at the query plans.
+    let folder = std::env::var("SCALE_SQLITE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().to_path_buf());
+    std::fs::create_dir_all(&folder).unwrap();
+    let (url, cleanup) = common::fresh_database("scale", &folder);
     let database: DatabaseUrl = url.parse().unwrap();
     let backend = if database.is_sqlite() {
         "SQLite"
     } else {
         "PostgreSQL"
     };
-    let opts = CommonOpts {
-        database_url: url.clone(),
-        data_dir: dir.path().to_path_buf(),
-        bind: "127.0.0.1:0".into(),
-        base_url: None,
-        smtp_url: None,
-        mail_from: "bench@permitflow.local".into(),
-        target_hours: 24,
-        timezone: "Asia/Shanghai".into(),
-        workflow: "joint".into(),
-        log_format: LogFormat::Text,
-        token_ttl_hours: 24,
-        trust_forwarded: false,
-        mail_max_attempts: 8,
-        mail_concurrency: 4,
-    };
-    let settings = Settings::build(&opts, database.clone(), Secret::new(SECRET)).unwrap();
+    let settings = common::settings(&url, dir.path());
     permitflow::startup::migrate(&settings).unwrap();
     let now = Utc::now().naive_utc();
     let mut conn = permitflow::db::conn::connect(&database).unwrap();
@@ -617,13 +579,8 @@ async fn main() {
     let (peak, now_rss) = memory_of(server.child.id());
     println!("{table}  server memory: peak {peak:.0} MiB, {now_rss:.0} MiB at the end");
     drop(server);
-    if let Some((admin, db)) = cleanup {
-        if std::env::var("SCALE_KEEP").is_err() {
-            let _ = PgConnection::establish(&admin)
-                .unwrap()
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-        } else {
-            println!("kept database {db}");
-        }
+    match cleanup {
+        Some((_, db)) if std::env::var("SCALE_KEEP").is_ok() => println!("kept database {db}"),
+        cleanup => common::drop_database(cleanup),
     }
 }

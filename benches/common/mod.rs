@@ -92,6 +92,62 @@ impl Api {
 }
 
 /// A running server for a benchmark; `stop` ends it and drops a PostgreSQL database.
+/// A new database for one benchmark run: on the PostgreSQL server of `BENCH_DATABASE_URL` or
+/// `TEST_DATABASE_URL` (with what `drop_database` needs to remove it), else a SQLite file in
+/// `folder`.
+pub fn fresh_database(name: &str, folder: &std::path::Path) -> (String, Option<(String, String)>) {
+    let server_url = std::env::var("BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+        .ok();
+    match server_url {
+        Some(admin) => {
+            let db = format!("test_pf_bench_{name}_{}", std::process::id());
+            PgConnection::establish(&admin)
+                .unwrap()
+                .batch_execute(&format!("CREATE DATABASE {db}"))
+                .unwrap();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+            (format!("{base}/{db}"), Some((admin, db)))
+        }
+        None => (
+            format!("sqlite://{}", folder.join(format!("{name}.db")).display()),
+            None,
+        ),
+    }
+}
+
+/// Removes a database `fresh_database` made on a PostgreSQL server.
+pub fn drop_database(cleanup: Option<(String, String)>) {
+    if let Some((admin, name)) = cleanup {
+        let _ = PgConnection::establish(&admin)
+            .unwrap()
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+}
+
+pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
+
+/// The settings of a benchmark server on `url`, data in `dir`.
+pub fn settings(url: &str, dir: &std::path::Path) -> Settings {
+    let opts = CommonOpts {
+        database_url: url.to_string(),
+        data_dir: dir.to_path_buf(),
+        bind: "127.0.0.1:0".into(),
+        base_url: None,
+        smtp_url: None,
+        mail_from: "bench@permitflow.local".into(),
+        target_hours: 24,
+        timezone: "Asia/Shanghai".into(),
+        workflow: "joint".into(),
+        log_format: LogFormat::Text,
+        token_ttl_hours: 24,
+        trust_forwarded: false,
+        mail_max_attempts: 8,
+        mail_concurrency: 4,
+    };
+    Settings::build(&opts, url.parse().unwrap(), Secret::new(SECRET)).unwrap()
+}
+
 pub struct BenchApp {
     pub api: Api,
     pub database: DatabaseUrl,
@@ -103,47 +159,9 @@ pub struct BenchApp {
 impl BenchApp {
     pub async fn start(name: &str) -> BenchApp {
         let dir = tempfile::tempdir().unwrap();
-        let server_url = std::env::var("BENCH_DATABASE_URL")
-            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
-            .ok();
-        let (url, cleanup) = match server_url {
-            Some(admin) => {
-                let db = format!("test_pf_bench_{name}_{}", std::process::id());
-                PgConnection::establish(&admin)
-                    .unwrap()
-                    .batch_execute(&format!("CREATE DATABASE {db}"))
-                    .unwrap();
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-                (format!("{base}/{db}"), Some((admin, db)))
-            }
-            None => (
-                format!("sqlite://{}", dir.path().join("bench.db").display()),
-                None,
-            ),
-        };
+        let (url, cleanup) = fresh_database(name, dir.path());
         let database: DatabaseUrl = url.parse().unwrap();
-        let opts = CommonOpts {
-            database_url: url.clone(),
-            data_dir: dir.path().to_path_buf(),
-            bind: "127.0.0.1:0".into(),
-            base_url: None,
-            smtp_url: None,
-            mail_from: "bench@permitflow.local".into(),
-            target_hours: 24,
-            timezone: "Asia/Shanghai".into(),
-            workflow: "joint".into(),
-            log_format: LogFormat::Text,
-            token_ttl_hours: 24,
-            trust_forwarded: false,
-            mail_max_attempts: 8,
-            mail_concurrency: 4,
-        };
-        let settings = Settings::build(
-            &opts,
-            database.clone(),
-            Secret::new("bench-secret-0123456789abcdef0123456789"),
-        )
-        .unwrap();
+        let settings = settings(&url, dir.path());
         startup::migrate(&settings).unwrap();
         service::demo::seed(
             &mut permitflow::db::conn::connect(&database).unwrap(),
@@ -186,11 +204,7 @@ impl BenchApp {
 
     pub async fn stop(self) {
         self.handle.stop(true).await;
-        if let Some((admin, name)) = self.cleanup {
-            let _ = PgConnection::establish(&admin)
-                .unwrap()
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-        }
+        drop_database(self.cleanup);
     }
 }
 

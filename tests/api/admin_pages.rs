@@ -9,7 +9,7 @@ use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
 
 /// A signed-in browser and its CSRF token.
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> (Client, String) {
     let client = browser();
     let html = client
         .get(app.url("/login"))

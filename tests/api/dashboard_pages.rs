@@ -2,6 +2,7 @@
 //! tiles, the three charts, the escalation board by level and a table per grouping with its
 //! CSV, for the demo's history, in English (the browser's language) and in Chinese. Also: only managers, and a period that does not read is named.
 
+use crate::admin_pages::signed_in;
 use crate::browser::{keep, Browser};
 use crate::demo::seeded;
 use crate::helpers::spawn_app;
@@ -94,34 +95,7 @@ async fn a_manager_lands_on_the_dashboard_and_reads_the_story() {
 async fn the_dashboard_is_for_managers_and_names_a_bad_period() {
     let app = spawn_app().await;
     app.seed_demo().await;
-    let sign_in = |email: &'static str| {
-        let app = &app;
-        async move {
-            let client = browser();
-            let html = client
-                .get(app.url("/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let csrf = crate::sessions::csrf_in(&html);
-            client
-                .post(app.url("/login"))
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("next", "/"),
-                    ("email", email),
-                    ("password", DEMO),
-                ])
-                .send()
-                .await
-                .unwrap();
-            client
-        }
-    };
-    let reviewer = sign_in("652328-police@demo.local").await;
+    let (reviewer, _) = signed_in(&app, "652328-police@demo.local", DEMO).await;
     let response = reviewer.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(response.status(), 403);
     assert_eq!(
@@ -135,7 +109,7 @@ async fn the_dashboard_is_for_managers_and_names_a_bad_period() {
         "sign in first"
     );
 
-    let manager = sign_in("manager@demo.local").await;
+    let (manager, _) = signed_in(&app, "manager@demo.local", DEMO).await;
     let page = manager
         .get(app.url("/dashboard?from=2026-02-30&to=2026-12-01"))
         .send()

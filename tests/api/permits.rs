@@ -3,7 +3,7 @@
 
 use crate::helpers::{error_of, spawn_app, spawn_app_with, TestApp};
 use crate::smtp::SmtpServer;
-use crate::workflow::{blade, phase, Flow, DEMO};
+use crate::workflow::{blade, open_tasks, phase, Flow, DEMO};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -24,18 +24,7 @@ pub async fn issued(flow: &Flow<'_>, input: &Value, conditions: &[&[&str]]) -> V
     let mut latest = submitted;
     let mut n = 0;
     while latest["status"] != "issued" {
-        let open: Vec<Value> = latest["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["state"] == "open")
-            .expect("an open phase until issued")["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|t| t["state"] == "open")
-            .cloned()
-            .collect();
+        let open = open_tasks(&latest);
         for task in &open {
             let given: &[&str] = if latest["status"] == "under_review" && !conditions.is_empty() {
                 n += 1;
@@ -55,18 +44,7 @@ async fn ready_to_issue(flow: &Flow<'_>, input: &Value) -> (String, Value) {
     let mut latest = flow.submitted(input).await;
     let id = latest["id"].as_str().unwrap().to_string();
     while phase(&latest, "issuance")["state"] != "open" {
-        let open: Vec<Value> = latest["phases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["state"] == "open")
-            .unwrap()["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|t| t["state"] == "open")
-            .cloned()
-            .collect();
+        let open = open_tasks(&latest);
         for task in &open {
             flow.approve(task, &[]).await;
         }

@@ -139,6 +139,22 @@ pub fn phase<'v>(application: &'v Value, name: &str) -> &'v Value {
         .unwrap_or_else(|| panic!("no phase {name}"))
 }
 
+/// The open tasks of the phase that is open (panics if none is: the caller expected one).
+pub fn open_tasks(application: &Value) -> Vec<Value> {
+    application["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["state"] == "open")
+        .unwrap_or_else(|| panic!("no open phase in {application}"))["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] == "open")
+        .cloned()
+        .collect()
+}
+
 pub fn tasks(application: &Value, name: &str) -> Vec<Value> {
     phase(application, name)["tasks"]
         .as_array()

@@ -6,12 +6,14 @@ use super::applications::caller;
 use crate::db::applications as q;
 use crate::domain::role::Role;
 use crate::service::applications::scope_of;
-use crate::service::reports::{self, ReportQuery, Turnaround};
+use crate::service::applications::Caller;
+use crate::service::reports::{self, Group, ReportQuery, Turnaround};
 use crate::service::ServiceError;
 use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
 use crate::web::AppState;
 use actix_web::{get, web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,6 +31,30 @@ fn managers_only(current: &CurrentUser) -> Result<(), AppError> {
     }
 }
 
+/// A manager's report request, checked, with the moment it is answered at.
+struct Asked {
+    caller: Caller,
+    now: NaiveDateTime,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Group,
+}
+
+fn asked(state: &AppState, current: CurrentUser, query: &ReportQuery) -> Result<Asked, AppError> {
+    managers_only(&current)?;
+    let now = state.clock.now();
+    let (from, to, group) = query
+        .parse(state.engine.today(now))
+        .map_err(AppError::Validation)?;
+    Ok(Asked {
+        caller: caller(current),
+        now,
+        from,
+        to,
+        group,
+    })
+}
+
 /// Turnaround of the applications submitted in the period (local days, both included; the
 /// last 90 days when not given) in the caller's area, grouped by week, authority, phase,
 /// class or workflow (managers).
@@ -39,11 +65,13 @@ pub async fn turnaround(
     current: CurrentUser,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    managers_only(&current)?;
-    let (caller, now) = (caller(current), state.clock.now());
-    let (from, to, group) = query
-        .parse(state.engine.today(now))
-        .map_err(AppError::Validation)?;
+    let Asked {
+        caller,
+        now,
+        from,
+        to,
+        group,
+    } = asked(&state, current, &query)?;
     let target = state.engine.target_hours;
     let report = state
         .db(move |conn| {
@@ -64,11 +92,13 @@ pub async fn turnaround_csv(
     query: web::Query<ReportQuery>,
     table: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, AppError> {
-    managers_only(&current)?;
-    let (caller, now) = (caller(current), state.clock.now());
-    let (from, to, group) = query
-        .parse(state.engine.today(now))
-        .map_err(AppError::Validation)?;
+    let Asked {
+        caller,
+        now,
+        from,
+        to,
+        group,
+    } = asked(&state, current, &query)?;
     let (target, timezone) = (state.engine.target_hours, state.engine.timezone);
     let groups = table.table.as_deref() == Some("groups");
     let body = state
