@@ -107,9 +107,10 @@ fn main() {
         transport: Transport::new(Some(&smtp), dir.path()).unwrap(),
         from: "permitflow <noreply@permitflow.local>".parse().unwrap(),
         max_attempts: 8,
-        lease: chrono::TimeDelta::minutes(5),
+        lease: permitflow::mail::outbox::LEASE,
         worker: permitflow::db::new_id(),
         concurrency,
+        paused_until: Default::default(),
     };
     let backend = if url.is_sqlite() {
         "SQLite"

@@ -106,9 +106,10 @@ pub fn state_with(
             .parse()
             .map_err(|e| anyhow::anyhow!("MAIL_FROM {:?}: {e}", settings.mail_from))?,
         max_attempts: settings.mail_max_attempts as i32,
-        lease: chrono::TimeDelta::minutes(5),
+        lease: crate::mail::outbox::LEASE,
         worker: crate::db::new_id(),
         concurrency: settings.mail_concurrency as usize,
+        paused_until: Default::default(),
     };
     let pool = conn::pool(&settings.database);
     Ok(AppState {

@@ -144,6 +144,32 @@ pub fn mark_unsent(
     .map(drop)
 }
 
+/// Back to the queue at `at` with the claim's attempt given back: the mail server did not
+/// answer, which says nothing about this message.
+pub fn mark_waiting(
+    conn: &mut DbConnection,
+    id: &str,
+    worker: &str,
+    error: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let error = error.chars().take(1000).collect::<String>();
+    diesel::update(
+        o::table
+            .filter(o::id.eq(id))
+            .filter(o::claimed_by.eq(worker)),
+    )
+    .set((
+        o::status.eq("queued"),
+        o::attempts.eq(o::attempts - 1),
+        o::next_attempt_at.eq(at),
+        o::claimed_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(error),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
 /// Counts by status and the time the oldest queued row has waited.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {

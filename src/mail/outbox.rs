@@ -10,8 +10,9 @@ use crate::i18n::Lang;
 use chrono::{NaiveDateTime, TimeDelta};
 use lettre::message::Mailbox;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// An e-mail to enqueue.
 pub struct NewEmail {
@@ -64,6 +65,15 @@ pub fn enqueue(
     Ok(())
 }
 
+/// How long a claim holds: a worker that died mid-send has its rows retaken within about a
+/// minute, while a live one finishes each send (at most a few `SMTP_TIMEOUT`s: connect,
+/// greeting, each command) well inside it.
+pub const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// While no mail server answers, the next probe comes this soon: once it answers again the
+/// waiting e-mails go within about this long, whatever their back-off would have been.
+pub const OUTAGE_RETRY: TimeDelta = TimeDelta::seconds(15);
+
 /// How a worker delivers.
 pub struct Delivery {
     pub transport: Transport,
@@ -77,6 +87,8 @@ pub struct Delivery {
     /// E-mails sent at once. Each SMTP exchange waits on the server's replies (and lettre's
     /// final write on a delayed ACK), so parallel connections multiply throughput.
     pub concurrency: usize,
+    /// Set when the mail server did not answer: this instance does not try again before it.
+    pub paused_until: Mutex<Option<NaiveDateTime>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -95,28 +107,55 @@ pub fn backoff(attempts: i32) -> TimeDelta {
     TimeDelta::milliseconds((capped * jitter * 1000.0) as i64)
 }
 
-/// Delivers every row due at `now`, at most `limit`, `delivery.concurrency` at a time.
+/// Delivers every row due at `now`, at most `limit`, `delivery.concurrency` at a time. When
+/// the mail server does not answer at all the batch stops and this instance pauses: the rows
+/// wait, with their attempts unspent, for the next probe `OUTAGE_RETRY` later, and all go as
+/// soon as one gets through.
 pub fn deliver_due(
     pool: &Pool,
     delivery: &Delivery,
     now: NaiveDateTime,
     limit: i64,
 ) -> anyhow::Result<Report> {
+    let paused = *delivery
+        .paused_until
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if paused.is_some_and(|until| now < until) {
+        return Ok(Report::default());
+    }
     let ids = q::due_ids(&mut *pool.get()?, now, limit)?;
     let next = AtomicUsize::new(0);
+    let halted = AtomicBool::new(false);
+    let started = Instant::now();
     let report = Mutex::new(Report::default());
     let threads = delivery.concurrency.clamp(1, ids.len().max(1));
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| -> anyhow::Result<()> {
-                    while let Some(id) = ids.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let outcome = deliver_one(pool, delivery, id, now)?;
+                    while !halted.load(Ordering::Relaxed) {
+                        let Some(id) = ids.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        // A long batch claims its later rows later: each lease runs from
+                        // its own claim.
+                        let at = now
+                            + TimeDelta::from_std(started.elapsed()).unwrap_or(TimeDelta::zero());
+                        let outcome = deliver_one(pool, delivery, id, at, now + OUTAGE_RETRY)?;
                         let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
                         match outcome {
                             Outcome::Sent => r.sent += 1,
                             Outcome::Retried => r.retried += 1,
                             Outcome::Failed => r.failed += 1,
+                            Outcome::Unreachable => {
+                                r.retried += 1;
+                                halted.store(true, Ordering::Relaxed);
+                                *delivery
+                                    .paused_until
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner()) = Some(now + OUTAGE_RETRY);
+                            }
                             Outcome::TakenByOther => {}
                         }
                     }
@@ -138,6 +177,7 @@ enum Outcome {
     Sent,
     Retried,
     Failed,
+    Unreachable,
     TakenByOther,
 }
 
@@ -148,6 +188,7 @@ fn deliver_one(
     delivery: &Delivery,
     id: &str,
     now: NaiveDateTime,
+    probe_at: NaiveDateTime,
 ) -> anyhow::Result<Outcome> {
     let claimed = q::claim(
         &mut *pool.get()?,
@@ -174,6 +215,17 @@ fn deliver_one(
         Ok(()) => {
             q::mark_sent(&mut *pool.get()?, &row.id, &delivery.worker, now)?;
             Ok(Outcome::Sent)
+        }
+        Err(error) if error.unreachable => {
+            tracing::warn!(error = %error.message, "mail server unreachable; e-mails wait");
+            q::mark_waiting(
+                &mut *pool.get()?,
+                &row.id,
+                &delivery.worker,
+                &error.message,
+                probe_at,
+            )?;
+            Ok(Outcome::Unreachable)
         }
         Err(error) => {
             let give_up = error.permanent || row.attempts >= delivery.max_attempts;

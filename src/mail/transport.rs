@@ -12,10 +12,17 @@ pub enum Transport {
     File(FileTransport),
 }
 
+/// The longest one SMTP exchange step may take. An outbox claim's lease must outlast a whole
+/// send by far (see `outbox::LEASE`), so that no live worker's row is ever taken over.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Why a message did not go. `permanent` errors (SMTP 5xx) are not retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
     pub permanent: bool,
+    /// No mail server answered at all (refused, reset, unreachable, timed out before a
+    /// reply): an outage of the server, not a fault of this message.
+    pub unreachable: bool,
     pub message: String,
 }
 
@@ -39,7 +46,7 @@ impl Transport {
             Some(url) => {
                 let transport = SmtpTransport::from_url(url.expose())
                     .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
-                    .timeout(Some(Duration::from_secs(15)))
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build();
                 Ok(Transport::Smtp(transport))
             }
@@ -54,15 +61,21 @@ impl Transport {
     pub fn send(&self, from: &Mailbox, mail: &Outgoing<'_>) -> Result<(), SendError> {
         let message = build(from, mail).map_err(|message| SendError {
             permanent: true,
+            unreachable: false,
             message,
         })?;
         match self {
             Transport::Smtp(smtp) => smtp.send(&message).map(drop).map_err(|e| SendError {
                 permanent: e.is_permanent(),
+                unreachable: e.status().is_none()
+                    && !e.is_response()
+                    && !e.is_client()
+                    && !e.is_tls(),
                 message: e.to_string(),
             }),
             Transport::File(file) => file.send(&message).map(drop).map_err(|e| SendError {
                 permanent: false,
+                unreachable: false,
                 message: e.to_string(),
             }),
         }
