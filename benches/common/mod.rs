@@ -13,7 +13,8 @@ use permitflow::{service, startup};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-pub const PDF: &[u8] = b"%PDF-1.4\n% benchmark attachment\n";
+pub static PDF: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(|| permitflow::domain::attachment::sample_pdf("benchmark attachment"));
 
 /// Continuous percentile (linear interpolation) of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -142,6 +143,7 @@ pub fn settings(url: &str, dir: &std::path::Path) -> Settings {
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,
+        trusted_proxies: 1,
         mail_max_attempts: 8,
         mail_concurrency: 4,
     };

@@ -239,7 +239,7 @@ impl Story<'_> {
         let (engine, applicant) = (self.engine, self.applicant);
         let draft_at = submitted_at - TimeDelta::minutes(rng.random_range(10..90));
         let draft = apps::create(conn, engine, applicant, input, draft_at)?;
-        let pdf = b"%PDF-1.4\n% demo drawing\n";
+        let pdf = &crate::domain::attachment::sample_pdf("permitflow demo drawing");
         for kind in ["contour_drawing", "escort_plan"] {
             let name = format!("{kind}.pdf");
             apps::add_attachment(

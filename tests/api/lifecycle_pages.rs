@@ -36,9 +36,17 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     let app = spawn_app().await;
     app.seed_demo().await;
     let pdf = app.dir.path().join("contour.pdf");
-    std::fs::write(&pdf, b"%PDF-1.4\n% contour drawing of a 126 m blade\n").unwrap();
+    std::fs::write(
+        &pdf,
+        permitflow::domain::attachment::sample_pdf("contour drawing of a 126 m blade"),
+    )
+    .unwrap();
     let plan = app.dir.path().join("escort.pdf");
-    std::fs::write(&plan, b"%PDF-1.4\n% escort plan\n").unwrap();
+    std::fs::write(
+        &plan,
+        permitflow::domain::attachment::sample_pdf("escort plan"),
+    )
+    .unwrap();
 
     let desk = Browser::start(1200, 1600).await;
     desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 pub const DEMO: &str = "permitflow-demo";
-const PDF: &[u8] = b"%PDF-1.4\n% contour drawing\n";
+pub static PDF: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(|| permitflow::domain::attachment::sample_pdf("contour drawing"));
 
 /// A 126 m blade from Mulei (Changji) to Barkol (Hami): class III, issued by the region.
 pub fn blade() -> Value {
@@ -87,8 +88,11 @@ impl<'a> Flow<'a> {
             .await
             .unwrap();
         let id = draft["id"].as_str().unwrap().to_string();
-        assert_eq!(self.upload(&id, "contour_drawing", PDF).await.status(), 201);
-        assert_eq!(self.upload(&id, "escort_plan", PDF).await.status(), 201);
+        assert_eq!(
+            self.upload(&id, "contour_drawing", &PDF).await.status(),
+            201
+        );
+        assert_eq!(self.upload(&id, "escort_plan", &PDF).await.status(), 201);
         let response = self
             .post(
                 &self.applicant,
@@ -666,8 +670,8 @@ async fn the_rules_of_the_regulation_refuse_at_submission() {
             .unwrap();
         let id = draft["id"].as_str().unwrap();
         if with_attachments {
-            flow.upload(id, "contour_drawing", PDF).await;
-            flow.upload(id, "escort_plan", PDF).await;
+            flow.upload(id, "contour_drawing", &PDF).await;
+            flow.upload(id, "escort_plan", &PDF).await;
         }
         let (status, error) = error_of(
             flow.post(
@@ -720,7 +724,7 @@ async fn attachments_are_checked_by_content_and_size() {
         (status.as_u16(), error["fields"]["file"].is_string()),
         (422, true)
     );
-    let (status, error) = error_of(flow.upload(id, "selfie", PDF).await).await;
+    let (status, error) = error_of(flow.upload(id, "selfie", &PDF).await).await;
     assert_eq!(
         (status.as_u16(), error["fields"]["kind"].is_string()),
         (422, true)
@@ -1171,8 +1175,8 @@ async fn a_firm_without_the_qualification_or_under_restriction_is_not_accepted()
         .await
         .unwrap();
     let id = draft["id"].as_str().unwrap().to_string();
-    flow.upload(&id, "contour_drawing", PDF).await;
-    flow.upload(&id, "escort_plan", PDF).await;
+    flow.upload(&id, "contour_drawing", &PDF).await;
+    flow.upload(&id, "escort_plan", &PDF).await;
     let firm_code = draft["firm_code"].as_str().unwrap().to_string();
     let set = |qualified: bool, until: Option<chrono::NaiveDate>| {
         diesel::update(firms::table.filter(firms::credit_code.eq(firm_code.clone())))
