@@ -148,6 +148,10 @@ pub struct CommonOpts {
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that sets them).
     #[arg(long, env = "TRUST_FORWARDED", default_value_t = false, global = true)]
     pub trust_forwarded: bool,
+    /// With TRUST_FORWARDED: how many proxies of our own stand in front; the client is the
+    /// address the outermost of them appended (the N-th entry from the right).
+    #[arg(long, env = "TRUSTED_PROXIES", default_value_t = 1, global = true)]
+    pub trusted_proxies: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +168,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub token_ttl_hours: u32,
     pub trust_forwarded: bool,
+    pub trusted_proxies: u32,
     pub mail_max_attempts: u32,
     pub mail_concurrency: u32,
     /// Signs sessions and permit tokens. Only from the environment or the generated file,
@@ -229,6 +234,7 @@ impl Settings {
             log_format: opts.log_format,
             token_ttl_hours: opts.token_ttl_hours.max(1),
             trust_forwarded: opts.trust_forwarded,
+            trusted_proxies: opts.trusted_proxies.clamp(1, 16),
             mail_max_attempts: opts.mail_max_attempts.max(1),
             mail_concurrency: opts.mail_concurrency.clamp(1, 32),
             secret_key,

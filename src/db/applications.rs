@@ -172,8 +172,7 @@ pub fn list(
     conn: &mut DbConnection,
     scope: &Scope,
     status: Option<&str>,
-    page: i64,
-    per_page: i64,
+    paging: crate::domain::paging::Paging,
 ) -> QueryResult<(Vec<ApplicationRow>, i64)> {
     let filtered = |q: applications::BoxedQuery<'static, Backend>| match status {
         Some(s) => q.filter(applications::status.eq(s.to_string())),
@@ -182,8 +181,8 @@ pub fn list(
     let total: i64 = filtered(scoped_query(scope)).count().get_result(conn)?;
     let rows = filtered(scoped_query(scope))
         .order((applications::created_at.desc(), applications::id.desc()))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .offset(paging.offset())
+        .limit(paging.per_page)
         .select(ApplicationRow::as_select())
         .load(conn)?;
     Ok((rows, total))

@@ -48,8 +48,41 @@ fn connect_sqlite(path: &std::path::Path) -> ConnectionResult<SqliteConnection> 
 pub fn connect(url: &DatabaseUrl) -> ConnectionResult<DbConnection> {
     match url {
         DatabaseUrl::Sqlite(path) => connect_sqlite(path).map(DbConnection::Sqlite),
-        DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+        DatabaseUrl::Postgres(url) => {
+            PgConnection::establish(&bounded(url, true)).map(DbConnection::Pg)
+        }
     }
+}
+
+/// libpq settings, unless the URL sets them itself, that bound every wait on a database that
+/// went away: connecting (3 s), a peer that stopped acknowledging (TCP user timeout 5 s,
+/// keepalives after 5 s idle) and, for the app's own connections, any one statement (15 s,
+/// far above the slowest report at a million applications). Migrations run without the
+/// statement limit: a backfill may take longer.
+pub fn bounded(url: &str, statement_timeout: bool) -> String {
+    let mut settings = vec![
+        ("connect_timeout", "3"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "2"),
+        ("tcp_user_timeout", "5000"),
+    ];
+    if statement_timeout {
+        settings.push(("options", "-c%20statement_timeout%3D15000"));
+    }
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let mut out = url.to_string();
+    for (name, value) in settings {
+        let given = query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name));
+        if !given {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{name}={value}"));
+        }
+    }
+    out
 }
 
 /// Opens connections for the pool, picking the backend from the URL rather than trying each.
@@ -87,7 +120,9 @@ pub fn pool(url: &DatabaseUrl) -> Pool {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        // A request waits at most this long for a connection: during an outage it answers
+        // 503 instead of queueing behind a database that does not answer.
+        .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(true)
         .build_unchecked(ConnectionManager { url: url.clone() })
 }
@@ -115,7 +150,7 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
             }
         }
         DatabaseUrl::Postgres(url) => {
-            let mut conn = PgConnection::establish(url)?;
+            let mut conn = PgConnection::establish(&bounded(url, false))?;
             // Session-level lock on this one connection: a second instance waits here, then
             // finds nothing pending.
             conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
@@ -131,7 +166,9 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
 
 /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite, so that two writers queue
 /// on the busy timeout instead of one failing when it upgrades a read lock; an ordinary
-/// transaction on PostgreSQL. Everything `f` writes commits together or not at all.
+/// transaction on PostgreSQL. Everything `f` writes commits together or not at all. Inside
+/// another write transaction (a write that records its idempotency key with it) it is a
+/// savepoint of that one, so the outer transaction commits everything at once.
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -139,11 +176,19 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    let nested = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_some(),
+        DbConnection::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_some(),
+    };
     match conn {
-        DbConnection::Sqlite(c) => {
+        DbConnection::Sqlite(c) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
-        DbConnection::Pg(_) => DbConnection::begin_transaction(conn)?,
+        _ => DbConnection::begin_transaction(conn)?,
     }
     match f(conn) {
         Ok(value) => match DbConnection::commit_transaction(conn) {
@@ -158,5 +203,24 @@ where
             let _ = DbConnection::rollback_transaction(conn);
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+
+    #[test]
+    fn every_wait_on_postgres_is_bounded_unless_the_url_says_otherwise() {
+        let url = bounded("postgres://u@db/permitflow", true);
+        assert!(url.starts_with("postgres://u@db/permitflow?connect_timeout=3&"));
+        assert!(url.contains("tcp_user_timeout=5000"));
+        assert!(url.contains("options=-c%20statement_timeout%3D15000"));
+        let own = bounded(
+            "postgres://u@db/p?connect_timeout=30&sslmode=require",
+            false,
+        );
+        assert!(own.contains("connect_timeout=30") && !own.contains("connect_timeout=3&"));
+        assert!(!own.contains("statement_timeout"));
     }
 }

@@ -118,6 +118,16 @@ pub fn delete_expired_tokens(conn: &mut DbConnection, now: NaiveDateTime) -> Que
     diesel::delete(api_tokens::table.filter(api_tokens::expires_at.le(now))).execute(conn)
 }
 
+/// Serialises sign-in attempts' counting across instances (PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already does), for the rest of the caller's transaction.
+pub fn lock_sign_in(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        // "signin" in ASCII.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(115105103110105110)").execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn record_login_failure(
     conn: &mut DbConnection,
     id: &str,

@@ -19,6 +19,36 @@ pub struct ApplicationInput {
 }
 
 impl ApplicationInput {
+    /// Lists longer than the rules allow, refused even in a draft: what a client sends is
+    /// capped before anything is stored.
+    pub fn oversized(&self, rules: &PermitRules) -> ValidationErrors {
+        let p = &rules.plausible;
+        let mut errors = ValidationErrors::default();
+        let segments = self
+            .route
+            .as_ref()
+            .and_then(|r| r.segments.as_ref())
+            .map_or(0, Vec::len);
+        if segments > p.max_segments {
+            errors.push(FieldError::new(
+                "route.segments",
+                Message::new("error.too_many").with("max", p.max_segments),
+            ));
+        }
+        let trailers = self
+            .vehicle
+            .as_ref()
+            .and_then(|v| v.trailer_plates.as_ref())
+            .map_or(0, Vec::len);
+        if trailers > p.max_trailer_plates {
+            errors.push(FieldError::new(
+                "vehicle.trailer_plates",
+                Message::new("error.too_many").with("max", p.max_trailer_plates),
+            ));
+        }
+        errors
+    }
+
     /// Does `other` change what reviewers judge: the cargo, the vehicle or the route? Such a
     /// change in an information round re-opens every review of the current phase.
     pub fn differs_materially_from(&self, other: &ApplicationInput) -> bool {
@@ -403,6 +433,13 @@ fn parse_route(
     let origin = errors.collect(text("route.origin", r.origin.as_deref(), 200));
     let destination = errors.collect(text("route.destination", r.destination.as_deref(), 200));
     let raw_segments = r.segments.as_deref().unwrap_or_default();
+    if raw_segments.len() > rules.plausible.max_segments {
+        errors.push(FieldError::new(
+            "route.segments",
+            Message::new("error.too_many").with("max", rules.plausible.max_segments),
+        ));
+        return None;
+    }
     if raw_segments.is_empty() {
         errors.push(FieldError::new(
             "route.segments",

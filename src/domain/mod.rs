@@ -34,6 +34,7 @@ pub mod attachment;
 pub mod calendar;
 pub mod error;
 pub mod jurisdiction;
+pub mod paging;
 pub mod permit;
 pub mod role;
 pub mod rules;

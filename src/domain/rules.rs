@@ -84,6 +84,14 @@ pub struct Plausible {
     pub max_segment_km: f64,
     pub max_trailer_plates: usize,
     pub max_escort_vehicles: i64,
+    /// Route segments one application may list (a data folder from before this existed
+    /// gets the shipped value).
+    #[serde(default = "default_max_segments")]
+    pub max_segments: usize,
+}
+
+fn default_max_segments() -> usize {
+    100
 }
 
 /// The rules file shipped with permitflow, compiled in as the fallback for a data folder without one.

@@ -137,7 +137,7 @@ fn advance(
     if stage == Stage::Draft {
         return Ok(draft);
     }
-    let pdf = b"%PDF-1.4\n% demo drawing\n";
+    let pdf = &crate::domain::attachment::sample_pdf("permitflow demo drawing");
     for kind in ["contour_drawing", "escort_plan"] {
         let name = format!("{kind}.pdf");
         apps::add_attachment(
@@ -212,7 +212,17 @@ pub fn seed_applications(
     let Some(firm) = first.firm_id.clone() else {
         return Ok(None);
     };
-    if app_q::list(conn, &Scope::Firm(firm), None, 1, 1)?.1 > 0 {
+    if app_q::list(
+        conn,
+        &Scope::Firm(firm),
+        None,
+        crate::domain::paging::Paging {
+            page: 1,
+            per_page: 1,
+        },
+    )?
+    .1 > 0
+    {
         return Ok(None);
     }
     // The past first (references then run in order of submission), then what is on

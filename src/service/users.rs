@@ -287,22 +287,31 @@ pub fn authenticate(
 ) -> Result<UserRow, ServiceError> {
     let email = email.trim().to_lowercase();
     let since = now - FAILURE_WINDOW;
-    for (count, oldest, max) in [
-        {
-            let (c, o) = q::failures_for_email(conn, &email, since)?;
-            (c, o, MAX_FAILURES_PER_ACCOUNT)
-        },
-        {
-            let (c, o) = q::failures_for_address(conn, address, since)?;
-            (c, o, MAX_FAILURES_PER_ADDRESS)
-        },
-    ] {
-        if count >= max {
-            let until = oldest.unwrap_or(now) + FAILURE_WINDOW;
-            let retry_after_secs = (until - now).num_seconds().max(1) as u64;
-            return Err(ServiceError::RateLimited { retry_after_secs });
+    // The attempt is counted as a failure before the password is checked, in one transaction
+    // with the count (serialised across instances), so that however many arrive at once no
+    // more than the limit are ever checked; the right password then takes it back.
+    write_transaction(conn, |conn| -> Result<(), ServiceError> {
+        q::lock_sign_in(conn)?;
+        for (count, oldest, max) in [
+            {
+                let (c, o) = q::failures_for_email(conn, &email, since)?;
+                (c, o, MAX_FAILURES_PER_ACCOUNT)
+            },
+            {
+                let (c, o) = q::failures_for_address(conn, address, since)?;
+                (c, o, MAX_FAILURES_PER_ADDRESS)
+            },
+        ] {
+            if count >= max {
+                let until = oldest.unwrap_or(now) + FAILURE_WINDOW;
+                let retry_after_secs = (until - now).num_seconds().max(1) as u64;
+                return Err(ServiceError::RateLimited { retry_after_secs });
+            }
         }
-    }
+        q::record_login_failure(conn, &new_id(), &email, address, now)?;
+        q::delete_failures_before(conn, since)?;
+        Ok(())
+    })?;
     let user = q::find_user_by_email(conn, &email)?.filter(|u| u.active);
     let verified = match &user {
         Some(u) => verify_password(password, &u.password_hash),
@@ -312,13 +321,7 @@ pub fn authenticate(
         }
     };
     match user.filter(|_| verified) {
-        None => {
-            write_transaction(conn, |conn| {
-                q::record_login_failure(conn, &new_id(), &email, address, now)?;
-                q::delete_failures_before(conn, since)
-            })?;
-            Err(ServiceError::WrongCredentials)
-        }
+        None => Err(ServiceError::WrongCredentials),
         Some(user) => {
             q::clear_failures_for_email(conn, &email)?;
             Ok(user)

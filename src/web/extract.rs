@@ -39,27 +39,52 @@ impl FromRequest for Locale {
 }
 
 /// The address a request came from, for throttling: the peer address, or, with
-/// `TRUST_FORWARDED` behind a proxy that sets it, the forwarded client address (otherwise
-/// every client would share the proxy's address, and a header is the client's to forge).
+/// `TRUST_FORWARDED` behind proxies of our own, the address the outermost of them recorded
+/// (otherwise every client would share the proxy's address).
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub String);
+
+/// The client's address from the forwarding headers when `proxies` proxies of ours stand in
+/// front: each appends the address it received the request from, so the client is the
+/// `proxies`-th entry from the right. Entries left of it are the client's own to write and
+/// are never used; with fewer entries than proxies the request did not come through them all.
+/// `X-Forwarded-For` first, else RFC 7239 `Forwarded: for=`.
+pub fn forwarded_client(req: &HttpRequest, proxies: usize) -> Option<String> {
+    let list = |name: header::HeaderName, item: fn(&str) -> Option<String>| -> Vec<String> {
+        req.headers()
+            .get_all(name)
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(','))
+            .filter_map(item)
+            .collect()
+    };
+    let mut entries = list(header::X_FORWARDED_FOR, |e| {
+        Some(e.trim().to_string()).filter(|e| !e.is_empty())
+    });
+    if entries.is_empty() {
+        entries = list(header::FORWARDED, |element| {
+            element.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.eq_ignore_ascii_case("for")
+                    .then(|| value.trim().trim_matches('"').to_string())
+            })
+        });
+    }
+    let n = proxies.max(1);
+    (entries.len() >= n).then(|| entries[entries.len() - n].clone())
+}
 
 impl FromRequest for ClientAddress {
     type Error = AppError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust_forwarded = req
+        let proxies = req
             .app_data::<web::Data<AppState>>()
-            .is_some_and(|state| state.settings.trust_forwarded);
-        let forwarded = trust_forwarded
-            .then(|| {
-                req.connection_info()
-                    .realip_remote_addr()
-                    .map(str::to_string)
-            })
-            .flatten();
-        let address = forwarded
+            .filter(|state| state.settings.trust_forwarded)
+            .map(|state| state.settings.trusted_proxies as usize);
+        let address = proxies
+            .and_then(|n| forwarded_client(req, n))
             .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
             .unwrap_or_else(|| "unknown".into());
         ready(Ok(ClientAddress(address)))
@@ -120,5 +145,42 @@ impl FromRequest for CurrentUser {
             })?;
             Ok(CurrentUser { user, role })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_client_is_the_entry_our_proxies_appended() {
+        let req = TestRequest::default()
+            .insert_header(("X-Forwarded-For", "6.6.6.6, 203.0.113.7"))
+            .to_http_request();
+        assert_eq!(forwarded_client(&req, 1).as_deref(), Some("203.0.113.7"));
+        assert_eq!(forwarded_client(&req, 2).as_deref(), Some("6.6.6.6"));
+        assert_eq!(forwarded_client(&req, 3), None);
+        // Several headers are one list, in order.
+        let req = TestRequest::default()
+            .append_header(("X-Forwarded-For", "1.1.1.1"))
+            .append_header(("X-Forwarded-For", "198.51.100.2,10.0.0.5"))
+            .to_http_request();
+        assert_eq!(forwarded_client(&req, 1).as_deref(), Some("10.0.0.5"));
+        assert_eq!(forwarded_client(&req, 2).as_deref(), Some("198.51.100.2"));
+        let req = TestRequest::default()
+            .insert_header((
+                "Forwarded",
+                "for=6.6.6.6;proto=https, for=\"[2001:db8::1]:4711\";by=proxy",
+            ))
+            .to_http_request();
+        assert_eq!(
+            forwarded_client(&req, 1).as_deref(),
+            Some("[2001:db8::1]:4711")
+        );
+        assert_eq!(
+            forwarded_client(&TestRequest::default().to_http_request(), 1),
+            None
+        );
     }
 }

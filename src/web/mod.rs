@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
@@ -33,6 +34,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
+/// The longest a request waits for the database (a connection, then its statements).
+pub const DB_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Largest JSON body accepted, in bytes.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 
@@ -49,18 +53,29 @@ pub struct AppState {
 
 impl AppState {
     /// Runs blocking database work on the blocking thread pool with a pooled connection.
+    /// A request gives up after `DB_WAIT` and answers 503: a database cut off without a word
+    /// (packets dropped) would otherwise hold it for the whole outage. The work itself ends
+    /// when the connection's own timeouts end it, or completes when the database is back.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ServiceError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let result = web::block(move || -> Result<T, ServiceError> {
+        let work = web::block(move || -> Result<T, ServiceError> {
             let mut conn = pool.get()?;
             f(&mut conn)
-        })
-        .await?;
-        result.map_err(AppError::from)
+        });
+        match actix_web::rt::time::timeout(DB_WAIT, work).await {
+            Ok(result) => result?.map_err(AppError::from),
+            Err(_) => {
+                tracing::warn!(
+                    seconds = DB_WAIT.as_secs(),
+                    "the database did not answer in time"
+                );
+                Err(AppError::Unavailable)
+            }
+        }
     }
 }
 
@@ -153,7 +168,13 @@ async fn edge(
             .is_some_and(|accept| accept.contains("text/html"));
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
-    let response = next.call(req).await?;
+    // No id or number holds a control character: such a path names nothing (and must not
+    // reach a query, where PostgreSQL refuses a NUL).
+    let response = if input::path_has_control(req.path()) {
+        req.error_response(AppError::NotFound)
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
     let app_error = response
         .response()
         .error()

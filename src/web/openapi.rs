@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi};
         view::ApplicationView, view::PhaseView, view::TaskView, view::AttachmentView, view::QueueItem,
         view::EventView, applications::ApplicationPage, applications::RespondRequest, tasks::DecisionRequest,
         test_support::ClockRequest,
-        permits::PermitView, permits::TripView, permits::Verification, permits::PublicPermit,
+        permits::PermitView, permits::TripView, permits::Verification,
         permits::TripBody, permits::TripRecorded, permits::RevokeBody,
         reports::EscalationRow,
         crate::service::reports::Turnaround,

@@ -97,6 +97,7 @@ pub fn opts(data_dir: &std::path::Path) -> CommonOpts {
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,
+        trusted_proxies: 1,
         mail_max_attempts: 8,
         mail_concurrency: 4,
     }
@@ -157,7 +158,7 @@ pub fn spawn_app_at(url: &str) -> TestApp {
     start(settings, db, dir)
 }
 
-fn start(mut settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
+pub fn start(mut settings: Settings, db: TestDb, dir: TempDir) -> TestApp {
     let clock = Clock::manual(test_start());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

@@ -40,7 +40,7 @@ pub async fn issued(flow: &Flow<'_>, input: &Value, conditions: &[&[&str]]) -> V
 }
 
 /// Everything up to the issuance task, still open.
-async fn ready_to_issue(flow: &Flow<'_>, input: &Value) -> (String, Value) {
+pub async fn ready_to_issue(flow: &Flow<'_>, input: &Value) -> (String, Value) {
     let mut latest = flow.submitted(input).await;
     let id = latest["id"].as_str().unwrap().to_string();
     while phase(&latest, "issuance")["state"] != "open" {

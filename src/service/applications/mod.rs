@@ -16,6 +16,7 @@ use crate::db::users::{self as user_q, UserRow};
 use crate::db::{new_id, reference as ref_q, write_transaction, DbConnection};
 use crate::domain::application::{ApplicationInput, ApplicationSpec};
 use crate::domain::attachment;
+use crate::domain::paging::Paging;
 use crate::domain::permit::PermitSigner;
 use crate::domain::role::Role;
 use crate::domain::rules::{self, AttachmentKind, FirmStanding, PermitRules};
@@ -158,6 +159,15 @@ fn audit(at: NaiveDateTime, kind: &str, actor: &Caller, detail: serde_json::Valu
     }
 }
 
+fn refuse_oversized(engine: &Engine, input: &ApplicationInput) -> Result<(), ServiceError> {
+    let errors = input.oversized(&engine.rules);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.into())
+    }
+}
+
 fn input_json(input: &ApplicationInput) -> Result<String, ServiceError> {
     serde_json::to_string(input).map_err(|e| ServiceError::Internal(e.into()))
 }
@@ -174,6 +184,7 @@ pub fn create(
             "only applicants create applications".into(),
         ));
     };
+    refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {
         let row = ApplicationRow {
             id: new_id(),
@@ -232,6 +243,7 @@ pub fn update(
     input: &ApplicationInput,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
         let mut row = rows::next_row(&before.row, &before.case, now);
@@ -711,8 +723,7 @@ pub fn list(
     engine: &Engine,
     caller: &Caller,
     status: Option<&str>,
-    page: i64,
-    per_page: i64,
+    paging: Paging,
     now: NaiveDateTime,
 ) -> Result<Page, ServiceError> {
     if let Some(s) = status {
@@ -723,10 +734,8 @@ pub fn list(
             )))
         })?;
     }
-    let page = page.max(1);
-    let per_page = per_page.clamp(1, 100);
     let scope = scope_of(conn, caller)?;
-    let (found, total) = q::list(conn, &scope, status, page, per_page)?;
+    let (found, total) = q::list(conn, &scope, status, paging)?;
     let mut items = Vec::with_capacity(found.len());
     for row in found {
         let loaded = rows::load(conn, &row.id)?.ok_or(ServiceError::NotFound)?;
@@ -734,8 +743,8 @@ pub fn list(
     }
     Ok(Page {
         items,
-        page,
-        per_page,
+        page: paging.page,
+        per_page: paging.per_page,
         total,
     })
 }

@@ -76,15 +76,20 @@ pub struct ApplicationView {
     pub permit_class: Option<String>,
     pub issuing_level: Option<String>,
     pub issuing_authority: Option<String>,
-    #[schema(value_type = Object)]
+    /// `null` in a draft that does not have it yet.
+    #[schema(value_type = Option<Object>)]
     pub cargo: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// `null` in a draft that does not have it yet.
+    #[schema(value_type = Option<Object>)]
     pub vehicle: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// `null` in a draft that does not have it yet.
+    #[schema(value_type = Option<Object>)]
     pub route: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// `null` in a draft that does not have it yet.
+    #[schema(value_type = Option<Object>)]
     pub travel: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// `null` in a draft that does not have it yet.
+    #[schema(value_type = Option<Object>)]
     pub escort: serde_json::Value,
     pub created_at: String,
     pub submitted_at: Option<String>,

@@ -1,12 +1,14 @@
 //! Applications: drafts, attachments, submission, information rounds, withdrawal, reading.
 
-use super::idempotency;
+use super::idempotency::{self, done};
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
+use crate::domain::paging::Paging;
 use crate::service::applications::view::{ApplicationView, AttachmentView, EventView};
 use crate::service::applications::{self as service, Caller};
 use crate::web::error::AppError;
 use crate::web::extract::CurrentUser;
+pub use crate::web::input::typed;
 use crate::web::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -34,29 +36,6 @@ pub fn caller(current: CurrentUser) -> Caller {
     }
 }
 
-/// A JSON body as `T`; a value of the wrong type is a 422 naming its field
-/// (`cargo.length_m`, `route.segments[0].length_km`), as for any other invalid field.
-pub fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = error.path().to_string();
-        let detail = error.inner().to_string();
-        let message = crate::domain::Message::new("error.wrong_type").with("detail", detail);
-        AppError::Validation(crate::domain::FieldError::new(field, message).into())
-    })
-}
-
-fn to_json<T: Serialize>(
-    status: StatusCode,
-    value: T,
-) -> Result<(StatusCode, serde_json::Value), AppError> {
-    serde_json::to_value(value)
-        .map(|v| (status, v))
-        .map_err(|e| {
-            tracing::error!(cause = %e, "serialising a response");
-            AppError::Internal
-        })
-}
-
 /// Create a draft (applicant). A draft may be partial.
 #[utoipa::path(tag = "applications", request_body(content = Object, description = "ApplicationInput"),
     responses((status = 201, body = ApplicationView), (status = 403)), security(("bearer" = [])))]
@@ -72,12 +51,10 @@ pub async fn create(
     let user_id = current.user.id.clone();
     let caller = caller(current);
     let now = state.clock.now();
-    idempotency::once(&state, &req, &user_id, &request, || async {
-        let engine = state.engine.clone();
-        let view = state
-            .db(move |conn| service::create(conn, &engine, &caller, &input, now))
-            .await?;
-        to_json(StatusCode::CREATED, view)
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &request, move |conn| {
+        let view = service::create(conn, &engine, &caller, &input, now)?;
+        done(StatusCode::CREATED, view)
     })
     .await
 }
@@ -97,12 +74,10 @@ pub async fn update(
     let request = serde_json::to_value(&input).unwrap_or_default();
     let user_id = current.user.id.clone();
     let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &request, || async {
-        let engine = state.engine.clone();
-        let view = state
-            .db(move |conn| service::update(conn, &engine, &caller, &id, &input, now))
-            .await?;
-        to_json(StatusCode::OK, view)
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &request, move |conn| {
+        let view = service::update(conn, &engine, &caller, &id, &input, now)?;
+        done(StatusCode::OK, view)
     })
     .await
 }
@@ -186,13 +161,17 @@ async fn bodiless_command(
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.user.id.clone();
     let (caller, now) = (caller(current), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
-        let engine = state.engine.clone();
-        let view = state
-            .db(move |conn| command(conn, &engine, &caller, &id, now))
-            .await?;
-        to_json(StatusCode::OK, view)
-    })
+    let engine = state.engine.clone();
+    idempotency::once(
+        &state,
+        &req,
+        &user_id,
+        &serde_json::Value::Null,
+        move |conn| {
+            let view = command(conn, &engine, &caller, &id, now)?;
+            done(StatusCode::OK, view)
+        },
+    )
     .await
 }
 
@@ -220,22 +199,18 @@ pub async fn respond(
     let request = serde_json::to_value(&body).unwrap_or_default();
     let user_id = current.user.id.clone();
     let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &request, || async {
-        let engine = state.engine.clone();
-        let view = state
-            .db(move |conn| {
-                service::respond(
-                    conn,
-                    &engine,
-                    &caller,
-                    &id,
-                    &body.message,
-                    body.changes.as_ref(),
-                    now,
-                )
-            })
-            .await?;
-        to_json(StatusCode::OK, view)
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &request, move |conn| {
+        let view = service::respond(
+            conn,
+            &engine,
+            &caller,
+            &id,
+            &body.message,
+            body.changes.as_ref(),
+            now,
+        )?;
+        done(StatusCode::OK, view)
     })
     .await
 }
@@ -273,23 +248,14 @@ pub struct ApplicationPage {
 pub async fn list(
     state: web::Data<AppState>,
     current: CurrentUser,
-    query: web::Query<ListQuery>,
+    query: crate::web::input::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
+    let paging = Paging::parse(query.page, query.per_page).map_err(AppError::Validation)?;
     let (caller, now) = (caller(current), state.clock.now());
     let engine = state.engine.clone();
     let page = state
-        .db(move |conn| {
-            service::list(
-                conn,
-                &engine,
-                &caller,
-                query.status.as_deref(),
-                query.page.unwrap_or(1),
-                query.per_page.unwrap_or(20),
-                now,
-            )
-        })
+        .db(move |conn| service::list(conn, &engine, &caller, query.status.as_deref(), paging, now))
         .await?;
     Ok(HttpResponse::Ok().json(ApplicationPage {
         items: page.items,

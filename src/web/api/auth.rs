@@ -73,11 +73,11 @@ pub struct TokenResponse {
 pub async fn token(
     state: web::Data<AppState>,
     address: ClientAddress,
-    body: web::Json<TokenRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let ttl = TimeDelta::hours(i64::from(state.settings.token_ttl_hours));
-    let body = body.into_inner();
+    let body: TokenRequest = crate::web::input::readable(body.into_inner())?;
     let (grant, firm_code) = state
         .db(move |conn| {
             let grant =

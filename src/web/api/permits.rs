@@ -1,7 +1,7 @@
 //! Permits, public verification by QR token, trips recorded on site, and revocation.
 
 use super::applications::{caller, typed};
-use super::idempotency;
+use super::idempotency::{self, Outcome};
 use super::rfc3339;
 use crate::db::permits::TripRow;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
@@ -112,41 +112,51 @@ impl PermitView {
     }
 }
 
-/// What the QR code shows anyone: no people, only the firm, plates, validity and conditions.
-#[derive(Debug, Serialize, ToSchema)]
+/// What the QR code shows anyone: no people, only the firm, plates, validity and conditions;
+/// for a wrong token or an unknown number, `authentic: false` and nothing else (so the
+/// document declares every other field optional).
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct Verification {
     pub authentic: bool,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub permit: Option<PublicPermit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permit_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plates: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trips_allowed: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trips_used: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuing_authority: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PublicPermit {
-    pub status: String,
-    pub permit_no: String,
-    pub holder: String,
-    pub plates: Vec<String>,
-    pub valid_from: String,
-    pub valid_to: String,
-    pub trips_allowed: i32,
-    pub trips_used: i32,
-    pub conditions: Vec<String>,
-    pub issuing_authority: String,
-}
-
-impl From<Permit> for PublicPermit {
-    fn from(p: Permit) -> Self {
-        PublicPermit {
-            status: p.status.as_str().into(),
-            permit_no: p.row.permit_no,
-            holder: p.row.holder_name,
-            plates: p.plates,
-            valid_from: p.row.valid_from.to_string(),
-            valid_to: p.row.valid_to.to_string(),
-            trips_allowed: p.row.trips_allowed,
-            trips_used: p.row.trips_used,
-            conditions: p.conditions,
-            issuing_authority: p.row.issuing_authority,
+impl From<Option<Permit>> for Verification {
+    fn from(found: Option<Permit>) -> Self {
+        let Some(p) = found else {
+            return Verification::default();
+        };
+        Verification {
+            authentic: true,
+            status: Some(p.status.as_str().into()),
+            permit_no: Some(p.row.permit_no),
+            holder: Some(p.row.holder_name),
+            plates: Some(p.plates),
+            valid_from: Some(p.row.valid_from.to_string()),
+            valid_to: Some(p.row.valid_to.to_string()),
+            trips_allowed: Some(p.row.trips_allowed),
+            trips_used: Some(p.row.trips_used),
+            conditions: Some(p.conditions),
+            issuing_authority: Some(p.row.issuing_authority),
         }
     }
 }
@@ -179,7 +189,7 @@ pub struct TokenQuery {
 pub async fn verify(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<TokenQuery>,
+    query: crate::web::input::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
@@ -189,10 +199,7 @@ pub async fn verify(
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Verification {
-            authentic: found.is_some(),
-            permit: found.map(PublicPermit::from),
-        }))
+        .json(Verification::from(found)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -228,27 +235,26 @@ pub async fn record_trip(
     let user_id = current.user.id.clone();
     let (caller, now) = (caller(current), state.clock.now());
     let permit_no = path.into_inner();
-    idempotency::once(&state, &req, &user_id, &body, || async {
-        let engine = state.engine.clone();
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &body, move |conn| {
         let input = TripInput {
             plate: parsed.plate,
             location: parsed.location,
             note: parsed.note,
         };
-        let outcome = state
-            .db(move |conn| service::record_trip(conn, &engine, &caller, &permit_no, &input, now))
-            .await?;
-        match outcome {
+        let outcome = service::record_trip(conn, &engine, &caller, &permit_no, &input, now)?;
+        Ok(match outcome {
             TripOutcome::Recorded {
                 trip_no,
                 trips_used,
                 trips_allowed,
-            } => Ok((
+            } => Outcome::Done(
                 StatusCode::CREATED,
                 serde_json::json!({"trip_no": trip_no, "trips_used": trips_used, "trips_allowed": trips_allowed}),
-            )),
-            TripOutcome::Refused(reason) => Err(AppError::TripRefused(reason)),
-        }
+            ),
+            // The refusal is recorded (an audit event); a retry is a new look at the permit.
+            TripOutcome::Refused(reason) => Outcome::Refused(AppError::TripRefused(reason)),
+        })
     })
     .await
 }
@@ -275,23 +281,17 @@ pub async fn revoke(
     let user_id = current.user.id.clone();
     let (caller, now) = (caller(current), state.clock.now());
     let permit_no = path.into_inner();
-    idempotency::once(&state, &req, &user_id, &body, || async {
-        let engine = state.engine.clone();
-        let (permit, trips) = state
-            .db(move |conn| {
-                service::revoke(
-                    conn,
-                    &engine,
-                    &caller,
-                    &permit_no,
-                    parsed.reason.as_deref(),
-                    now,
-                )
-            })
-            .await?;
-        serde_json::to_value(PermitView::new(permit, trips))
-            .map(|v| (StatusCode::OK, v))
-            .map_err(|_| AppError::Internal)
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &body, move |conn| {
+        let (permit, trips) = service::revoke(
+            conn,
+            &engine,
+            &caller,
+            &permit_no,
+            parsed.reason.as_deref(),
+            now,
+        )?;
+        idempotency::done(StatusCode::OK, PermitView::new(permit, trips))
     })
     .await
 }

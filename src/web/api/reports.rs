@@ -63,7 +63,7 @@ fn asked(state: &AppState, current: CurrentUser, query: &ReportQuery) -> Result<
 pub async fn turnaround(
     state: web::Data<AppState>,
     current: CurrentUser,
-    query: web::Query<ReportQuery>,
+    query: crate::web::input::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Asked {
         caller,
@@ -89,8 +89,8 @@ pub async fn turnaround(
 pub async fn turnaround_csv(
     state: web::Data<AppState>,
     current: CurrentUser,
-    query: web::Query<ReportQuery>,
-    table: web::Query<CsvQuery>,
+    query: crate::web::input::Query<ReportQuery>,
+    table: crate::web::input::Query<CsvQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Asked {
         caller,

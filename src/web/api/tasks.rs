@@ -32,7 +32,7 @@ pub struct QueueQuery {
 pub async fn queue(
     state: web::Data<AppState>,
     current: CurrentUser,
-    query: web::Query<QueueQuery>,
+    query: crate::web::input::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner().state.unwrap_or_else(|| "open".into());
     let caller = caller(current);
@@ -51,15 +51,17 @@ async fn claim_or_release(
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.user.id.clone();
     let (caller, now) = (caller(current), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &serde_json::Value::Null, || async {
-        let engine = state.engine.clone();
-        let task = state
-            .db(move |conn| service::claim_or_release(conn, &engine, &caller, &task_id, take, now))
-            .await?;
-        serde_json::to_value(task)
-            .map(|v| (StatusCode::OK, v))
-            .map_err(|_| AppError::Internal)
-    })
+    let engine = state.engine.clone();
+    idempotency::once(
+        &state,
+        &req,
+        &user_id,
+        &serde_json::Value::Null,
+        move |conn| {
+            let task = service::claim_or_release(conn, &engine, &caller, &task_id, take, now)?;
+            idempotency::done(StatusCode::OK, task)
+        },
+    )
     .await
 }
 
@@ -107,9 +109,9 @@ pub async fn decision(
     req: HttpRequest,
     current: CurrentUser,
     path: web::Path<String>,
-    body: web::Json<DecisionRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
+    let body: DecisionRequest = crate::web::input::readable(body.into_inner())?;
     let request = serde_json::to_value(&body).unwrap_or_default();
     let decision: Decision = body.decision.parse().map_err(|_| {
         AppError::Validation(
@@ -124,27 +126,21 @@ pub async fn decision(
     })?;
     let user_id = current.user.id.clone();
     let (caller, task_id, now) = (caller(current), path.into_inner(), state.clock.now());
-    idempotency::once(&state, &req, &user_id, &request, || async {
-        let engine = state.engine.clone();
-        let view: ApplicationView = state
-            .db(move |conn| {
-                service::decide(
-                    conn,
-                    &engine,
-                    &caller,
-                    &task_id,
-                    service::TaskDecision {
-                        decision,
-                        comment: body.comment,
-                        conditions: body.conditions,
-                    },
-                    now,
-                )
-            })
-            .await?;
-        serde_json::to_value(view)
-            .map(|v| (StatusCode::OK, v))
-            .map_err(|_| AppError::Internal)
+    let engine = state.engine.clone();
+    idempotency::once(&state, &req, &user_id, &request, move |conn| {
+        let view: ApplicationView = service::decide(
+            conn,
+            &engine,
+            &caller,
+            &task_id,
+            service::TaskDecision {
+                decision,
+                comment: body.comment,
+                conditions: body.conditions,
+            },
+            now,
+        )?;
+        idempotency::done(StatusCode::OK, view)
     })
     .await
 }

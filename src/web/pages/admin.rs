@@ -97,7 +97,7 @@ async fn render(
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let en = lang == Lang::En;
-    let page = shown.page.max(1);
+    let page = shown.page.clamp(1, crate::domain::paging::MAX_PAGE);
     let (rows, total, firms, authorities) = state
         .db(move |conn| {
             let (rows, total) = user_q::list_users(conn, page, PER_PAGE)?;
@@ -192,7 +192,7 @@ async fn users(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<UsersQuery>,
+    query: crate::web::input::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -227,7 +227,7 @@ async fn create_user(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    form: web::Form<HashMap<String, String>>,
+    form: crate::web::input::Form<HashMap<String, String>>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -301,7 +301,7 @@ async fn set_active(
     req: HttpRequest,
     session: Session,
     path: web::Path<String>,
-    form: web::Form<ActiveForm>,
+    form: crate::web::input::Form<ActiveForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -336,7 +336,7 @@ async fn set_password(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    form: web::Form<PasswordForm>,
+    form: crate::web::input::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -410,7 +410,7 @@ async fn reference(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<UsersQuery>,
+    query: crate::web::input::Query<UsersQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -543,7 +543,7 @@ async fn firm_standing(
     req: HttpRequest,
     session: Session,
     path: web::Path<String>,
-    form: web::Form<FirmForm>,
+    form: crate::web::input::Form<FirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -577,7 +577,7 @@ async fn calendar_day(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: Session,
-    form: web::Form<DayForm>,
+    form: crate::web::input::Form<DayForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,
@@ -611,7 +611,7 @@ async fn clear_day(
     req: HttpRequest,
     session: Session,
     path: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: crate::web::input::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
         Ok(c) => c,

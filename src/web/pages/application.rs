@@ -476,7 +476,7 @@ async fn show(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    query: web::Query<DoneQuery>,
+    query: crate::web::input::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(current) = session::user_of(&state, &session).await? else {
         return Ok(session::to_sign_in(&req));

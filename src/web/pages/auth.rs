@@ -40,7 +40,7 @@ pub struct NextQuery {
 async fn login_form(
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<NextQuery>,
+    query: crate::web::input::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let page = LoginPage {
         lang_tag: lang.tag(),
@@ -68,7 +68,7 @@ async fn login(
     session: Session,
     Locale(lang): Locale,
     address: ClientAddress,
-    form: web::Form<LoginForm>,
+    form: crate::web::input::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = session::safe_next(form.next.as_deref());
@@ -130,7 +130,10 @@ pub struct CsrfForm {
 }
 
 #[post("/logout")]
-async fn logout(session: Session, form: web::Form<CsrfForm>) -> Result<HttpResponse, AppError> {
+async fn logout(
+    session: Session,
+    form: crate::web::input::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
     session::check_csrf(&session, form.csrf.as_deref())?;
     session::sign_out(&session);
     Ok(HttpResponse::SeeOther()

@@ -180,7 +180,7 @@ async fn dashboard(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<DashboardQuery>,
+    query: crate::web::input::Query<DashboardQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Manager).await? {
         Ok(current) => current,

@@ -301,9 +301,9 @@ async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
             ("csrf", _) => posted.csrf = String::from_utf8_lossy(&bytes).into(),
             ("action", _) => posted.action = String::from_utf8_lossy(&bytes).into(),
             _ => {
-                posted
-                    .values
-                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                let value = String::from_utf8_lossy(&bytes).into_owned();
+                crate::web::input::check_text(&name, &value)?;
+                posted.values.insert(name, value);
             }
         }
     }
@@ -387,7 +387,7 @@ async fn new_form(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<CopyQuery>,
+    query: crate::web::input::Query<CopyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
         Ok(c) => c,

@@ -149,7 +149,7 @@ async fn check(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<CheckQuery>,
+    query: crate::web::input::Query<CheckQuery>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Inspector).await? {
         Ok(current) => current,
@@ -173,7 +173,7 @@ async fn record(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    form: web::Form<TripForm>,
+    form: crate::web::input::Form<TripForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = match session::signed_in_as(&state, &session, &req, Role::Inspector).await? {
         Ok(current) => current,

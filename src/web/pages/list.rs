@@ -87,7 +87,7 @@ async fn list(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<ListQuery>,
+    query: crate::web::input::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(current) = session::user_of(&state, &session).await? else {
         return Ok(session::to_sign_in(&req));
@@ -100,14 +100,21 @@ async fn list(
         .status
         .filter(|s| STATUSES.contains(&s.as_str()))
         .unwrap_or_default();
-    let page = query.page.unwrap_or(1).max(1);
+    // A page number out of bounds shows the nearest page that can exist.
+    let paging = crate::domain::paging::Paging {
+        page: query
+            .page
+            .unwrap_or(1)
+            .clamp(1, crate::domain::paging::MAX_PAGE),
+        per_page: PER_PAGE,
+    };
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let (caller, filter) = (caller(current.clone()), status.clone());
     let en = lang == Lang::En;
     let (found, authorities) = state
         .db(move |conn| {
             let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
-            let found = service::list(conn, &engine, &caller, filter, page, PER_PAGE, now)?;
+            let found = service::list(conn, &engine, &caller, filter, paging, now)?;
             let authorities: HashMap<String, String> = crate::db::reference::all_authorities(conn)?
                 .into_iter()
                 .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))

@@ -413,7 +413,7 @@ async fn verify_page(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    query: web::Query<VerifyQuery>,
+    query: crate::web::input::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let message = trip_message(lang, query.trip.as_deref(), query.no);
@@ -502,7 +502,7 @@ async fn record_trip(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    form: web::Form<TripForm>,
+    form: crate::web::input::Form<TripForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(current) = session::user_of(&state, &session).await? else {
         return Ok(session::to_sign_in(&req));
@@ -511,6 +511,24 @@ async fn record_trip(
     session::check_csrf(&session, form.csrf.as_deref())?;
     let permit_no = path.into_inner();
     let token = form.t.clone().unwrap_or_default();
+    // The form stands on the page the QR code opened: its token must be the permit's, as
+    // for the API (an inspector without a code uses the check page by number instead).
+    let (no, t, engine, now) = (
+        permit_no.clone(),
+        token.clone(),
+        state.engine.clone(),
+        state.clock.now(),
+    );
+    let authentic = state
+        .db(move |conn| Ok(service::verify(conn, &engine, &no, &t, now)?.is_some()))
+        .await?;
+    if !authentic {
+        let form = FormState {
+            status: StatusCode::NOT_FOUND,
+            ..FormState::message(None)
+        };
+        return render_verify(&state, &session, lang, permit_no, token, form).await;
+    }
     match trip_from_form(&state, current, lang, &permit_no, &form).await? {
         Ok(outcome) => {
             let page = format!(

@@ -59,7 +59,7 @@ async fn queue(
     req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
-    query: web::Query<QueueQuery>,
+    query: crate::web::input::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(current) = session::user_of(&state, &session).await? else {
         return Ok(session::to_sign_in(&req));
