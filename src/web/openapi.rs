@@ -37,9 +37,82 @@ use utoipa::{Modify, OpenApi};
         crate::service::reports::Turnaround,
         crate::service::reports::GroupFigures,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorAnswers),
 )]
 pub struct ApiDoc;
+
+/// Every error, of every operation, in API.md's form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// bad_request, unauthorized, forbidden, not_found, conflict, payload_too_large,
+    /// validation_failed, rate_limited, unavailable, internal.
+    code: String,
+    /// In the caller's language.
+    message: String,
+    /// With validation_failed: a message per field (`cargo.length_m`, `route.segments[0].road`).
+    fields: Option<std::collections::HashMap<String, String>>,
+    /// With a refused trip: why.
+    reason: Option<String>,
+}
+
+/// Each operation's 4xx and 5xx answers, listed or not, carry the error form: a client (and
+/// the API fuzzing in CI) can rely on it.
+struct ErrorAnswers;
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in [
+            ("ErrorBody", <ErrorBody as utoipa::PartialSchema>::schema()),
+            (
+                "ErrorDetail",
+                <ErrorDetail as utoipa::PartialSchema>::schema(),
+            ),
+        ] {
+            components.schemas.insert(name.into(), schema);
+        }
+        let error = |description: String| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, response) in responses.iter_mut() {
+                    let is_error = status.starts_with('4') || status.starts_with('5');
+                    if let (true, RefOr::T(r)) = (is_error, response) {
+                        if r.content.is_empty() {
+                            *r = error(r.description.clone());
+                        }
+                    }
+                }
+                responses.insert("default".into(), RefOr::T(error("An error".into())));
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

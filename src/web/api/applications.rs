@@ -230,7 +230,11 @@ pub async fn withdraw(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     pub status: Option<String>,
+    /// 1 to 10,000 (1 if absent).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
+    /// 1 to 100 (20 if absent).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
