@@ -252,7 +252,26 @@ impl Settings {
     }
 
     /// A manual clock is only for SQLite files and PostgreSQL databases named `test…`.
+    /// `--test-clock` opens routes that move the clock and run jobs without signing in: only on
+    /// a loopback address (whatever the database, SQLite being a production backend too), and on
+    /// PostgreSQL only for a database named `test…`.
     pub fn check_test_clock_allowed(&self) -> anyhow::Result<()> {
+        let host = self
+            .bind
+            .rsplit_once(':')
+            .map_or(self.bind.as_str(), |(host, _)| host)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            bail!(
+                "--test-clock is refused on {}: only on a loopback address (127.0.0.1, ::1, localhost)",
+                self.bind
+            );
+        }
         match self.database.database_name() {
             None => Ok(()),
             Some(name) if name.starts_with("test") => Ok(()),

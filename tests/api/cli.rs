@@ -293,7 +293,8 @@ async fn seed_demo_is_idempotent() {
     let first = count_users(&app);
     // 5 named demo users and one reviewer per authority (35).
     assert_eq!(first, 5 + 35);
-    assert!(app.cli(&["seed", "--demo"], &[]).status.success());
+    let again = app.cli(&["seed", "--demo"], &[]);
+    assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(count_users(&app), first);
     assert_eq!(
         app.sign_in("650000-highway@demo.local", "permitflow-demo")
@@ -323,6 +324,16 @@ async fn unsafe_configurations_are_refused() {
         "{}",
         stderr(&out)
     );
+    // A manual clock reachable from other machines, even on SQLite.
+    for bind in ["0.0.0.0:0", "192.0.2.10:8080", "[::]:0"] {
+        let out = app.cli(&["serve", "--test-clock", "--bind", bind], &[]);
+        assert!(!out.status.success(), "{bind}");
+        assert!(
+            stderr(&out).contains("only on a loopback address"),
+            "{bind}: {}",
+            stderr(&out)
+        );
+    }
     // PostgreSQL without a shared secret.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_permitflow"))
         .args(["migrate"])
