@@ -45,23 +45,29 @@ fn connect_sqlite(path: &std::path::Path) -> ConnectionResult<SqliteConnection> 
     Ok(conn)
 }
 
+/// A connection for the command line and background set-up: its waits are bounded, but not
+/// its statements (seeding a demo history or a migration's backfill is no request).
 pub fn connect(url: &DatabaseUrl) -> ConnectionResult<DbConnection> {
+    connect_with(url, false)
+}
+
+fn connect_with(url: &DatabaseUrl, statement_timeout: bool) -> ConnectionResult<DbConnection> {
     match url {
         DatabaseUrl::Sqlite(path) => connect_sqlite(path).map(DbConnection::Sqlite),
         DatabaseUrl::Postgres(url) => {
-            PgConnection::establish(&bounded(url, true)).map(DbConnection::Pg)
+            PgConnection::establish(&bounded(url, statement_timeout)).map(DbConnection::Pg)
         }
     }
 }
 
 /// libpq settings, unless the URL sets them itself, that bound every wait on a database that
-/// went away: connecting (3 s), a peer that stopped acknowledging (TCP user timeout 5 s,
-/// keepalives after 5 s idle) and, for the app's own connections, any one statement (15 s,
-/// far above the slowest report at a million applications). Migrations run without the
-/// statement limit: a backfill may take longer.
+/// went away: connecting (5 s), a peer that stopped acknowledging (TCP user timeout 5 s,
+/// keepalives after 5 s idle) and, for the pool that serves requests, any one statement (15 s,
+/// far above the slowest report at a million applications). The command line, the demo seeding
+/// and migrations run without the statement limit.
 pub fn bounded(url: &str, statement_timeout: bool) -> String {
     let mut settings = vec![
-        ("connect_timeout", "3"),
+        ("connect_timeout", "5"),
         ("keepalives", "1"),
         ("keepalives_idle", "5"),
         ("keepalives_interval", "2"),
@@ -96,7 +102,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        connect(&self.url).map_err(r2d2::Error::ConnectionError)
+        connect_with(&self.url, true).map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -213,14 +219,14 @@ mod tests {
     #[test]
     fn every_wait_on_postgres_is_bounded_unless_the_url_says_otherwise() {
         let url = bounded("postgres://u@db/permitflow", true);
-        assert!(url.starts_with("postgres://u@db/permitflow?connect_timeout=3&"));
+        assert!(url.starts_with("postgres://u@db/permitflow?connect_timeout=5&"));
         assert!(url.contains("tcp_user_timeout=5000"));
         assert!(url.contains("options=-c%20statement_timeout%3D15000"));
         let own = bounded(
             "postgres://u@db/p?connect_timeout=30&sslmode=require",
             false,
         );
-        assert!(own.contains("connect_timeout=30") && !own.contains("connect_timeout=3&"));
+        assert!(own.contains("connect_timeout=30") && !own.contains("connect_timeout=5&"));
         assert!(!own.contains("statement_timeout"));
     }
 }
