@@ -300,6 +300,30 @@ impl TestApp {
             .expect("the permitflow binary runs")
     }
 
+    /// A new reviewer of `authority` (made with `user create`), signed in: its token.
+    pub async fn new_reviewer(&self, email: &str, authority: &str) -> String {
+        const PASSWORD: &str = "long convoy at night over the pass";
+        let out = self.cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "R",
+                "--role",
+                "reviewer",
+                "--authority",
+                authority,
+                "--password-env",
+                "P",
+            ],
+            &[("P", PASSWORD)],
+        );
+        assert!(out.status.success(), "{out:?}");
+        self.token(email, PASSWORD).await
+    }
+
     /// A direct database connection, for checking what was (not) written.
     pub fn connect(&self) -> permitflow::db::DbConnection {
         permitflow::db::conn::connect(&self.db.url).unwrap()

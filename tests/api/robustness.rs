@@ -11,31 +11,6 @@ use crate::workflow::{blade, tasks, Flow, DEMO};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "long convoy at night over the pass";
-
-/// Another reviewer of `authority`, signed in.
-async fn another_reviewer(app: &TestApp, email: &str, authority: &str) -> String {
-    let out = app.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            email,
-            "--name",
-            "R",
-            "--role",
-            "reviewer",
-            "--authority",
-            authority,
-            "--password-env",
-            "P",
-        ],
-        &[("P", PASSWORD)],
-    );
-    assert!(out.status.success(), "{out:?}");
-    app.token(email, PASSWORD).await
-}
-
 async fn total_applications(flow: &Flow<'_>) -> u64 {
     let list: Value = flow
         .get(&flow.applicant, "/api/v1/applications")
@@ -343,7 +318,10 @@ async fn the_losers_of_an_issuance_race_get_409_on_two_instances() {
     let issuer = task["authority_code"].as_str().unwrap().to_string();
     let mut tokens = Vec::new();
     for i in 0..8 {
-        tokens.push(another_reviewer(&app, &format!("issuer{i}@xj.gov.cn"), &issuer).await);
+        tokens.push(
+            app.new_reviewer(&format!("issuer{i}@xj.gov.cn"), &issuer)
+                .await,
+        );
     }
     let task_id = task["id"].as_str().unwrap().to_string();
     let requests = tokens.iter().enumerate().map(|(i, token)| {
