@@ -47,7 +47,15 @@ impl TestDb {
                     .rsplit_once('/')
                     .map(|(base, _)| base)
                     .unwrap_or(&admin_url);
-                let raw_url = format!("{base}/{name}");
+                // The tests talk to a server on this machine: no TLS, so that no OpenSSL state
+                // is torn down at exit under a pool thread still connecting (a rare SIGSEGV of
+                // the test binary after every test had passed).
+                let tls = if admin_url.contains("sslmode=") {
+                    ""
+                } else {
+                    "?sslmode=disable"
+                };
+                let raw_url = format!("{base}/{name}{tls}");
                 TestDb {
                     url: raw_url.parse().unwrap(),
                     raw_url,
