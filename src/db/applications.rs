@@ -2,15 +2,20 @@
 
 use super::schema::{
     application_areas, application_events, application_phases, applications, attachments,
-    reference_counters, review_tasks, users,
+    review_tasks, users,
 };
+use super::scope::Form;
+pub use super::scope::Scope;
+use super::sql::{Backend, Sql, Value};
 use super::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::{BigInt, Text};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = applications)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Insertable, AsChangeset,
+)]
+#[diesel(table_name = applications, treat_none_as_null = true)]
 pub struct ApplicationRow {
     pub id: String,
     pub reference: String,
@@ -53,8 +58,8 @@ pub struct PhaseRow {
     pub completed_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = review_tasks)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = review_tasks, treat_none_as_null = true)]
 pub struct TaskRow {
     pub id: String,
     pub application_id: String,
@@ -76,6 +81,8 @@ pub struct TaskRow {
     pub reminded_at: Option<NaiveDateTime>,
     /// A final decision's time from (re-)opening, less pauses.
     pub net_minutes: Option<i32>,
+    /// When the SLA ladder next has something to do (the escalation rule's), while pending.
+    pub next_sla_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -105,20 +112,6 @@ pub struct AttachmentRow {
     pub uploaded_at: NaiveDateTime,
 }
 
-/// Who may see which applications.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// An applicant: their firm's applications.
-    Firm(String),
-    /// A reviewer: applications their authority has a task on.
-    Authority(String),
-    /// A manager: submitted applications whose route touches the jurisdiction.
-    Area(String),
-    /// A manager of the whole region: every submitted application.
-    Everything,
-    Nothing,
-}
-
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApplicationRow>> {
     applications::table
         .find(id)
@@ -127,67 +120,22 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Application
         .optional()
 }
 
-// Boxed queries over the multi-backend connection name its backend.
-type Backend = <DbConnection as diesel::Connection>::Backend;
-
-/// The applications a scope may see, as a query to filter further.
-pub fn scoped_query(scope: &Scope) -> applications::BoxedQuery<'static, Backend> {
-    let query = applications::table.into_boxed::<Backend>();
-    match scope.clone() {
-        Scope::Firm(firm) => query.filter(applications::firm_id.eq(firm)),
-        Scope::Authority(code) => query.filter(
-            applications::id.eq_any(
-                review_tasks::table
-                    .filter(review_tasks::authority_code.eq(code))
-                    .select(review_tasks::application_id),
-            ),
-        ),
-        Scope::Area(code) => query.filter(applications::status.ne("draft")).filter(
-            applications::id.eq_any(
-                application_areas::table
-                    .filter(
-                        application_areas::county
-                            .eq(code.clone())
-                            .or(application_areas::prefecture.eq(code)),
-                    )
-                    .select(application_areas::application_id),
-            ),
-        ),
-        Scope::Everything => query.filter(applications::status.ne("draft")),
-        Scope::Nothing => query.filter(applications::id.is_null()),
-    }
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
-/// Is the application visible in this scope? The same scope as `scoped_query`, checked for one
-/// application by probes keyed on it, so that the check costs the same however many tasks an
-/// authority (or applications an area) ever had: `id = ? AND id IN (every task's application)`
-/// made SQLite collect them all first.
+/// Is the application visible in this scope? Probed by the application, so that the check
+/// costs the same however many tasks an authority (or applications an area) ever had.
 pub fn in_scope(conn: &mut DbConnection, id: &str, scope: &Scope) -> QueryResult<bool> {
-    use diesel::dsl::exists;
-    let one = applications::table
-        .filter(applications::id.eq(id.to_string()))
-        .into_boxed::<Backend>();
-    let query = match scope.clone() {
-        Scope::Firm(firm) => one.filter(applications::firm_id.eq(firm)),
-        Scope::Authority(code) => one.filter(exists(
-            review_tasks::table
-                .filter(review_tasks::application_id.eq(applications::id))
-                .filter(review_tasks::authority_code.eq(code)),
-        )),
-        Scope::Area(code) => one.filter(applications::status.ne("draft")).filter(exists(
-            application_areas::table
-                .filter(application_areas::application_id.eq(applications::id))
-                .filter(
-                    application_areas::county
-                        .eq(code.clone())
-                        .or(application_areas::prefecture.eq(code)),
-                ),
-        )),
-        Scope::Everything => one.filter(applications::status.ne("draft")),
-        Scope::Nothing => one.filter(applications::id.is_null()),
-    };
-    let count: i64 = query.count().get_result(conn)?;
-    Ok(count > 0)
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) AS n FROM applications a WHERE a.id = ")
+        .bind(Value::Text(id.to_string()))
+        .push(" AND ");
+    scope.condition(&mut sql, "a", Form::Probe);
+    let found: Count = sql.query(conn).get_result(conn)?;
+    Ok(found.n > 0)
 }
 
 /// One page of the applications in scope, newest first, and how many there are in all.
@@ -197,18 +145,26 @@ pub fn list(
     status: Option<&str>,
     paging: crate::domain::paging::Paging,
 ) -> QueryResult<(Vec<ApplicationRow>, i64)> {
-    let filtered = |q: applications::BoxedQuery<'static, Backend>| match status {
-        Some(s) => q.filter(applications::status.eq(s.to_string())),
-        None => q,
+    let filtered = |select: &str| {
+        let mut sql = Sql::default();
+        sql.push(select).push(" FROM applications a WHERE ");
+        scope.condition(&mut sql, "a", Form::Set);
+        if let Some(s) = status {
+            sql.push(" AND a.status = ")
+                .bind(Value::Text(s.to_string()));
+        }
+        sql
     };
-    let total: i64 = filtered(scoped_query(scope)).count().get_result(conn)?;
-    let rows = filtered(scoped_query(scope))
-        .order((applications::created_at.desc(), applications::id.desc()))
-        .offset(paging.offset())
-        .limit(paging.per_page)
-        .select(ApplicationRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
+    let total: Count = filtered("SELECT COUNT(*) AS n")
+        .query(conn)
+        .get_result(conn)?;
+    let mut page = filtered("SELECT a.*");
+    page.push(" ORDER BY a.created_at DESC, a.id DESC LIMIT ")
+        .bind(Value::BigInt(paging.per_page))
+        .push(" OFFSET ")
+        .bind(Value::BigInt(paging.offset()));
+    let rows = page.query(conn).load(conn)?;
+    Ok((rows, total.n))
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ApplicationRow) -> QueryResult<()> {
@@ -231,35 +187,7 @@ pub fn update_if_version(
             .filter(applications::id.eq(&row.id))
             .filter(applications::version.eq(expected_version)),
     )
-    .set((
-        (
-            applications::status.eq(&row.status),
-            applications::version.eq(row.version),
-            applications::input.eq(&row.input),
-            applications::workflow.eq(&row.workflow),
-            applications::workflow_version.eq(row.workflow_version),
-            applications::permit_class.eq(&row.permit_class),
-            applications::issuing_level.eq(&row.issuing_level),
-            applications::issuing_authority.eq(&row.issuing_authority),
-            applications::statutory_working_days.eq(row.statutory_working_days),
-        ),
-        (
-            applications::statutory_due_at.eq(row.statutory_due_at),
-            applications::updated_at.eq(row.updated_at),
-            applications::submitted_at.eq(row.submitted_at),
-            applications::accepted_at.eq(row.accepted_at),
-            applications::decided_at.eq(row.decided_at),
-            applications::issued_at.eq(row.issued_at),
-            applications::paused_minutes.eq(row.paused_minutes),
-            applications::paused_since.eq(row.paused_since),
-            applications::permit_no.eq(&row.permit_no),
-        ),
-        (
-            applications::net_minutes.eq(row.net_minutes),
-            applications::submitted_day.eq(row.submitted_day),
-            applications::submitted_week.eq(row.submitted_week),
-        ),
-    ))
+    .set(row)
     .execute(conn)?;
     Ok(updated == 1)
 }
@@ -267,24 +195,7 @@ pub fn update_if_version(
 /// The next reference number of `year`, without gaps or duplicates (inside the caller's
 /// write transaction, which serialises concurrent callers).
 pub fn next_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
-    let insert = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO reference_counters (year, last_value) VALUES (?, 0) ON CONFLICT (year) DO NOTHING"
-        }
-        DbConnection::Pg(_) => {
-            "INSERT INTO reference_counters (year, last_value) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING"
-        }
-    };
-    diesel::sql_query(insert)
-        .bind::<Integer, _>(year)
-        .execute(conn)?;
-    diesel::update(reference_counters::table.find(year))
-        .set(reference_counters::last_value.eq(reference_counters::last_value + 1))
-        .execute(conn)?;
-    let value: i32 = reference_counters::table
-        .find(year)
-        .select(reference_counters::last_value)
-        .first(conn)?;
+    let value = super::counters::next(conn, "reference_counters", &[("year", Value::Int(year))])?;
     Ok(format!("PF-{year}-{value:06}"))
 }
 
@@ -339,20 +250,7 @@ pub fn insert_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
 
 pub fn update_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
     diesel::update(review_tasks::table.find(&row.id))
-        .set((
-            review_tasks::state.eq(&row.state),
-            review_tasks::assignee.eq(&row.assignee),
-            review_tasks::opened_at.eq(row.opened_at),
-            review_tasks::claimed_at.eq(row.claimed_at),
-            review_tasks::due_at.eq(row.due_at),
-            review_tasks::decided_at.eq(row.decided_at),
-            review_tasks::decision.eq(&row.decision),
-            review_tasks::conditions.eq(&row.conditions),
-            review_tasks::comment.eq(&row.comment),
-            review_tasks::escalation_level.eq(row.escalation_level),
-            review_tasks::reminded_at.eq(row.reminded_at),
-            review_tasks::net_minutes.eq(row.net_minutes),
-        ))
+        .set(row)
         .execute(conn)
         .map(drop)
 }
@@ -461,97 +359,65 @@ pub fn queue(
         .load(conn)
 }
 
-/// Open or claimed tasks, written as the partial index `review_tasks_pending` is (literal
-/// states, not bound ones), so that both backends' planners can use it: pending tasks are a
-/// sliver of all tasks.
-fn pending() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("review_tasks.state IN ('open', 'claimed')")
-}
-
-/// Applications with an open or claimed task whose next SLA threshold may have passed by
-/// `now`: the reminder comes at 75 % of the budget, so anything due within a quarter of its
-/// budget from now (the exact check is the domain's).
+/// Applications with an open or claimed task whose next SLA moment (stored with the task,
+/// derived from the escalation rule) has come by `now`; the exact check is the domain's.
 pub fn with_tasks_near_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
-    let rows: Vec<(String, Option<NaiveDateTime>, i32, i32)> = review_tasks::table
-        .filter(pending())
-        .filter(review_tasks::escalation_level.lt(3))
-        .select((
-            review_tasks::application_id,
-            review_tasks::due_at,
-            review_tasks::budget_minutes,
-            review_tasks::escalation_level,
+    let mut ids: Vec<String> = review_tasks::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "review_tasks.state IN ('open', 'claimed')",
         ))
+        .filter(review_tasks::next_sla_at.le(now))
+        .select(review_tasks::application_id)
         .load(conn)?;
-    let mut ids: Vec<String> = rows
-        .into_iter()
-        .filter(|(_, due, budget, _)| {
-            due.is_some_and(|due| due - chrono::TimeDelta::minutes(i64::from(*budget) / 4) <= now)
-        })
-        .map(|(id, ..)| id)
-        .collect();
     ids.sort();
     ids.dedup();
     Ok(ids)
 }
 
 /// A task past its due time, with its application's reference.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct OverdueTask {
+    #[diesel(sql_type = Text)]
     pub task_id: String,
+    #[diesel(sql_type = Text)]
     pub application_id: String,
+    #[diesel(sql_type = Text)]
     pub reference: String,
+    #[diesel(sql_type = Text)]
     pub authority_code: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub level: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
     pub due_at: NaiveDateTime,
 }
 
-/// Open or claimed tasks past their due time on applications whose clock runs (waiting for
-/// the applicant stops it), within `scope`, most overdue first.
+/// The SQL form of an overdue task `t` (open or claimed, past its due time: the domain's
+/// `Task::is_overdue`) on an application `a` whose clock runs (waiting for the applicant
+/// stops it), as the board and the reports count it. Literal states, so that both backends'
+/// planners use the partial index `review_tasks_pending`.
+pub(crate) fn overdue_sql(sql: &mut Sql, now: NaiveDateTime) -> &mut Sql {
+    sql.push("t.state IN ('open', 'claimed') AND t.due_at < ")
+        .bind(Value::At(now))
+        .push(" AND a.status IN ('submitted', 'under_review')")
+}
+
+/// Overdue tasks within `scope`, most overdue first.
 pub fn overdue_tasks(
     conn: &mut DbConnection,
     scope: &Scope,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<OverdueTask>> {
-    let rows: Vec<(String, String, String, String, i32, Option<NaiveDateTime>)> =
-        review_tasks::table
-            .inner_join(applications::table)
-            .filter(pending())
-            .filter(review_tasks::due_at.lt(now))
-            .filter(applications::status.eq_any(["submitted", "under_review"]))
-            .order(review_tasks::due_at)
-            .select((
-                review_tasks::id,
-                review_tasks::application_id,
-                applications::reference,
-                review_tasks::authority_code,
-                review_tasks::escalation_level,
-                review_tasks::due_at,
-            ))
-            .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-    let visible: std::collections::HashSet<String> = scoped_query(scope)
-        .filter(applications::id.eq_any(ids))
-        .select(applications::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .into_iter()
-        .filter(|r| visible.contains(&r.1))
-        .filter_map(
-            |(task_id, application_id, reference, authority_code, level, due)| {
-                Some(OverdueTask {
-                    task_id,
-                    application_id,
-                    reference,
-                    authority_code,
-                    level,
-                    due_at: due?,
-                })
-            },
-        )
-        .collect())
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT t.id AS task_id, t.application_id, a.reference, t.authority_code, \
+         t.escalation_level AS level, t.due_at FROM review_tasks t \
+         JOIN applications a ON a.id = t.application_id WHERE ",
+    );
+    overdue_sql(&mut sql, now).push(" AND ");
+    scope.condition(&mut sql, "a", Form::Probe);
+    sql.push(" ORDER BY t.due_at, t.id");
+    sql.query(conn).load(conn)
 }

@@ -5,12 +5,15 @@
 pub mod admin_events;
 pub mod applications;
 pub mod conn;
+pub(crate) mod counters;
 pub mod idempotency;
 pub mod outbox;
 pub mod permits;
 pub mod reference;
 pub mod reports;
 pub mod schema;
+pub mod scope;
+pub(crate) mod sql;
 pub mod users;
 
 pub use conn::{write_transaction, DbConnection, Pool, PooledConnection};

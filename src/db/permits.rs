@@ -1,10 +1,10 @@
 //! Permits, their numbering counters, and the trips recorded against them.
 
-use super::schema::{permit_counters, permit_trips, permits};
+use super::schema::{permit_trips, permits};
+use super::sql::Value;
 use super::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = permits)]
@@ -45,32 +45,16 @@ pub struct TripRow {
     pub recorded_at: NaiveDateTime,
 }
 
-/// The next number in a jurisdiction's year. Called inside the issuing transaction: the
-/// counter row stays locked (PostgreSQL) or the database written (SQLite) until it commits,
-/// and a rollback takes the number back, so there are no gaps and no duplicates.
+/// The next number in a jurisdiction's year (see `counters`: no gaps, no duplicates).
 pub fn next_sequence(conn: &mut DbConnection, jurisdiction: &str, year: i32) -> QueryResult<i32> {
-    let insert = match conn {
-        DbConnection::Sqlite(_) => {
-            "INSERT INTO permit_counters (jurisdiction, year, last_value) VALUES (?, ?, 0) \
-             ON CONFLICT (jurisdiction, year) DO NOTHING"
-        }
-        DbConnection::Pg(_) => {
-            "INSERT INTO permit_counters (jurisdiction, year, last_value) VALUES ($1, $2, 0) \
-             ON CONFLICT (jurisdiction, year) DO NOTHING"
-        }
-    };
-    diesel::sql_query(insert)
-        .bind::<Text, _>(jurisdiction)
-        .bind::<Integer, _>(year)
-        .execute(conn)?;
-    let key = (jurisdiction, year);
-    diesel::update(permit_counters::table.find(key))
-        .set(permit_counters::last_value.eq(permit_counters::last_value + 1))
-        .execute(conn)?;
-    permit_counters::table
-        .find(key)
-        .select(permit_counters::last_value)
-        .first(conn)
+    super::counters::next(
+        conn,
+        "permit_counters",
+        &[
+            ("jurisdiction", Value::Text(jurisdiction.to_string())),
+            ("year", Value::Int(year)),
+        ],
+    )
 }
 
 pub fn insert(conn: &mut DbConnection, row: &PermitRow) -> QueryResult<()> {

@@ -4,14 +4,12 @@
 //! group returns only the rows at the ranks the continuous percentiles need, and the service
 //! interpolates between the two neighbours (as PostgreSQL's `percentile_cont`).
 
-use super::applications::Scope;
+use super::scope::{Form, Scope};
+use super::sql::{Sql, Value};
 use super::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamp};
-
-type Backend = <DbConnection as diesel::Connection>::Backend;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 /// Which applications a report covers: submitted on these local days, within a scope.
 #[derive(Debug, Clone)]
@@ -34,15 +32,6 @@ pub enum Key {
     Phase,
 }
 
-/// A bind value, in the order of the `?` in the SQL text.
-#[derive(Debug, Clone)]
-enum Value {
-    Text(String),
-    Day(NaiveDate),
-    Int(i32),
-    At(NaiveDateTime),
-}
-
 /// The applications whose turnaround the report describes: decided by a review.
 const DECIDED: &str = "a.status IN ('issued', 'rejected')";
 
@@ -50,98 +39,6 @@ const DECIDED: &str = "a.status IN ('issued', 'rejected')";
 /// pauses after acceptance), else 0; without a deadline, 0.
 const WITHIN_STATUTORY: &str = "CASE WHEN a.statutory_due_at IS NOT NULL \
      AND a.decided_at <= a.statutory_due_at THEN 1 ELSE 0 END";
-
-/// SQL written with `?` placeholders and its values; numbered `$n` for PostgreSQL.
-#[derive(Debug, Default)]
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    fn bind(&mut self, value: Value) -> &mut Self {
-        self.text.push('?');
-        self.values.push(value);
-        self
-    }
-
-    /// 1 when the application `a` took no more than the target (net), else 0.
-    fn within_target(&mut self, target_minutes: i32) -> &mut Self {
-        self.push("CASE WHEN a.net_minutes <= ")
-            .bind(Value::Int(target_minutes))
-            .push(" THEN 1 ELSE 0 END")
-    }
-
-    /// `a` (applications) submitted in the period and visible in the scope.
-    fn period_and_scope(&mut self, filter: &Filter) -> &mut Self {
-        self.push(" a.submitted_day >= ")
-            .bind(Value::Day(filter.from))
-            .push(" AND a.submitted_day <= ")
-            .bind(Value::Day(filter.to))
-            .push(" AND ")
-            .scope(&filter.scope)
-    }
-
-    fn scope(&mut self, scope: &Scope) -> &mut Self {
-        match scope {
-            Scope::Everything => self.push("a.status <> 'draft'"),
-            // Correlated: probed by the primary key for each application the period (or the
-            // status) selects, rather than a list of every application ever in the area.
-            Scope::Area(code) => self
-                .push(
-                    "EXISTS (SELECT 1 FROM application_areas x \
-                     WHERE x.application_id = a.id AND (x.county = ",
-                )
-                .bind(Value::Text(code.clone()))
-                .push(" OR x.prefecture = ")
-                .bind(Value::Text(code.clone()))
-                .push("))"),
-            Scope::Firm(firm) => self.push("a.firm_id = ").bind(Value::Text(firm.clone())),
-            Scope::Authority(code) => self
-                .push("a.id IN (SELECT application_id FROM review_tasks WHERE authority_code = ")
-                .bind(Value::Text(code.clone()))
-                .push(")"),
-            Scope::Nothing => self.push("1 = 0"),
-        }
-    }
-
-    fn query(&self, conn: &DbConnection) -> BoxedSqlQuery<'static, Backend, SqlQuery> {
-        let text = match conn {
-            DbConnection::Sqlite(_) => self.text.clone(),
-            DbConnection::Pg(_) => numbered(&self.text),
-        };
-        let mut query = diesel::sql_query(text).into_boxed();
-        for value in &self.values {
-            query = match value.clone() {
-                Value::Text(v) => query.bind::<Text, _>(v),
-                Value::Day(v) => query.bind::<Date, _>(v),
-                Value::Int(v) => query.bind::<Integer, _>(v),
-                Value::At(v) => query.bind::<Timestamp, _>(v),
-            };
-        }
-        query
-    }
-}
-
-/// `?` placeholders as PostgreSQL's `$1, $2, …` (the SQL here has no `?` in literals).
-fn numbered(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// One row at a rank a percentile needs, with its group's size and sums.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
@@ -406,13 +303,35 @@ pub fn rows(
     sql.query(conn).load(conn)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            super::numbered("a = ? AND b IN (?, ?)"),
-            "a = $1 AND b IN ($2, $3)"
-        );
+/// The report's pieces of SQL.
+trait ReportSql {
+    fn within_target(&mut self, target_minutes: i32) -> &mut Self;
+    fn period_and_scope(&mut self, filter: &Filter) -> &mut Self;
+    fn scope(&mut self, scope: &Scope) -> &mut Self;
+}
+
+impl ReportSql for Sql {
+    /// 1 when the application `a` took no more than the target (net), else 0.
+    fn within_target(&mut self, target_minutes: i32) -> &mut Self {
+        self.push("CASE WHEN a.net_minutes <= ")
+            .bind(Value::Int(target_minutes))
+            .push(" THEN 1 ELSE 0 END")
+    }
+
+    /// `a` (applications) submitted in the period and visible in the scope.
+    fn period_and_scope(&mut self, filter: &Filter) -> &mut Self {
+        self.push(" a.submitted_day >= ")
+            .bind(Value::Day(filter.from))
+            .push(" AND a.submitted_day <= ")
+            .bind(Value::Day(filter.to))
+            .push(" AND ")
+            .scope(&filter.scope)
+    }
+
+    /// Correlated probes keyed by each application the period (or the status) selects,
+    /// rather than a list of every application ever in the area or on the authority.
+    fn scope(&mut self, scope: &Scope) -> &mut Self {
+        scope.condition(self, "a", Form::Probe);
+        self
     }
 }

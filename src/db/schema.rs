@@ -177,6 +177,7 @@ diesel::table! {
         escalation_level -> Integer,
         reminded_at -> Nullable<Timestamp>,
         net_minutes -> Nullable<Integer>,
+        next_sla_at -> Nullable<Timestamp>,
     }
 }
 

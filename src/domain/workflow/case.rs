@@ -3,8 +3,11 @@
 //! the state. Events are the audit log; emails are derived from them.
 
 use super::definition::PlannedTask;
+use super::time::statutory_due_at;
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::role::Role;
 use chrono::{NaiveDateTime, TimeDelta};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 type Time = NaiveDateTime;
@@ -33,6 +36,16 @@ text_enum!(TaskState {
 text_enum!(PhaseState { Waiting = "waiting", Open = "open", Done = "done", Cancelled = "cancelled" });
 
 text_enum!(Decision { Approve = "approve", RequestInfo = "request_info", Reject = "reject" });
+
+impl TaskState {
+    /// Its authority has still to sign: open, claimed, or waiting for the applicant's answer.
+    pub fn awaits_signature(self) -> bool {
+        matches!(
+            self,
+            TaskState::Open | TaskState::Claimed | TaskState::InfoRequested
+        )
+    }
+}
 
 impl AppStatus {
     /// Issued, not accepted, rejected or withdrawn: nothing changes any more.
@@ -88,7 +101,16 @@ pub struct Task {
     pub reminded_at: Option<Time>,
 }
 
+/// A task is overdue while it waits for a reviewer (open or claimed) past its due time.
+pub fn is_overdue(state: TaskState, due_at: Option<Time>, now: Time) -> bool {
+    matches!(state, TaskState::Open | TaskState::Claimed) && due_at.is_some_and(|due| due < now)
+}
+
 impl Task {
+    pub fn is_overdue(&self, now: Time) -> bool {
+        is_overdue(self.state, self.due_at, now)
+    }
+
     /// Minutes a final decision (approve or reject) took from the task's (re-)opening, less
     /// time waiting for the applicant meanwhile (which moved the due time back).
     pub fn net_minutes(&self) -> Option<i64> {
@@ -149,6 +171,10 @@ pub struct Case {
     pub paused_minutes: i64,
     /// Since when the applicant has been asked for information, while they are.
     pub paused_since: Option<Time>,
+    /// The statutory deadline: set on acceptance (`start_statute`), moved back by every pause
+    /// after it.
+    #[serde(default)]
+    pub statutory_due_at: Option<Time>,
 }
 
 impl Default for Case {
@@ -163,6 +189,7 @@ impl Default for Case {
             issued_at: None,
             paused_minutes: 0,
             paused_since: None,
+            statutory_due_at: None,
         }
     }
 }
@@ -416,6 +443,22 @@ impl Case {
         })
     }
 
+    /// Starts the statutory clock of an accepted application: the end of the `working_days`th
+    /// working day after the day of acceptance, local time.
+    pub fn start_statute(&mut self, working_days: u32, calendar: &WorkCalendar, tz: Tz) {
+        if let Some(accepted) = self.accepted_at {
+            self.statutory_due_at = Some(statutory_due_at(accepted, working_days, calendar, tz));
+        }
+    }
+
+    /// The statutory deadline at `now`: waiting for the applicant after acceptance, including
+    /// a pause still running, does not count against the statute.
+    pub fn statutory_deadline(&self, now: Time) -> Option<Time> {
+        let running = self.paused_minutes_at(now) - self.paused_minutes;
+        self.statutory_due_at
+            .map(|due| due + TimeDelta::minutes(running))
+    }
+
     fn end_pause(&mut self, at: Time) -> i64 {
         match self.paused_since.take() {
             Some(since) => {
@@ -569,6 +612,9 @@ impl Case {
                 ..
             } => {
                 let pause = self.end_pause(*at);
+                if let Some(due) = &mut self.statutory_due_at {
+                    *due += TimeDelta::minutes(pause);
+                }
                 let current = self.current_phase();
                 for task in self.tasks.iter_mut().filter(|t| Some(t.phase) == current) {
                     let reopen = match task.state {

@@ -593,3 +593,40 @@ fn a_task_s_time_runs_from_its_opening_less_the_pauses() {
     // r1 re-opened with the answer at 180.
     assert_eq!(case.task("r1").unwrap().net_minutes(), Some(60));
 }
+
+#[test]
+fn the_statutory_deadline_starts_at_acceptance_and_moves_with_later_pauses() {
+    let calendar = crate::domain::calendar::WorkCalendar::default();
+    let tz = chrono_tz::Asia::Shanghai;
+    let mut case = submitted();
+    case.start_statute(2, &calendar, tz);
+    assert_eq!(case.statutory_due_at, None, "not accepted yet");
+    run(&mut case, approve("acc"), &reviewer("ISSUER"), mins(10)).unwrap();
+    case.start_statute(2, &calendar, tz);
+    // Accepted Tue 1 Dec 08:10 Shanghai: the end of Thu 3 Dec, local.
+    let base = NaiveDate::from_ymd_opt(2026, 12, 3)
+        .unwrap()
+        .and_hms_opt(16, 0, 0)
+        .unwrap();
+    assert_eq!(case.statutory_due_at, Some(base));
+    let ask = Command::Decide {
+        task_id: "r1".into(),
+        decision: Decision::RequestInfo,
+        comment: Some("page 2".into()),
+        conditions: vec![],
+    };
+    run(&mut case, ask, &reviewer("A"), mins(60)).unwrap();
+    assert_eq!(
+        case.statutory_deadline(mins(100)),
+        Some(base + TimeDelta::minutes(40)),
+        "a running pause moves it as it runs"
+    );
+    let answer = Command::Respond {
+        message: "attached".into(),
+        material_change: false,
+    };
+    run(&mut case, answer, &applicant(), mins(150)).unwrap();
+    let moved = base + TimeDelta::minutes(90);
+    assert_eq!(case.statutory_due_at, Some(moved));
+    assert_eq!(case.statutory_deadline(mins(500)), Some(moved));
+}

@@ -4,7 +4,7 @@
 //! authority's reviewers are reminded, past 100 % the task is overdue at level 1, past 150 % at
 //! level 2 (the prefecture), past 200 % at level 3 (the region). Each fires once.
 
-use super::case::{Case, Event, TaskState};
+use super::case::{Case, Event, Task, TaskState};
 use chrono::{NaiveDateTime, TimeDelta};
 
 /// Escalation levels by the share of the budget that must have passed (strictly).
@@ -55,6 +55,26 @@ pub fn due(case: &Case, now: NaiveDateTime) -> Vec<Event> {
         }
     }
     events
+}
+
+/// The next moment the ladder may have something to do for `task`: the reminder while it is
+/// due, else the next level; none for a task that is not pending or past level 3. Stored with
+/// the task so that the monitor only loads applications whose moment has come; never later
+/// than the threshold (`due` decides exactly).
+pub fn next_moment(task: &Task) -> Option<NaiveDateTime> {
+    if !matches!(task.state, TaskState::Open | TaskState::Claimed) || task.budget_minutes <= 0 {
+        return None;
+    }
+    let start = task.due_at? - TimeDelta::minutes(task.budget_minutes);
+    let at_percent =
+        |percent: i64| start + TimeDelta::seconds(task.budget_minutes * 60 * percent / 100);
+    if task.reminded_at.is_none() && task.escalation_level == 0 {
+        return Some(at_percent(REMINDER_PERCENT));
+    }
+    LEVELS
+        .iter()
+        .find(|(level, _)| task.escalation_level < *level)
+        .map(|(_, percent)| at_percent(*percent))
 }
 
 #[cfg(test)]

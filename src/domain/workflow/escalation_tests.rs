@@ -161,3 +161,61 @@ fn time_waiting_for_the_applicant_does_not_count() {
     assert_eq!(monitor(&mut case, 1_250), ["rev:reminder"]);
     assert_eq!(monitor(&mut case, 1_301), ["rev:L1"]);
 }
+
+/// The monitor's query loads an application only once a task's stored moment has come: run
+/// that way, minute by minute, the ladder records exactly what running it every minute does,
+/// whatever the budget.
+#[test]
+fn the_stored_next_moment_never_skips_a_threshold() {
+    for budget in [1, 3, 7, 100, 333, 1_441] {
+        let task = |id: &str| NewTask {
+            id: id.into(),
+            planned: PlannedTask {
+                step: id.into(),
+                authority_code: "ISSUER".into(),
+                budget_minutes: budget,
+            },
+        };
+        let phases = vec![NewPhase {
+            name: "acceptance".into(),
+            tasks: vec![task("acc")],
+        }];
+        let mut every = Case::default();
+        apply(
+            &mut every,
+            Command::Submit { phases },
+            &actor(Role::Applicant, None),
+            at(0),
+        );
+        let mut gated = every.clone();
+        let (mut all, mut seen) = (Vec::new(), Vec::new());
+        for minute in 0..=budget * 2 + 5 {
+            all.extend(monitor(&mut every, minute));
+            let moment = next_moment(gated.task("acc").unwrap());
+            if moment.is_some_and(|m| m <= at(minute)) {
+                seen.extend(monitor(&mut gated, minute));
+            }
+        }
+        assert_eq!(seen, all, "budget {budget}");
+        assert_eq!(all.len(), 4, "reminder and three levels, budget {budget}");
+        assert_eq!(
+            next_moment(gated.task("acc").unwrap()),
+            None,
+            "past level 3"
+        );
+    }
+}
+
+#[test]
+fn the_next_moment_follows_the_ladder() {
+    let mut case = submitted();
+    let next = |case: &Case| next_moment(case.task("acc").unwrap());
+    assert_eq!(next(&case), Some(at(75)));
+    monitor(&mut case, 75);
+    assert_eq!(next(&case), Some(at(100)));
+    monitor(&mut case, 101);
+    assert_eq!(next(&case), Some(at(150)));
+    monitor(&mut case, 151);
+    assert_eq!(next(&case), Some(at(200)));
+    assert_eq!(next_moment(case.task("rev").unwrap()), None, "waiting");
+}

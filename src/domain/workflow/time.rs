@@ -1,15 +1,14 @@
 //! Deadlines in the display time zone: the statutory deadline is the end of the Nth working
-//! day after the day of acceptance, pushed back by the time spent waiting for the applicant.
+//! day after the day of acceptance (`Case` moves it back by each later pause).
 
 use crate::domain::calendar::WorkCalendar;
-use chrono::{NaiveDateTime, TimeDelta, TimeZone};
+use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 /// The statutory deadline (UTC) for an application accepted at `accepted_at` (UTC).
 pub fn statutory_due_at(
     accepted_at: NaiveDateTime,
     working_days: u32,
-    paused_minutes_after_acceptance: i64,
     calendar: &WorkCalendar,
     tz: Tz,
 ) -> NaiveDateTime {
@@ -21,12 +20,10 @@ pub fn statutory_due_at(
         .unwrap_or(last_day)
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
-    let end_utc = tz
-        .from_local_datetime(&end_local)
+    tz.from_local_datetime(&end_local)
         .earliest()
         .map(|t| t.naive_utc())
-        .unwrap_or(end_local);
-    end_utc + TimeDelta::minutes(paused_minutes_after_acceptance)
+        .unwrap_or(end_local)
 }
 
 #[cfg(test)]
@@ -48,7 +45,6 @@ mod tests {
         let due = statutory_due_at(
             at(2026, 12, 1, 1),
             15,
-            0,
             &WorkCalendar::default(),
             chrono_tz::Asia::Shanghai,
         );
@@ -61,18 +57,9 @@ mod tests {
         let due = statutory_due_at(
             at(2026, 12, 1, 20),
             2,
-            0,
             &WorkCalendar::default(),
             chrono_tz::Asia::Shanghai,
         );
         assert_eq!(due, at(2026, 12, 4, 16), "Thu 3 and Fri 4 December");
-    }
-
-    #[test]
-    fn waiting_for_the_applicant_moves_the_deadline() {
-        let cal = WorkCalendar::default();
-        let base = statutory_due_at(at(2026, 12, 1, 1), 2, 0, &cal, chrono_tz::Asia::Shanghai);
-        let paused = statutory_due_at(at(2026, 12, 1, 1), 2, 90, &cal, chrono_tz::Asia::Shanghai);
-        assert_eq!(paused - base, TimeDelta::minutes(90));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::db::applications::{self as q, ApplicationRow, EventRow, PhaseRow, TaskRow};
 use crate::db::{new_id, DbConnection};
-use crate::domain::workflow::{Case, Event, Phase, Task};
+use crate::domain::workflow::{escalation, Case, Event, Phase, Task};
 use crate::service::ServiceError;
 use chrono::NaiveDateTime;
 
@@ -69,6 +69,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Option<Loaded>, Service
         issued_at: row.issued_at,
         paused_minutes: i64::from(row.paused_minutes),
         paused_since: row.paused_since,
+        statutory_due_at: row.statutory_due_at,
     };
     Ok(Some(Loaded { row, case }))
 }
@@ -105,6 +106,7 @@ fn task_row(application_id: &str, position: usize, t: &Task) -> TaskRow {
         escalation_level: t.escalation_level,
         reminded_at: t.reminded_at,
         net_minutes: t.net_minutes().map(|m| m as i32),
+        next_sla_at: escalation::next_moment(t),
     }
 }
 
@@ -120,6 +122,7 @@ pub fn next_row(before: &ApplicationRow, case: &Case, now: NaiveDateTime) -> App
         issued_at: case.issued_at,
         paused_minutes: case.paused_minutes as i32,
         paused_since: case.paused_since,
+        statutory_due_at: case.statutory_due_at,
         net_minutes: case.decided_at.map(|at| case.net_minutes(at) as i32),
         ..before.clone()
     }

@@ -2,7 +2,7 @@
 
 use crate::db::applications::{ApplicationRow, AttachmentRow, QueueRow};
 use crate::domain::application::ApplicationInput;
-use crate::domain::workflow::Case;
+use crate::domain::workflow::{Case, TaskState};
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -105,18 +105,22 @@ pub struct ApplicationView {
     pub phases: Vec<PhaseView>,
     pub attachments: Vec<AttachmentView>,
     pub permit_no: Option<String>,
+    /// The input as stored, for the pages (the API shows its parts above).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub input: ApplicationInput,
 }
 
 impl ApplicationView {
     pub fn new(
         row: &ApplicationRow,
         case: &Case,
+        input: ApplicationInput,
         firm_code: String,
         attachments: Vec<AttachmentRow>,
         target_hours: u32,
         now: NaiveDateTime,
     ) -> ApplicationView {
-        let input: ApplicationInput = serde_json::from_str(&row.input).unwrap_or_default();
         let part = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
         let phases = case
             .phases
@@ -146,16 +150,7 @@ impl ApplicationView {
                     .collect(),
             })
             .collect();
-        // While the applicant is being waited for after acceptance, the statutory deadline
-        // moves with the pause.
-        let running_pause = case.paused_minutes_at(now) - case.paused_minutes;
-        let statutory_due_at = row.statutory_due_at.map(|due| {
-            if case.accepted_at.is_some() {
-                due + chrono::TimeDelta::minutes(running_pause)
-            } else {
-                due
-            }
-        });
+        let statutory_due_at = case.statutory_deadline(now);
         ApplicationView {
             id: row.id.clone(),
             reference: row.reference.clone(),
@@ -185,6 +180,7 @@ impl ApplicationView {
             phases,
             attachments: attachments.into_iter().map(AttachmentView::from).collect(),
             permit_no: row.permit_no.clone(),
+            input,
         }
     }
 }
@@ -233,4 +229,33 @@ pub struct EventView {
     pub actor: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+}
+
+/// The domain's overdue rule on a view's stored state and RFC 3339 due time.
+fn overdue(state: &str, due_at: Option<&str>, now: NaiveDateTime) -> bool {
+    let due = due_at
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map(|d| d.naive_utc());
+    state
+        .parse::<TaskState>()
+        .is_ok_and(|state| crate::domain::workflow::case::is_overdue(state, due, now))
+}
+
+impl TaskView {
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        overdue(&self.state, self.due_at.as_deref(), now)
+    }
+
+    /// Its authority has still to sign.
+    pub fn awaits_signature(&self) -> bool {
+        self.state
+            .parse::<TaskState>()
+            .is_ok_and(TaskState::awaits_signature)
+    }
+}
+
+impl QueueItem {
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        overdue(&self.state, self.due_at.as_deref(), now)
+    }
 }

@@ -9,7 +9,6 @@ use crate::domain::role::Role;
 use crate::domain::workflow::AppStatus;
 use crate::i18n::Lang;
 use crate::service::applications as service;
-use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -109,7 +108,7 @@ async fn list(
         per_page: PER_PAGE,
     };
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let (caller, filter) = (caller(current.clone()), status.clone());
+    let (caller, filter) = (current.clone(), status.clone());
     let en = lang == Lang::En;
     let (found, authorities) = state
         .db(move |conn| {
@@ -135,9 +134,7 @@ async fn list(
                     let pending: Vec<String> = p
                         .tasks
                         .iter()
-                        .filter(|t| {
-                            matches!(t.state.as_str(), "open" | "claimed" | "info_requested")
-                        })
+                        .filter(|t| t.awaits_signature())
                         .map(|t| {
                             authorities
                                 .get(&t.authority_code)

@@ -7,7 +7,6 @@ use super::labels;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::applications as service;
-use crate::web::api::applications::caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -71,7 +70,7 @@ async fn queue(
         Some(f @ ("open" | "mine" | "all")) => f.to_string(),
         _ => "all".to_string(),
     };
-    let (caller, f) = (caller(current.clone()), filter.clone());
+    let (caller, f) = (current.clone(), filter.clone());
     let items = state
         .db(move |conn| service::queue(conn, &caller, &f))
         .await?;
@@ -80,6 +79,7 @@ async fn queue(
     let rows: Vec<Row> = items
         .into_iter()
         .map(|t| {
+            let overdue = t.is_overdue(now);
             let due = t
                 .due_at
                 .as_deref()
@@ -91,8 +91,7 @@ async fn queue(
                 class: t.permit_class.unwrap_or_default(),
                 phase: labels::phase(&t.phase, lang),
                 state_label: labels::task_state(&t.state, lang),
-                overdue: matches!(t.state.as_str(), "open" | "claimed")
-                    && due.is_some_and(|d| d < now),
+                overdue,
                 due: due
                     .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
                     .unwrap_or_default(),
