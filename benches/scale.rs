@@ -463,7 +463,7 @@ async fn main() {
     permitflow::startup::migrate(&settings).unwrap();
     let now = Utc::now().naive_utc();
     let mut conn = permitflow::db::conn::connect(&database).unwrap();
-    permitflow::service::demo::seed(&mut conn, now).unwrap();
+    permitflow::demo::seed(&mut conn, now).unwrap();
     {
         // A prefecture's supervisor too: the report's area scope.
         use diesel::prelude::*;

@@ -84,7 +84,7 @@ fn main() {
     };
     permitflow::startup::migrate(&common::settings(&url, dir.path())).unwrap();
     let mut conn = permitflow::db::conn::connect(&database).unwrap();
-    permitflow::service::demo::seed(&mut conn, chrono::Utc::now().naive_utc()).unwrap();
+    permitflow::demo::seed(&mut conn, chrono::Utc::now().naive_utc()).unwrap();
     let (user, firm): (String, Option<String>) = permitflow::db::schema::users::table
         .filter(permitflow::db::schema::users::email.eq("applicant@demo.local"))
         .select((

@@ -2,6 +2,7 @@
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod i18n;
 pub mod mail;

@@ -6,9 +6,10 @@ use clap::{Parser, Subcommand};
 use permitflow::clock::Clock;
 use permitflow::config::{CommonOpts, Secret, Settings};
 use permitflow::db::conn;
+use permitflow::demo;
+use permitflow::demo::history::HistoryPlan;
 use permitflow::i18n::Lang;
-use permitflow::service::demo_history::HistoryPlan;
-use permitflow::service::{demo, users, ServiceError};
+use permitflow::service::{users, ServiceError};
 use permitflow::startup;
 
 #[derive(Parser)]

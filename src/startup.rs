@@ -4,14 +4,14 @@
 use crate::clock::Clock;
 use crate::config::{LogFormat, Settings};
 use crate::db::conn;
+use crate::demo::history::HistoryPlan;
 use crate::domain::permit::PermitSigner;
 use crate::domain::rules::{PermitRules, SHIPPED_RULES};
 use crate::mail::outbox::Delivery;
 use crate::mail::transport::Transport;
-use crate::service::applications::Engine;
-use crate::service::demo_history::HistoryPlan;
 use crate::service::reference::ReferenceData;
 use crate::service::workflows::Workflows;
+use crate::service::Engine;
 use crate::web::{self, metrics::Metrics, AppState};
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -193,13 +193,8 @@ pub fn demo_work(state: &AppState, now: NaiveDateTime, plan: HistoryPlan) -> any
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let permit = crate::service::demo_work::seed_applications(
-        &mut db,
-        &state.engine,
-        now,
-        plan,
-        &mut progress,
-    )?;
+    let permit =
+        crate::demo::work::seed_applications(&mut db, &state.engine, now, plan, &mut progress)?;
     bar.finish_and_clear();
     if let Some(permit_no) = permit {
         tracing::info!(%permit_no, "demo ready; a permit to look at: /permits/{permit_no}");
@@ -215,7 +210,7 @@ pub async fn serve(settings: Settings, clock: Clock, demo: bool) -> anyhow::Resu
         migrate(&settings_for_setup)?;
         if demo {
             let mut db = conn::connect(&settings_for_setup.database)?;
-            let created = crate::service::demo::seed(&mut db, now)?;
+            let created = crate::demo::seed(&mut db, now)?;
             tracing::info!(created, "demo data ready (password: permitflow-demo)");
         }
         Ok(())

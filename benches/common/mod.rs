@@ -9,7 +9,7 @@ use diesel::{Connection, PgConnection};
 use permitflow::clock::Clock;
 use permitflow::config::{CommonOpts, DatabaseUrl, LogFormat, Secret, Settings};
 use permitflow::web::{self, ServeOptions};
-use permitflow::{service, startup};
+use permitflow::{demo, startup};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -165,7 +165,7 @@ impl BenchApp {
         let database: DatabaseUrl = url.parse().unwrap();
         let settings = settings(&url, dir.path());
         startup::migrate(&settings).unwrap();
-        service::demo::seed(
+        demo::seed(
             &mut permitflow::db::conn::connect(&database).unwrap(),
             chrono::Utc::now().naive_utc(),
         )

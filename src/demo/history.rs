@@ -6,13 +6,13 @@
 //! last days' work still open, a few tasks stuck past their budget and escalated by now.
 //! Deterministic for a seed and a moment.
 
-use super::applications::{self as apps, view::ApplicationView, Caller, Engine, TaskDecision};
-use super::demo_work::{caller, reviewer};
-use super::ServiceError;
+use super::work::{caller, reviewer};
 use crate::db::users::{self as q};
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
 use crate::domain::workflow::Decision;
+use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
+use crate::service::{Caller, Engine, ServiceError};
 use chrono::{Days, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -242,9 +242,12 @@ impl Story<'_> {
         let pdf = &crate::domain::attachment::sample_pdf("permitflow demo drawing");
         for kind in ["contour_drawing", "escort_plan"] {
             let name = format!("{kind}.pdf");
-            apps::add_attachment(
-                conn, engine, applicant, &draft.id, kind, &name, pdf, draft_at,
-            )?;
+            let upload = apps::Upload {
+                kind,
+                filename: &name,
+                bytes: pdf,
+            };
+            apps::add_attachment(conn, engine, applicant, &draft.id, upload, draft_at)?;
         }
         let mut app = apps::submit(conn, engine, applicant, &draft.id, submitted_at)?;
         let mut asked = false;

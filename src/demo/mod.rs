@@ -1,12 +1,17 @@
 //! The demo: two logistics firms and one user per role and per authority, all with the
 //! password `permitflow-demo`. Only `seed --demo` and `serve --demo` call this; without
 //! them no known password exists.
+//!
+//! `history` runs weeks of past work through the service; `work` the applications in flight.
 
-use super::users::hash_password;
-use super::ServiceError;
+pub mod history;
+pub mod work;
+
 use crate::db::users::{self as q, FirmRow, UserRow};
 use crate::db::{new_id, reference, write_transaction, DbConnection};
 use crate::domain::values::CreditCode;
+use crate::service::users::hash_password;
+use crate::service::ServiceError;
 use chrono::NaiveDateTime;
 
 pub const DEMO_PASSWORD: &str = "permitflow-demo";

@@ -4,15 +4,15 @@
 //! Before them, the history of `demo_history`. Made only while the demo firm has no
 //! application (so a restart adds nothing).
 
-use super::applications::{self as apps, view::ApplicationView, Caller, Engine, TaskDecision};
-use super::demo_history::{HistoryPlan, Progress};
-use super::ServiceError;
+use super::history::{HistoryPlan, Progress};
 use crate::db::applications::{self as app_q, Scope};
 use crate::db::users::{self as q, UserRow};
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
 use crate::domain::role::Role;
 use crate::domain::workflow::Decision;
+use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
+use crate::service::{Caller, Engine, ServiceError};
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
 
@@ -145,9 +145,11 @@ fn advance(
             engine,
             applicant,
             &draft.id,
-            kind,
-            &name,
-            pdf,
+            apps::Upload {
+                kind,
+                filename: &name,
+                bytes: pdf,
+            },
             clock.tick(),
         )?;
     }
@@ -235,8 +237,8 @@ pub fn seed_applications(
         } else {
             engine
         };
-        super::demo_history::seed(conn, engine, serial, now, history, progress)?;
-        while super::escalations::run(conn, engine, now)? > 0 {}
+        super::history::seed(conn, engine, serial, now, history, progress)?;
+        while crate::service::escalations::run(conn, engine, now)? > 0 {}
     }
     let (first, second) = (caller(first)?, caller(second)?);
     let today = engine.today(now);

@@ -25,15 +25,23 @@ pub struct NewEmail {
     pub context: EmailContext,
 }
 
+/// Why an e-mail could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    #[error("rendering the e-mail: {0}")]
+    Render(#[from] askama::Error),
+    #[error("writing the outbox: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
 /// Renders and writes one e-mail into the outbox, in the caller's transaction.
 pub fn enqueue(
     conn: &mut DbConnection,
     email: &NewEmail,
     mail_domain: &str,
     now: NaiveDateTime,
-) -> Result<(), crate::service::ServiceError> {
-    let rendered = render(email.kind, &email.context)
-        .map_err(|e| crate::service::ServiceError::Internal(e.into()))?;
+) -> Result<(), EnqueueError> {
+    let rendered = render(email.kind, &email.context)?;
     let recipient_hash = hex::encode(&Sha256::digest(email.recipient.as_bytes())[..6]);
     let row = OutboxRow {
         id: new_id(),

@@ -3,7 +3,8 @@
 //! events with their e-mails. Several instances may run it at once: each application's version
 //! guard lets exactly one of them record a threshold; the others find nothing left to do.
 
-use super::applications::{rows, Engine};
+use super::applications::rows;
+use super::Engine;
 use super::ServiceError;
 use crate::db::applications as q;
 use crate::db::{write_transaction, DbConnection};

@@ -2,9 +2,6 @@
 //! transaction. Handlers and the CLI call these and nothing below them.
 
 pub mod applications;
-pub mod demo;
-pub mod demo_history;
-pub mod demo_work;
 pub mod escalations;
 pub mod notify;
 pub mod permits;
@@ -13,7 +10,76 @@ pub mod reports;
 pub mod users;
 pub mod workflows;
 
+use self::workflows::Workflows;
+use crate::db::applications::Scope;
+use crate::db::users::UserRow;
+use crate::db::{reference as ref_q, DbConnection};
+use crate::domain::permit::PermitSigner;
+use crate::domain::role::Role;
+use crate::domain::rules::PermitRules;
+use crate::domain::workflow::Actor;
 use crate::domain::ValidationErrors;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use std::path::PathBuf;
+
+/// Everything the use cases need besides a connection and the caller.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub rules: PermitRules,
+    pub workflows: Workflows,
+    pub timezone: Tz,
+    pub target_hours: u32,
+    pub default_workflow: String,
+    pub data_dir: PathBuf,
+    /// Where people reach the server, for links in e-mails.
+    pub base_url: String,
+    /// The domain of Message-IDs (the sender's).
+    pub mail_domain: String,
+    /// Signs the QR codes of permits with the server's secret.
+    pub permit_signer: PermitSigner,
+}
+impl Engine {
+    /// Today in the display time zone: "travel starts today or later" means the applicant's today.
+    pub fn today(&self, now: NaiveDateTime) -> NaiveDate {
+        self.timezone.from_utc_datetime(&now).date_naive()
+    }
+}
+/// The signed-in user giving a command.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub role: Role,
+}
+impl Caller {
+    pub(crate) fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.id.clone(),
+            role: self.role,
+            authority: self.user.authority_code.clone(),
+        }
+    }
+}
+pub fn scope_of(conn: &mut DbConnection, caller: &Caller) -> Result<Scope, ServiceError> {
+    let u = &caller.user;
+    Ok(
+        match (
+            caller.role,
+            &u.firm_id,
+            &u.authority_code,
+            &u.scope_jurisdiction,
+        ) {
+            (Role::Applicant, Some(firm), _, _) => Scope::Firm(firm.clone()),
+            (Role::Reviewer, _, Some(authority), _) => Scope::Authority(authority.clone()),
+            (Role::Manager, _, _, Some(code)) => match ref_q::find_jurisdiction(conn, code)? {
+                Some(j) if j.level == "region" => Scope::Everything,
+                Some(_) => Scope::Area(code.clone()),
+                None => Scope::Nothing,
+            },
+            _ => Scope::Nothing,
+        },
+    )
+}
 
 /// What can go wrong in a use case, in terms the HTTP edge and the CLI can both report.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +102,18 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("{0}")]
     Internal(#[from] anyhow::Error),
+}
+
+/// A value the application stored as JSON, read back strictly: a row that does not parse is a
+/// fault to log and answer as an internal error, never an empty application.
+pub(crate) fn stored<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    text: &str,
+) -> Result<T, ServiceError> {
+    serde_json::from_str(text).map_err(|cause| {
+        tracing::error!(%cause, what, "a stored value does not parse");
+        ServiceError::Internal(anyhow::anyhow!("the stored {what} does not parse: {cause}"))
+    })
 }
 
 impl From<ValidationErrors> for ServiceError {
@@ -82,6 +160,16 @@ fn is_outage(message: &str) -> bool {
     ]
     .iter()
     .any(|m| message.contains(m))
+}
+
+impl From<crate::mail::outbox::EnqueueError> for ServiceError {
+    fn from(error: crate::mail::outbox::EnqueueError) -> Self {
+        use crate::mail::outbox::EnqueueError;
+        match error {
+            EnqueueError::Database(e) => e.into(),
+            EnqueueError::Render(e) => ServiceError::Internal(e.into()),
+        }
+    }
 }
 
 impl From<diesel::r2d2::PoolError> for ServiceError {

@@ -3,7 +3,7 @@
 //! rejected, withdrawn) and to the reviewers of each authority whose task opens; they are
 //! written to the outbox inside the change's transaction.
 
-use super::applications::Engine;
+use super::Engine;
 use super::ServiceError;
 use crate::db::applications::ApplicationRow;
 use crate::db::permits::{self as permit_q, PermitRow};
@@ -78,8 +78,8 @@ fn escalation_recipients(
     Ok(people)
 }
 
-fn summaries(row: &ApplicationRow) -> (String, String) {
-    let input: ApplicationInput = serde_json::from_str(&row.input).unwrap_or_default();
+fn summaries(row: &ApplicationRow) -> Result<(String, String), ServiceError> {
+    let input: ApplicationInput = super::stored("application input", &row.input)?;
     let cargo = input.cargo.map(|c| {
         let dims = match (c.length_m, c.width_m, c.height_m) {
             (Some(l), Some(w), Some(h)) => format!(", {l} × {w} × {h} m"),
@@ -107,7 +107,7 @@ fn summaries(row: &ApplicationRow) -> (String, String) {
             counties.join(", ")
         )
     });
-    (cargo.unwrap_or_default(), route.unwrap_or_default())
+    Ok((cargo.unwrap_or_default(), route.unwrap_or_default()))
 }
 
 fn net_text(minutes: i64, en: bool) -> String {
@@ -237,7 +237,7 @@ pub fn enqueue_for(
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
-    let (cargo, route) = summaries(row);
+    let (cargo, route) = summaries(row)?;
     let mut m = Mailer {
         engine,
         row,
@@ -450,7 +450,7 @@ pub fn permit_revoked(
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
-    let (cargo, route) = summaries(row);
+    let (cargo, route) = summaries(row)?;
     let mut m = Mailer {
         engine,
         row,

@@ -3,9 +3,9 @@
 //! change is one transaction with its audit event on the application and its e-mail.
 
 use super::applications::rows::{append_events, AuditEvent};
-use super::applications::{scope_of, Caller, Engine};
 use super::notify;
 use super::ServiceError;
+use super::{scope_of, Caller, Engine};
 use crate::db::applications::{self as app_q, ApplicationRow, Scope};
 use crate::db::permits::{self as q, PermitRow, TripRow};
 use crate::db::{new_id, reference as ref_q, users as user_q, write_transaction, DbConnection};
@@ -124,8 +124,8 @@ impl Permit {
         row: PermitRow,
         now: NaiveDateTime,
     ) -> Result<Permit, ServiceError> {
-        let plates: Vec<String> = serde_json::from_str(&row.plates).unwrap_or_default();
-        let conditions: Vec<String> = serde_json::from_str(&row.conditions).unwrap_or_default();
+        let plates: Vec<String> = super::stored("permit plates", &row.plates)?;
+        let conditions: Vec<String> = super::stored("permit conditions", &row.conditions)?;
         let status = facts(&row).status(engine.today(now));
         let token = engine.permit_signer.token(&row.permit_no, row.version);
         let verify_url = format!(
@@ -274,7 +274,7 @@ pub fn record_trip(
             return Err(ServiceError::NotFound);
         }
         let row = q::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
-        let plates: Vec<String> = serde_json::from_str(&row.plates).unwrap_or_default();
+        let plates: Vec<String> = super::stored("permit plates", &row.plates)?;
         let checked = facts(&row).check_trip(engine.today(now), &plate, &plates);
         let counted = match checked {
             Ok(()) => q::count_trip(conn, permit_no)?.ok_or(TripRefusal::UsedUp),

@@ -3,10 +3,10 @@
 use super::error::AppError;
 use super::session;
 use super::AppState;
-use crate::db::users::UserRow;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users as user_service;
+use crate::service::Caller;
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
@@ -91,15 +91,9 @@ impl FromRequest for ClientAddress {
     }
 }
 
-/// A signed-in user: by `Authorization: Bearer`, or by the web session's cookie, which for a
+/// The signed-in caller of a handler: by `Authorization: Bearer`, or by the web session's cookie, which for a
 /// write must come with the session's CSRF token in `X-CSRF-Token`; 401 without either.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user: UserRow,
-    pub role: Role,
-}
-
-impl FromRequest for CurrentUser {
+impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -143,7 +137,7 @@ impl FromRequest for CurrentUser {
                 tracing::error!(%cause, user = %user.id, "stored role is unknown");
                 AppError::Internal
             })?;
-            Ok(CurrentUser { user, role })
+            Ok(Caller { user, role })
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConnection, Pool};
 use crate::mail::outbox::Delivery;
-use crate::service::applications::Engine;
+use crate::service::Engine;
 use crate::service::ServiceError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};

@@ -2,12 +2,12 @@
 //! forms carry. Being a cookie, a session works on any instance behind a load balancer.
 
 use super::error::AppError;
-use super::extract::CurrentUser;
 use super::AppState;
 use crate::config::Settings;
 use crate::db::users::{self as user_q, UserRow};
 use crate::domain::role::Role;
 use crate::service::users::password_stamp;
+use crate::service::Caller;
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionMiddleware};
@@ -91,7 +91,7 @@ pub fn sign_out(session: &Session) {
 }
 
 /// The user of a live session (active, not expired), if any.
-pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Caller>, AppError> {
     let (Ok(Some(user_id)), Ok(Some(expires))) =
         (session.get::<String>(USER), session.get::<i64>(EXPIRES))
     else {
@@ -111,7 +111,7 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Curre
         .filter(|u| u.active && password_stamp(u) == stamp);
     Ok(user.and_then(|user| {
         let role = user.role.parse::<Role>().ok()?;
-        Some(CurrentUser { user, role })
+        Some(Caller { user, role })
     }))
 }
 
@@ -122,7 +122,7 @@ pub async fn signed_in_as(
     session: &Session,
     req: &HttpRequest,
     role: Role,
-) -> Result<Result<CurrentUser, HttpResponse>, AppError> {
+) -> Result<Result<Caller, HttpResponse>, AppError> {
     match user_of(state, session).await? {
         None => Ok(Err(to_sign_in(req))),
         Some(current) if current.role == role => Ok(Ok(current)),

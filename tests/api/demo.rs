@@ -4,7 +4,7 @@
 
 use crate::helpers::{spawn_app, test_start, TestApp};
 use crate::workflow::DEMO;
-use permitflow::service::demo_history::HistoryPlan;
+use permitflow::demo::history::HistoryPlan;
 use serde_json::Value;
 
 /// Seeds the demo users and `days` of history up to the test clock's start.

@@ -342,7 +342,7 @@ impl TestApp {
         let url = self.db.url.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = permitflow::db::conn::connect(&url).unwrap();
-            permitflow::service::demo::seed(&mut conn, test_start()).unwrap();
+            permitflow::demo::seed(&mut conn, test_start()).unwrap();
         })
         .await
         .unwrap();

@@ -100,7 +100,7 @@ async fn a_database_cut_off_answers_503_in_bounded_time_and_recovers() {
     let raw = db.raw_url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = permitflow::db::conn::connect(&raw.parse().unwrap()).unwrap();
-        permitflow::service::demo::seed(&mut conn, crate::helpers::test_start()).unwrap();
+        permitflow::demo::seed(&mut conn, crate::helpers::test_start()).unwrap();
     })
     .await
     .unwrap();

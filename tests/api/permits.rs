@@ -461,8 +461,8 @@ async fn the_demo_has_a_valid_permit_and_work_at_every_stage() {
         let mut conn = state.pool.get().unwrap();
         // Today's work only (the history has its own test).
         let seed = |conn: &mut _| {
-            let none = permitflow::service::demo_history::HistoryPlan { days: 0, seed: 1 };
-            permitflow::service::demo_work::seed_applications(
+            let none = permitflow::demo::history::HistoryPlan { days: 0, seed: 1 };
+            permitflow::demo::work::seed_applications(
                 conn,
                 &state.engine,
                 now,

@@ -3,9 +3,9 @@
 use crate::db::outbox as q;
 use crate::domain::role::Role;
 use crate::service::applications::view::rfc3339;
+use crate::service::Caller;
 use crate::service::ServiceError;
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
 use crate::web::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
@@ -15,7 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(failed_emails).service(retry_email);
 }
 
-fn admin_only(current: &CurrentUser) -> Result<(), AppError> {
+fn admin_only(current: &Caller) -> Result<(), AppError> {
     if current.role == Role::Admin {
         Ok(())
     } else {
@@ -41,7 +41,7 @@ pub struct FailedEmail {
 #[get("/admin/emails/failed")]
 pub async fn failed_emails(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
 ) -> Result<HttpResponse, AppError> {
     admin_only(&current)?;
     let rows = state.db(|conn| Ok(q::failed(conn, 500)?)).await?;
@@ -67,7 +67,7 @@ pub async fn failed_emails(
 #[post("/admin/emails/{id}/retry")]
 pub async fn retry_email(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     admin_only(&current)?;

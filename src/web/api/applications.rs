@@ -4,10 +4,10 @@ use super::idempotency::{self, done};
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::paging::Paging;
+use crate::service::applications as service;
 use crate::service::applications::view::{ApplicationView, AttachmentView, EventView};
-use crate::service::applications::{self as service, Caller};
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
 pub use crate::web::input::typed;
 use crate::web::AppState;
 use actix_multipart::Multipart;
@@ -29,13 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(events);
 }
 
-pub fn caller(current: CurrentUser) -> Caller {
-    Caller {
-        user: current.user,
-        role: current.role,
-    }
-}
-
 /// Create a draft (applicant). A draft may be partial.
 #[utoipa::path(tag = "applications", request_body(content = Object, description = "ApplicationInput"),
     responses((status = 201, body = ApplicationView), (status = 403)), security(("bearer" = [])))]
@@ -43,13 +36,13 @@ pub fn caller(current: CurrentUser) -> Caller {
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
     let user_id = current.user.id.clone();
-    let caller = caller(current);
+    let caller = current;
     let now = state.clock.now();
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &request, move |conn| {
@@ -66,14 +59,14 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
     let user_id = current.user.id.clone();
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &request, move |conn| {
         let view = service::update(conn, &engine, &caller, &id, &input, now)?;
@@ -88,7 +81,7 @@ pub async fn update(
 #[post("/applications/{id}/attachments")]
 pub async fn upload(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
@@ -119,11 +112,16 @@ pub async fn upload(
     let kind = kind.unwrap_or_default();
     let (filename, bytes) =
         file.ok_or_else(|| AppError::BadRequest("the multipart field \"file\" is missing".into()))?;
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     let view = state
         .db(move |conn| {
-            service::add_attachment(conn, &engine, &caller, &id, &kind, &filename, &bytes, now)
+            let upload = service::Upload {
+                kind: &kind,
+                filename: &filename,
+                bytes: &bytes,
+            };
+            service::add_attachment(conn, &engine, &caller, &id, upload, now)
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -136,7 +134,7 @@ pub async fn upload(
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     bodiless_command(state, req, current, path.into_inner(), service::submit).await
@@ -145,7 +143,7 @@ pub async fn submit(
 /// The shape of an applicant's command without a body (submit, withdraw).
 type BodilessCommand = fn(
     &mut crate::db::DbConnection,
-    &service::Engine,
+    &crate::service::Engine,
     &Caller,
     &str,
     chrono::NaiveDateTime,
@@ -155,12 +153,12 @@ type BodilessCommand = fn(
 async fn bodiless_command(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     id: String,
     command: BodilessCommand,
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.user.id.clone();
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let engine = state.engine.clone();
     idempotency::once(
         &state,
@@ -191,14 +189,14 @@ pub struct RespondRequest {
 pub async fn respond(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let body: RespondRequest = typed(body.into_inner())?;
     let request = serde_json::to_value(&body).unwrap_or_default();
     let user_id = current.user.id.clone();
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &request, move |conn| {
         let view = service::respond(
@@ -221,7 +219,7 @@ pub async fn respond(
 pub async fn withdraw(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     bodiless_command(state, req, current, path.into_inner(), service::withdraw).await
@@ -251,12 +249,12 @@ pub struct ApplicationPage {
 #[get("/applications")]
 pub async fn list(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     query: crate::web::input::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let paging = Paging::parse(query.page, query.per_page).map_err(AppError::Validation)?;
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let engine = state.engine.clone();
     let page = state
         .db(move |conn| service::list(conn, &engine, &caller, query.status.as_deref(), paging, now))
@@ -274,10 +272,10 @@ pub async fn list(
 #[get("/applications/{id}")]
 pub async fn get_one(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (caller, id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     let view = state
         .db(move |conn| service::get(conn, &engine, &caller, &id, now))
@@ -290,10 +288,10 @@ pub async fn get_one(
 #[get("/applications/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (caller, id) = (caller(current), path.into_inner());
+    let (caller, id) = (current, path.into_inner());
     let log = state
         .db(move |conn| service::events(conn, &caller, &id))
         .await?;

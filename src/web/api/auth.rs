@@ -3,8 +3,9 @@
 use super::rfc3339;
 use crate::db::users::UserRow;
 use crate::service::users as user_service;
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::{ClientAddress, CurrentUser};
+use crate::web::extract::ClientAddress;
 use crate::web::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::TimeDelta;
@@ -96,10 +97,7 @@ pub async fn token(
 /// The signed-in user.
 #[utoipa::path(tag = "auth", responses((status = 200, body = UserDto), (status = 401)), security(("bearer" = [])))]
 #[get("/me")]
-pub async fn me(
-    state: web::Data<AppState>,
-    current: CurrentUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn me(state: web::Data<AppState>, current: Caller) -> Result<HttpResponse, AppError> {
     let user = current.user;
     let (user, firm_code) = state
         .db(move |conn| {

@@ -1,12 +1,12 @@
 //! Permits, public verification by QR token, trips recorded on site, and revocation.
 
-use super::applications::{caller, typed};
+use super::applications::typed;
 use super::idempotency::{self, Outcome};
 use super::rfc3339;
 use crate::db::permits::TripRow;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -166,10 +166,10 @@ impl From<Option<Permit>> for Verification {
 #[get("/permits/{permit_no}")]
 pub async fn get_permit(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (caller, now, engine) = (caller(current), state.clock.now(), state.engine.clone());
+    let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
     let (permit, trips) = state
         .db(move |conn| service::get(conn, &engine, &caller, &permit_no, now))
@@ -226,14 +226,14 @@ pub struct TripRecorded {
 pub async fn record_trip(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let parsed: TripBody = typed(body.clone())?;
     let user_id = current.user.id.clone();
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let permit_no = path.into_inner();
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &body, move |conn| {
@@ -272,14 +272,14 @@ pub struct RevokeBody {
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let parsed: RevokeBody = typed(body.clone())?;
     let user_id = current.user.id.clone();
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let permit_no = path.into_inner();
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &body, move |conn| {

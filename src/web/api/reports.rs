@@ -2,15 +2,12 @@
 //! board (every task past its due time in the manager's area, most overdue first, with its
 //! 督办 level).
 
-use super::applications::caller;
 use crate::db::applications as q;
 use crate::domain::role::Role;
-use crate::service::applications::scope_of;
-use crate::service::applications::Caller;
 use crate::service::reports::{self, Group, ReportQuery, Turnaround};
 use crate::service::ServiceError;
+use crate::service::{scope_of, Caller};
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
 use crate::web::AppState;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -23,7 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(escalations);
 }
 
-fn managers_only(current: &CurrentUser) -> Result<(), AppError> {
+fn managers_only(current: &Caller) -> Result<(), AppError> {
     if current.role == Role::Manager {
         Ok(())
     } else {
@@ -40,14 +37,14 @@ struct Asked {
     group: Group,
 }
 
-fn asked(state: &AppState, current: CurrentUser, query: &ReportQuery) -> Result<Asked, AppError> {
+fn asked(state: &AppState, current: Caller, query: &ReportQuery) -> Result<Asked, AppError> {
     managers_only(&current)?;
     let now = state.clock.now();
     let (from, to, group) = query
         .parse(state.engine.today(now))
         .map_err(AppError::Validation)?;
     Ok(Asked {
-        caller: caller(current),
+        caller: current,
         now,
         from,
         to,
@@ -62,7 +59,7 @@ fn asked(state: &AppState, current: CurrentUser, query: &ReportQuery) -> Result<
 #[get("/reports/turnaround")]
 pub async fn turnaround(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     query: crate::web::input::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Asked {
@@ -88,7 +85,7 @@ pub async fn turnaround(
 #[get("/reports/turnaround.csv")]
 pub async fn turnaround_csv(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     query: crate::web::input::Query<ReportQuery>,
     table: crate::web::input::Query<CsvQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -148,10 +145,10 @@ pub struct EscalationRow {
 #[get("/reports/escalations")]
 pub async fn escalations(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
 ) -> Result<HttpResponse, AppError> {
     managers_only(&current)?;
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let rows = state
         .db(move |conn| {
             let scope = scope_of(conn, &caller)?;

@@ -1,12 +1,11 @@
 //! The reviewer's queue and the decisions on tasks.
 
-use super::applications::caller;
 use super::idempotency;
 use crate::domain::workflow::Decision;
 use crate::service::applications as service;
 use crate::service::applications::view::{ApplicationView, QueueItem};
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::CurrentUser;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -31,11 +30,11 @@ pub struct QueueQuery {
 #[get("/tasks")]
 pub async fn queue(
     state: web::Data<AppState>,
-    current: CurrentUser,
+    current: Caller,
     query: crate::web::input::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner().state.unwrap_or_else(|| "open".into());
-    let caller = caller(current);
+    let caller = current;
     let list = state
         .db(move |conn| service::queue(conn, &caller, &filter))
         .await?;
@@ -45,12 +44,12 @@ pub async fn queue(
 async fn claim_or_release(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     task_id: String,
     take: bool,
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.user.id.clone();
-    let (caller, now) = (caller(current), state.clock.now());
+    let (caller, now) = (current, state.clock.now());
     let engine = state.engine.clone();
     idempotency::once(
         &state,
@@ -71,7 +70,7 @@ async fn claim_or_release(
 pub async fn claim(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     claim_or_release(state, req, current, path.into_inner(), true).await
@@ -83,7 +82,7 @@ pub async fn claim(
 pub async fn release(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     claim_or_release(state, req, current, path.into_inner(), false).await
@@ -107,7 +106,7 @@ pub struct DecisionRequest {
 pub async fn decision(
     state: web::Data<AppState>,
     req: HttpRequest,
-    current: CurrentUser,
+    current: Caller,
     path: web::Path<String>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
@@ -125,7 +124,7 @@ pub async fn decision(
         )
     })?;
     let user_id = current.user.id.clone();
-    let (caller, task_id, now) = (caller(current), path.into_inner(), state.clock.now());
+    let (caller, task_id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     idempotency::once(&state, &req, &user_id, &request, move |conn| {
         let view: ApplicationView = service::decide(

@@ -8,9 +8,10 @@ use crate::db::{reference as ref_q, users as user_q};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users::{self as service, NewUser};
+use crate::service::Caller;
 use crate::service::ServiceError;
 use crate::web::error::AppError;
-use crate::web::extract::{CurrentUser, Locale};
+use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_session::Session;
@@ -92,7 +93,7 @@ struct Shown {
 async fn render(
     state: &AppState,
     session: &Session,
-    current: &CurrentUser,
+    current: &Caller,
     lang: Lang,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {

@@ -13,9 +13,9 @@ use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Decision};
 use crate::i18n::Lang;
 use crate::service::applications::{self as service, view::ApplicationView, TaskDecision};
-use crate::web::api::applications::caller;
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::{CurrentUser, Locale};
+use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_session::Session;
@@ -247,20 +247,19 @@ struct Gathered {
 
 async fn gather(
     state: &AppState,
-    current: &CurrentUser,
+    current: &Caller,
     id: &str,
     lang: Lang,
 ) -> Result<Gathered, AppError> {
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let caller = caller(current.clone());
+    let caller = current.clone();
     let id = id.to_string();
     let en = lang == Lang::En;
     state
         .db(move |conn| {
             let view = service::get(conn, &engine, &caller, &id, now)?;
             let events = service::events(conn, &caller, &id)?;
-            let row = app_q::find(conn, &id)?.ok_or(crate::service::ServiceError::NotFound)?;
-            let input = serde_json::from_str(&row.input).unwrap_or_default();
+            let input = view.input.clone();
             let name = |zh: String, en_name: String| if en { en_name } else { zh };
             let authorities = ref_q::all_authorities(conn)?
                 .into_iter()
@@ -290,7 +289,7 @@ struct Outcome {
 async fn render(
     state: &AppState,
     session: &Session,
-    current: CurrentUser,
+    current: Caller,
     lang: Lang,
     id: &str,
     outcome: Outcome,
@@ -316,11 +315,7 @@ async fn render(
                     state: t.state.clone(),
                     state_label: labels::task_state(&t.state, lang),
                     due: local(state, t.due_at.as_deref()),
-                    overdue: matches!(t.state.as_str(), "open" | "claimed")
-                        && t.due_at
-                            .as_deref()
-                            .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-                            .is_some_and(|d| d.naive_utc() < now),
+                    overdue: t.is_overdue(now),
                     conditions: t.conditions.clone(),
                     comment: t.comment.clone().unwrap_or_default(),
                 })
@@ -502,7 +497,7 @@ async fn attachment(
     };
     let (id, attachment_id) = path.into_inner();
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let caller = caller(current);
+    let caller = current;
     let data_dir = state.engine.data_dir.clone();
     let (file, bytes) = state
         .db(move |conn| {
@@ -621,7 +616,7 @@ async fn task_action(
         );
     }
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let caller = caller(current.clone());
+    let caller = current.clone();
     let (task, act) = (task_id.clone(), action.clone());
     let comment_kept = comment.clone();
     let result = state
@@ -686,7 +681,7 @@ async fn respond(
         .unwrap_or_default()
         .to_string();
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let (caller, app_id, text) = (caller(current.clone()), id.clone(), message.clone());
+    let (caller, app_id, text) = (current.clone(), id.clone(), message.clone());
     let result = state
         .db(move |conn| {
             if text.is_empty() {
@@ -729,7 +724,7 @@ async fn withdraw(
     session::check_csrf(&session, field(&form, "csrf"))?;
     let id = path.into_inner();
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let (caller, app_id) = (caller(current.clone()), id.clone());
+    let (caller, app_id) = (current.clone(), id.clone());
     let result = state
         .db(move |conn| service::withdraw(conn, &engine, &caller, &app_id, now).map(drop))
         .await;

@@ -9,9 +9,8 @@ use super::labels;
 use crate::db::applications as app_q;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::service::applications::scope_of;
 use crate::service::reports::{self, Filter, Group, GroupFigures, ReportQuery, Turnaround};
-use crate::web::api::applications::caller;
+use crate::service::scope_of;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -206,7 +205,7 @@ async fn dashboard(
     };
     let (from, to, _) = period;
     let target_hours = state.engine.target_hours;
-    let caller = caller(current.clone());
+    let caller = current.clone();
     let data = state
         .db(move |conn| {
             let scope = scope_of(conn, &caller)?;

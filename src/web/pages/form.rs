@@ -10,9 +10,9 @@ use crate::domain::role::Role;
 use crate::domain::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::service::applications as service;
-use crate::web::api::applications::caller;
+use crate::service::Caller;
 use crate::web::error::AppError;
-use crate::web::extract::{CurrentUser, Locale};
+use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_multipart::Multipart;
@@ -323,13 +323,13 @@ struct Shown {
 async fn render(
     state: &AppState,
     session: &Session,
-    current: &CurrentUser,
+    current: &Caller,
     lang: Lang,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
     let en = lang == Lang::En;
     let (id, now, engine) = (shown.id.clone(), state.clock.now(), state.engine.clone());
-    let caller = caller(current.clone());
+    let caller = current.clone();
     let (counties, attachments) = state
         .db(move |conn| {
             let counties = crate::db::reference::all_jurisdictions(conn)?
@@ -395,11 +395,7 @@ async fn new_form(
     };
     let mut values = HashMap::new();
     if let Some(copy) = query.into_inner().copy {
-        let (now, engine, caller) = (
-            state.clock.now(),
-            state.engine.clone(),
-            caller(current.clone()),
-        );
+        let (now, engine, caller) = (state.clock.now(), state.engine.clone(), current.clone());
         let view = state
             .db(move |conn| service::get(conn, &engine, &caller, &copy, now))
             .await?;
@@ -436,7 +432,7 @@ async fn edit_form(
     let (now, engine, caller, app_id) = (
         state.clock.now(),
         state.engine.clone(),
-        caller(current.clone()),
+        current.clone(),
         id.clone(),
     );
     let view = state
@@ -503,11 +499,7 @@ async fn handle(
     let (input, parse_errors) = input_of(&posted.values);
     let input: crate::domain::application::ApplicationInput =
         serde_json::from_value(input).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let (now, engine, caller) = (
-        state.clock.now(),
-        state.engine.clone(),
-        caller(current.clone()),
-    );
+    let (now, engine, caller) = (state.clock.now(), state.engine.clone(), current.clone());
     let (files, action, app_id) = (posted.files, posted.action.clone(), id.clone());
     let parse_fields: Vec<String> = parse_errors.iter().map(|e| e.field.clone()).collect();
     let submit = action == "submit" && parse_errors.is_empty();
@@ -522,7 +514,16 @@ async fn handle(
             for (kind, filename, bytes) in &files {
                 if let Err(crate::service::ServiceError::Validation(errors)) =
                     service::add_attachment(
-                        conn, &engine, &caller, &view.id, kind, filename, bytes, now,
+                        conn,
+                        &engine,
+                        &caller,
+                        &view.id,
+                        service::Upload {
+                            kind,
+                            filename,
+                            bytes,
+                        },
+                        now,
                     )
                 {
                     problems.extend(errors.0.into_iter().map(|mut e| {

@@ -3,7 +3,7 @@
 
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::web::extract::CurrentUser;
+use crate::service::Caller;
 use crate::web::session;
 use actix_session::Session;
 
@@ -58,7 +58,7 @@ pub fn home_of(role: Role) -> &'static str {
 }
 
 impl Frame {
-    pub fn for_user(current: Option<&CurrentUser>, session: &Session, lang: Lang) -> Frame {
+    pub fn for_user(current: Option<&Caller>, session: &Session, lang: Lang) -> Frame {
         match current {
             None => Frame::default(),
             Some(current) => Frame {

@@ -10,10 +10,10 @@ use super::permits::{
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::permits as service;
+use crate::service::Caller;
 use crate::service::ServiceError;
-use crate::web::api::applications::caller;
 use crate::web::error::AppError;
-use crate::web::extract::{CurrentUser, Locale};
+use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_session::Session;
@@ -86,14 +86,14 @@ struct Typed {
 async fn render(
     state: &AppState,
     session: &Session,
-    current: CurrentUser,
+    current: Caller,
     lang: Lang,
     number: String,
     typed: Typed,
 ) -> Result<HttpResponse, AppError> {
     let frame = Frame::for_user(Some(&current), session, lang);
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let caller = caller(current);
+    let caller = current;
     let no = number.clone();
     let found = if number.is_empty() {
         None

@@ -10,11 +10,11 @@ use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::service::applications::Engine;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
-use crate::web::api::applications::caller;
+use crate::service::Caller;
+use crate::service::Engine;
 use crate::web::error::AppError;
-use crate::web::extract::{CurrentUser, Locale};
+use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_session::Session;
@@ -238,7 +238,7 @@ async fn print_page(
     let frame = Frame::for_user(Some(&current), &session, lang);
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
-    let caller = caller(current);
+    let caller = current;
     let doc = state
         .db(move |conn| {
             let (permit, trips) = service::get(conn, &engine, &caller, &permit_no, now)?;
@@ -453,7 +453,7 @@ pub struct TripForm {
 /// each field.
 pub async fn trip_from_form(
     state: &AppState,
-    current: CurrentUser,
+    current: Caller,
     lang: Lang,
     permit_no: &str,
     form: &TripForm,
@@ -463,7 +463,7 @@ pub async fn trip_from_form(
         location: form.location.clone(),
         note: form.note.clone(),
     };
-    let (caller, now, engine) = (caller(current), state.clock.now(), state.engine.clone());
+    let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let no = permit_no.to_string();
     let outcome = state
         .db(move |conn| service::record_trip(conn, &engine, &caller, &no, &input, now))

@@ -1,0 +1,106 @@
+//! What a caller may read: one application, a page of them, its audit log, a reviewer's queue.
+
+use super::view::{ApplicationView, EventView, QueueItem};
+use super::{load_visible, rows, view};
+use crate::db::{applications as q, DbConnection};
+use crate::domain::paging::Paging;
+use crate::domain::role::Role;
+use crate::domain::workflow::AppStatus;
+use crate::domain::{FieldError, Message};
+use crate::service::{scope_of, stored, Caller, Engine, ServiceError};
+use chrono::NaiveDateTime;
+
+pub fn get(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<ApplicationView, ServiceError> {
+    let loaded = load_visible(conn, caller, id)?;
+    view(conn, engine, &loaded, now)
+}
+pub struct Page {
+    pub items: Vec<ApplicationView>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+pub fn list(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    status: Option<&str>,
+    paging: Paging,
+    now: NaiveDateTime,
+) -> Result<Page, ServiceError> {
+    if let Some(s) = status {
+        s.parse::<AppStatus>().map_err(|_| {
+            ServiceError::from(FieldError::new("status", Message::new("error.one_of").with("value", s).with(
+                "allowed",
+                "draft, submitted, under_review, info_requested, issued, not_accepted, rejected, withdrawn",
+            )))
+        })?;
+    }
+    let scope = scope_of(conn, caller)?;
+    let (found, total) = q::list(conn, &scope, status, paging)?;
+    let mut items = Vec::with_capacity(found.len());
+    for row in found {
+        let loaded = rows::load(conn, &row.id)?.ok_or(ServiceError::NotFound)?;
+        items.push(view(conn, engine, &loaded, now)?);
+    }
+    Ok(Page {
+        items,
+        page: paging.page,
+        per_page: paging.per_page,
+        total,
+    })
+}
+pub fn events(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Vec<EventView>, ServiceError> {
+    load_visible(conn, caller, id)?;
+    q::events(conn, id)?
+        .into_iter()
+        .map(|(e, actor)| {
+            Ok(EventView {
+                at: view::rfc3339(e.at),
+                detail: stored("audit event detail", &e.detail)?,
+                kind: e.kind,
+                actor,
+            })
+        })
+        .collect()
+}
+/// A reviewer's queue: `open`, `claimed`, `mine` (claimed by the caller) or `all` (every task
+/// not yet decided), oldest due first.
+pub fn queue(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &str,
+) -> Result<Vec<QueueItem>, ServiceError> {
+    let (Role::Reviewer, Some(authority)) = (caller.role, &caller.user.authority_code) else {
+        return Err(ServiceError::Forbidden("the queue is for reviewers".into()));
+    };
+    let (states, assignee): (&[&str], Option<&str>) = match filter {
+        "open" => (&["open"], None),
+        "claimed" => (&["claimed"], None),
+        "mine" => (&["claimed"], Some(caller.user.id.as_str())),
+        "all" => (&["open", "claimed", "info_requested"], None),
+        other => {
+            return Err(FieldError::new(
+                "state",
+                Message::new("error.one_of")
+                    .with("value", other)
+                    .with("allowed", "open, claimed, mine, all"),
+            )
+            .into())
+        }
+    };
+    Ok(q::queue(conn, authority, states, assignee)?
+        .into_iter()
+        .map(QueueItem::from)
+        .collect())
+}

@@ -1,0 +1,121 @@
+//! A reviewer's commands on a task: claim, release, decide. Acceptance starts the statutory
+//! clock; the approval that completes the last phase issues the permit, in its transaction.
+
+use super::rows::Loaded;
+use super::view::{ApplicationView, QueueItem};
+use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, view};
+use crate::db::{applications as q, write_transaction, DbConnection};
+use crate::domain::workflow::case::decide as decide_command;
+use crate::domain::workflow::{Command, Decision, Event};
+use crate::service::reference::load_calendar;
+use crate::service::{Caller, Engine, ServiceError};
+use chrono::NaiveDateTime;
+
+/// A reviewer's command on a task: claim, release or decide. Returns the application after it.
+pub fn task_command(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    task_id: &str,
+    command: Command,
+    now: NaiveDateTime,
+) -> Result<Loaded, ServiceError> {
+    write_transaction(conn, |conn| {
+        let id = q::application_of_task(conn, task_id)?.ok_or(ServiceError::NotFound)?;
+        let before = load_visible(conn, caller, &id)?;
+        let events =
+            decide_command(&before.case, command, &caller.actor(), now).map_err(domain_error)?;
+        if events.is_empty() {
+            return Ok(before);
+        }
+        let mut after = applied(&before.case, &events);
+        if events.iter().any(|e| matches!(e, Event::Accepted { .. })) {
+            if let Some(days) = before.row.statutory_working_days {
+                let calendar = load_calendar(conn)?;
+                after.start_statute(days.max(0) as u32, &calendar, engine.timezone);
+            }
+        }
+        let mut row = rows::next_row(&before.row, &after, now);
+        // The permit is created with the approval that issues it, in the same transaction.
+        let issued = events.iter().any(|e| matches!(e, Event::Issued { .. }));
+        if issued {
+            let permit = crate::service::permits::issue(conn, engine, &row, &after, now)?;
+            row.permit_no = Some(permit.permit_no);
+        }
+        store_and_notify(conn, engine, &before, &row, &after, events, now)?;
+        if let (true, Some(permit_no)) = (issued, &row.permit_no) {
+            let detail = serde_json::json!({"permit_no": permit_no});
+            rows::append_events(
+                conn,
+                &row.id,
+                &[audit(now, "permit_issued", caller, detail)],
+            )?;
+        }
+        Ok(Loaded { row, case: after })
+    })
+}
+/// A reviewer's decision on a task.
+#[derive(Debug, Clone)]
+pub struct TaskDecision {
+    pub decision: Decision,
+    pub comment: Option<String>,
+    pub conditions: Vec<String>,
+}
+pub fn decide(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    task_id: &str,
+    decision: TaskDecision,
+    now: NaiveDateTime,
+) -> Result<ApplicationView, ServiceError> {
+    let command = Command::Decide {
+        task_id: task_id.to_string(),
+        decision: decision.decision,
+        comment: decision.comment,
+        conditions: decision.conditions,
+    };
+    let loaded = task_command(conn, engine, caller, task_id, command, now)?;
+    view(conn, engine, &loaded, now)
+}
+/// Claim or release; the task as the queue shows it.
+pub fn claim_or_release(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    task_id: &str,
+    claim: bool,
+    now: NaiveDateTime,
+) -> Result<QueueItem, ServiceError> {
+    let command = if claim {
+        Command::Claim {
+            task_id: task_id.to_string(),
+        }
+    } else {
+        Command::Release {
+            task_id: task_id.to_string(),
+        }
+    };
+    let loaded = task_command(conn, engine, caller, task_id, command, now)?;
+    let task = loaded.case.task(task_id).ok_or(ServiceError::NotFound)?;
+    let phase = loaded
+        .case
+        .phases
+        .get(task.phase)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    Ok(QueueItem {
+        id: task.id.clone(),
+        application_id: loaded.row.id.clone(),
+        reference: loaded.row.reference.clone(),
+        authority_code: task.authority_code.clone(),
+        phase,
+        step: task.step.clone(),
+        state: task.state.as_str().to_string(),
+        assignee: task.assignee.clone(),
+        opened_at: task.opened_at.map(view::rfc3339),
+        due_at: task.due_at.map(view::rfc3339),
+        escalation_level: task.escalation_level,
+        permit_class: loaded.row.permit_class.clone(),
+    })
+}
