@@ -121,6 +121,41 @@ impl Task {
         Some(((decided - due).num_minutes() + self.budget_minutes).max(0))
     }
 
+    /// A task as planned at submission, waiting for its phase.
+    fn planned(phase: usize, t: &NewTask) -> Task {
+        Task {
+            id: t.id.clone(),
+            phase,
+            step: t.planned.step.clone(),
+            authority_code: t.planned.authority_code.clone(),
+            budget_minutes: t.planned.budget_minutes,
+            state: TaskState::Waiting,
+            assignee: None,
+            opened_at: None,
+            claimed_at: None,
+            due_at: None,
+            decided_at: None,
+            decision: None,
+            conditions: Vec::new(),
+            comment: None,
+            escalation_level: 0,
+            reminded_at: None,
+        }
+    }
+
+    /// A reviewer's decision, recorded on the task.
+    fn record(&mut self, decision: Decision, at: Time, by: &str, comment: Option<String>) {
+        self.state = match decision {
+            Decision::Approve => TaskState::Approved,
+            Decision::RequestInfo => TaskState::InfoRequested,
+            Decision::Reject => TaskState::Rejected,
+        };
+        self.assignee = Some(by.to_string());
+        self.decided_at = Some(at);
+        self.decision = Some(decision);
+        self.comment = comment;
+    }
+
     fn open(&mut self, at: Time) {
         self.state = TaskState::Open;
         self.assignee = None;
@@ -486,56 +521,8 @@ impl Case {
     /// Folds one event into the state. Events come from `decide`, so they fit the state.
     pub fn apply(&mut self, event: &Event) {
         match event {
-            Event::Submitted { at, phases, .. } => {
-                self.status = AppStatus::Submitted;
-                self.submitted_at = Some(*at);
-                self.phases = phases
-                    .iter()
-                    .map(|p| Phase {
-                        name: p.name.clone(),
-                        state: PhaseState::Waiting,
-                        opened_at: None,
-                        completed_at: None,
-                    })
-                    .collect();
-                self.tasks = phases
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, p)| {
-                        p.tasks.iter().map(move |t| Task {
-                            id: t.id.clone(),
-                            phase: i,
-                            step: t.planned.step.clone(),
-                            authority_code: t.planned.authority_code.clone(),
-                            budget_minutes: t.planned.budget_minutes,
-                            state: TaskState::Waiting,
-                            assignee: None,
-                            opened_at: None,
-                            claimed_at: None,
-                            due_at: None,
-                            decided_at: None,
-                            decision: None,
-                            conditions: Vec::new(),
-                            comment: None,
-                            escalation_level: 0,
-                            reminded_at: None,
-                        })
-                    })
-                    .collect();
-            }
-            Event::PhaseOpened { at, phase } => {
-                if let Some(p) = self.phases.get_mut(*phase) {
-                    p.state = PhaseState::Open;
-                    p.opened_at = Some(*at);
-                }
-                for task in self
-                    .tasks
-                    .iter_mut()
-                    .filter(|t| t.phase == *phase && t.state == TaskState::Waiting)
-                {
-                    task.open(*at);
-                }
-            }
+            Event::Submitted { at, phases, .. } => self.start(*at, phases),
+            Event::PhaseOpened { at, phase } => self.open_phase(*at, *phase),
             Event::TaskClaimed { at, by, task_id } => {
                 if let Some(t) = self.task_mut(task_id) {
                     t.state = TaskState::Claimed;
@@ -568,11 +555,7 @@ impl Case {
                 conditions,
             } => {
                 if let Some(t) = self.task_mut(task_id) {
-                    t.state = TaskState::Approved;
-                    t.assignee = Some(by.clone());
-                    t.decided_at = Some(*at);
-                    t.decision = Some(Decision::Approve);
-                    t.comment = comment.clone();
+                    t.record(Decision::Approve, *at, by, comment.clone());
                     t.conditions = conditions.clone();
                 }
             }
@@ -583,11 +566,7 @@ impl Case {
                 comment,
             } => {
                 if let Some(t) = self.task_mut(task_id) {
-                    t.state = TaskState::InfoRequested;
-                    t.assignee = Some(by.clone());
-                    t.decided_at = Some(*at);
-                    t.decision = Some(Decision::RequestInfo);
-                    t.comment = Some(comment.clone());
+                    t.record(Decision::RequestInfo, *at, by, Some(comment.clone()));
                 }
                 self.status = AppStatus::InfoRequested;
                 self.paused_since.get_or_insert(*at);
@@ -599,44 +578,14 @@ impl Case {
                 reason,
             } => {
                 if let Some(t) = self.task_mut(task_id) {
-                    t.state = TaskState::Rejected;
-                    t.assignee = Some(by.clone());
-                    t.decided_at = Some(*at);
-                    t.decision = Some(Decision::Reject);
-                    t.comment = Some(reason.clone());
+                    t.record(Decision::Reject, *at, by, Some(reason.clone()));
                 }
             }
             Event::Responded {
                 at,
                 material_change,
                 ..
-            } => {
-                let pause = self.end_pause(*at);
-                if let Some(due) = &mut self.statutory_due_at {
-                    *due += TimeDelta::minutes(pause);
-                }
-                let current = self.current_phase();
-                for task in self.tasks.iter_mut().filter(|t| Some(t.phase) == current) {
-                    let reopen = match task.state {
-                        TaskState::InfoRequested => true,
-                        TaskState::Open | TaskState::Claimed | TaskState::Approved => {
-                            *material_change
-                        }
-                        _ => false,
-                    };
-                    if reopen {
-                        task.open(*at);
-                    } else if matches!(task.state, TaskState::Open | TaskState::Claimed) {
-                        // Waiting for the applicant does not count against a reviewer's budget.
-                        task.due_at = task.due_at.map(|d| d + TimeDelta::minutes(pause));
-                    }
-                }
-                self.status = if current == Some(0) {
-                    AppStatus::Submitted
-                } else {
-                    AppStatus::UnderReview
-                };
-            }
+            } => self.resume(*at, *material_change),
             Event::PhaseCompleted { at, phase } => {
                 if let Some(p) = self.phases.get_mut(*phase) {
                     p.state = PhaseState::Done;
@@ -647,31 +596,99 @@ impl Case {
                 self.accepted_at = Some(*at);
                 self.status = AppStatus::UnderReview;
             }
-            Event::NotAccepted { at, .. } => {
-                self.close_everything(*at);
-                self.status = AppStatus::NotAccepted;
-            }
-            Event::Rejected { at, .. } => {
-                self.close_everything(*at);
-                self.status = AppStatus::Rejected;
-            }
+            Event::NotAccepted { at, .. } => self.close(*at, AppStatus::NotAccepted),
+            Event::Rejected { at, .. } => self.close(*at, AppStatus::Rejected),
             Event::Issued { at } => {
-                self.close_everything(*at);
+                self.close(*at, AppStatus::Issued);
                 self.issued_at = Some(*at);
-                self.status = AppStatus::Issued;
             }
-            Event::Withdrawn { at, .. } => {
-                self.close_everything(*at);
-                self.status = AppStatus::Withdrawn;
+            Event::Withdrawn { at, .. } => self.close(*at, AppStatus::Withdrawn),
+        }
+    }
+
+    /// Submission: the phases as planned, every task waiting.
+    fn start(&mut self, at: Time, phases: &[NewPhase]) {
+        self.status = AppStatus::Submitted;
+        self.submitted_at = Some(at);
+        self.phases = phases
+            .iter()
+            .map(|p| Phase {
+                name: p.name.clone(),
+                state: PhaseState::Waiting,
+                opened_at: None,
+                completed_at: None,
+            })
+            .collect();
+        self.tasks = phases
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.tasks.iter().map(move |t| Task::planned(i, t)))
+            .collect();
+    }
+
+    /// A phase opens, and with it each of its waiting tasks.
+    fn open_phase(&mut self, at: Time, phase: usize) {
+        if let Some(p) = self.phases.get_mut(phase) {
+            p.state = PhaseState::Open;
+            p.opened_at = Some(at);
+        }
+        for task in self
+            .tasks
+            .iter_mut()
+            .filter(|t| t.phase == phase && t.state == TaskState::Waiting)
+        {
+            task.open(at);
+        }
+    }
+
+    /// The applicant answered: the pause ends (moving the statutory deadline and the due times
+    /// of tasks that stay open), the asking tasks re-open, and with a material change every
+    /// task of the current phase does.
+    fn resume(&mut self, at: Time, material_change: bool) {
+        let pause = self.end_pause(at);
+        if let Some(due) = &mut self.statutory_due_at {
+            *due += TimeDelta::minutes(pause);
+        }
+        let current = self.current_phase();
+        for task in self.tasks.iter_mut().filter(|t| Some(t.phase) == current) {
+            let reopen = match task.state {
+                TaskState::InfoRequested => true,
+                TaskState::Open | TaskState::Claimed | TaskState::Approved => material_change,
+                _ => false,
+            };
+            if reopen {
+                task.open(at);
+            } else if matches!(task.state, TaskState::Open | TaskState::Claimed) {
+                // Waiting for the applicant does not count against a reviewer's budget.
+                task.due_at = task.due_at.map(|d| d + TimeDelta::minutes(pause));
             }
         }
+        self.status = if current == Some(0) {
+            AppStatus::Submitted
+        } else {
+            AppStatus::UnderReview
+        };
+    }
+
+    /// The application ends in `status`: pending tasks and phases are cancelled.
+    fn close(&mut self, at: Time, status: AppStatus) {
+        self.close_everything(at);
+        self.status = status;
     }
 }
 
-/// Emits an event: applies it to the working copy and records it.
-fn emit(case: &mut Case, events: &mut Vec<Event>, event: Event) {
-    case.apply(&event);
-    events.push(event);
+/// The events a command causes, each applied to a working copy as it is emitted, so that
+/// later checks see the state the earlier events made.
+struct Outcome {
+    work: Case,
+    events: Vec<Event>,
+}
+
+impl Outcome {
+    fn emit(&mut self, event: Event) {
+        self.work.apply(&event);
+        self.events.push(event);
+    }
 }
 
 fn clean_conditions(conditions: Vec<String>) -> Vec<String> {
@@ -695,215 +712,244 @@ pub fn decide(
     actor: &Actor,
     now: Time,
 ) -> Result<Vec<Event>, DomainError> {
-    let mut work = case.clone();
-    let mut events = Vec::new();
-    let by = actor.user_id.clone();
     if case.status.is_terminal() {
         return Err(DomainError::Conflict(format!(
             "the application is {}",
             case.status
         )));
     }
+    let mut out = Outcome {
+        work: case.clone(),
+        events: Vec::new(),
+    };
     match command {
-        Command::Submit { phases } => {
-            if actor.role != Role::Applicant {
-                return Err(DomainError::Forbidden("only the applicant submits"));
-            }
-            if case.status != AppStatus::Draft {
-                return Err(DomainError::Conflict(format!(
-                    "the application is {} already",
-                    case.status
-                )));
-            }
-            if phases.is_empty() || phases.iter().any(|p| p.tasks.is_empty()) {
-                return Err(DomainError::Conflict(
-                    "the workflow gives this application no tasks".into(),
-                ));
-            }
-            emit(
-                &mut work,
-                &mut events,
-                Event::Submitted {
-                    at: now,
-                    by,
-                    phases,
-                },
-            );
-            emit(
-                &mut work,
-                &mut events,
-                Event::PhaseOpened { at: now, phase: 0 },
-            );
-        }
-        Command::Claim { task_id } => {
-            let task = reviewable(case, &task_id, actor)?;
-            match (task.state, task.assignee.as_deref()) {
-                (TaskState::Open, _) => emit(
-                    &mut work,
-                    &mut events,
-                    Event::TaskClaimed {
-                        at: now,
-                        by,
-                        task_id,
-                    },
-                ),
-                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {}
-                (TaskState::Claimed, _) => {
-                    return Err(DomainError::Conflict("someone else holds this task".into()))
-                }
-                (state, _) => return Err(DomainError::Conflict(format!("the task is {state}"))),
-            }
-        }
-        Command::Release { task_id } => {
-            let task = reviewable(case, &task_id, actor)?;
-            match (task.state, task.assignee.as_deref()) {
-                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => emit(
-                    &mut work,
-                    &mut events,
-                    Event::TaskReleased {
-                        at: now,
-                        by,
-                        task_id,
-                    },
-                ),
-                (TaskState::Claimed, _) => {
-                    return Err(DomainError::Conflict("someone else holds this task".into()))
-                }
-                (state, _) => {
-                    return Err(DomainError::Conflict(format!(
-                        "the task is {state}, not claimed"
-                    )))
-                }
-            }
-        }
+        Command::Submit { phases } => submit(&mut out, phases, actor, now)?,
+        Command::Claim { task_id } => claim(&mut out, task_id, actor, now)?,
+        Command::Release { task_id } => release(&mut out, task_id, actor, now)?,
         Command::Decide {
             task_id,
             decision,
             comment,
             conditions,
         } => {
-            let task = reviewable(case, &task_id, actor)?;
-            match (task.state, task.assignee.as_deref()) {
-                (TaskState::Open, _) => {}
-                (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {}
-                (TaskState::Claimed, _) => {
-                    return Err(DomainError::Conflict("someone else holds this task".into()))
-                }
-                (state, _) => return Err(DomainError::Conflict(format!("the task is {state}"))),
-            }
-            let phase = task.phase;
             let comment = comment
                 .map(|c| c.trim().to_string())
                 .filter(|c| !c.is_empty());
+            let phase = decidable(case, &task_id, actor)?.phase;
             match decision {
                 Decision::Approve => {
-                    let conditions = clean_conditions(conditions);
-                    emit(
-                        &mut work,
-                        &mut events,
-                        Event::TaskApproved {
-                            at: now,
-                            by,
-                            task_id,
-                            comment,
-                            conditions,
-                        },
-                    );
-                    let phase_done = work
-                        .tasks
-                        .iter()
-                        .filter(|t| t.phase == phase)
-                        .all(|t| t.state == TaskState::Approved);
-                    if phase_done {
-                        emit(
-                            &mut work,
-                            &mut events,
-                            Event::PhaseCompleted { at: now, phase },
-                        );
-                        if phase == 0 {
-                            emit(&mut work, &mut events, Event::Accepted { at: now });
-                        }
-                        if phase + 1 < work.phases.len() {
-                            emit(
-                                &mut work,
-                                &mut events,
-                                Event::PhaseOpened {
-                                    at: now,
-                                    phase: phase + 1,
-                                },
-                            );
-                        } else {
-                            emit(&mut work, &mut events, Event::Issued { at: now });
-                        }
-                    }
+                    approve(&mut out, task_id, phase, comment, conditions, actor, now)
                 }
-                Decision::RequestInfo => {
-                    let comment = comment.ok_or(DomainError::Required("comment"))?;
-                    emit(
-                        &mut work,
-                        &mut events,
-                        Event::InfoRequested {
-                            at: now,
-                            by,
-                            task_id,
-                            comment,
-                        },
-                    );
-                }
-                Decision::Reject => {
-                    let reason = comment.ok_or(DomainError::Required("comment"))?;
-                    emit(
-                        &mut work,
-                        &mut events,
-                        Event::TaskRejected {
-                            at: now,
-                            by,
-                            task_id,
-                            reason: reason.clone(),
-                        },
-                    );
-                    let end = if phase == 0 {
-                        Event::NotAccepted { at: now, reason }
-                    } else {
-                        Event::Rejected { at: now, reason }
-                    };
-                    emit(&mut work, &mut events, end);
-                }
+                Decision::RequestInfo => request_info(&mut out, task_id, comment, actor, now)?,
+                Decision::Reject => reject(&mut out, task_id, phase, comment, actor, now)?,
             }
         }
         Command::Respond {
             message,
             material_change,
-        } => {
-            if actor.role != Role::Applicant {
-                return Err(DomainError::Forbidden("only the applicant answers"));
-            }
-            if case.status != AppStatus::InfoRequested {
-                return Err(DomainError::Conflict("no information was requested".into()));
-            }
-            let message = message.trim().to_string();
-            if message.is_empty() {
-                return Err(DomainError::Required("message"));
-            }
-            emit(
-                &mut work,
-                &mut events,
-                Event::Responded {
-                    at: now,
-                    by,
-                    message,
-                    material_change,
-                },
-            );
-        }
+        } => respond(&mut out, message, material_change, actor, now)?,
         Command::Withdraw => {
             if actor.role != Role::Applicant {
                 return Err(DomainError::Forbidden("only the applicant withdraws"));
             }
-            emit(&mut work, &mut events, Event::Withdrawn { at: now, by });
+            out.emit(Event::Withdrawn {
+                at: now,
+                by: actor.user_id.clone(),
+            });
         }
     }
-    Ok(events)
+    Ok(out.events)
+}
+
+fn submit(
+    out: &mut Outcome,
+    phases: Vec<NewPhase>,
+    actor: &Actor,
+    now: Time,
+) -> Result<(), DomainError> {
+    if actor.role != Role::Applicant {
+        return Err(DomainError::Forbidden("only the applicant submits"));
+    }
+    if out.work.status != AppStatus::Draft {
+        return Err(DomainError::Conflict(format!(
+            "the application is {} already",
+            out.work.status
+        )));
+    }
+    if phases.is_empty() || phases.iter().any(|p| p.tasks.is_empty()) {
+        return Err(DomainError::Conflict(
+            "the workflow gives this application no tasks".into(),
+        ));
+    }
+    out.emit(Event::Submitted {
+        at: now,
+        by: actor.user_id.clone(),
+        phases,
+    });
+    out.emit(Event::PhaseOpened { at: now, phase: 0 });
+    Ok(())
+}
+
+fn claim(out: &mut Outcome, task_id: String, actor: &Actor, now: Time) -> Result<(), DomainError> {
+    let task = reviewable(&out.work, &task_id, actor)?;
+    match (task.state, task.assignee.as_deref()) {
+        (TaskState::Open, _) => out.emit(Event::TaskClaimed {
+            at: now,
+            by: actor.user_id.clone(),
+            task_id,
+        }),
+        // Claiming what one holds already changes nothing.
+        (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {}
+        (TaskState::Claimed, _) => return Err(held_by_someone_else()),
+        (state, _) => return Err(DomainError::Conflict(format!("the task is {state}"))),
+    }
+    Ok(())
+}
+
+fn release(
+    out: &mut Outcome,
+    task_id: String,
+    actor: &Actor,
+    now: Time,
+) -> Result<(), DomainError> {
+    let task = reviewable(&out.work, &task_id, actor)?;
+    match (task.state, task.assignee.as_deref()) {
+        (TaskState::Claimed, Some(holder)) if holder == actor.user_id => {
+            out.emit(Event::TaskReleased {
+                at: now,
+                by: actor.user_id.clone(),
+                task_id,
+            });
+            Ok(())
+        }
+        (TaskState::Claimed, _) => Err(held_by_someone_else()),
+        (state, _) => Err(DomainError::Conflict(format!(
+            "the task is {state}, not claimed"
+        ))),
+    }
+}
+
+fn held_by_someone_else() -> DomainError {
+    DomainError::Conflict("someone else holds this task".into())
+}
+
+/// The task, if the actor may decide it now: open, or claimed by them.
+fn decidable<'a>(case: &'a Case, task_id: &str, actor: &Actor) -> Result<&'a Task, DomainError> {
+    let task = reviewable(case, task_id, actor)?;
+    match (task.state, task.assignee.as_deref()) {
+        (TaskState::Open, _) => Ok(task),
+        (TaskState::Claimed, Some(holder)) if holder == actor.user_id => Ok(task),
+        (TaskState::Claimed, _) => Err(held_by_someone_else()),
+        (state, _) => Err(DomainError::Conflict(format!("the task is {state}"))),
+    }
+}
+
+/// An approval; the last of its phase completes it, which accepts the application after the
+/// first phase and opens the next one, or issues after the last.
+fn approve(
+    out: &mut Outcome,
+    task_id: String,
+    phase: usize,
+    comment: Option<String>,
+    conditions: Vec<String>,
+    actor: &Actor,
+    now: Time,
+) {
+    out.emit(Event::TaskApproved {
+        at: now,
+        by: actor.user_id.clone(),
+        task_id,
+        comment,
+        conditions: clean_conditions(conditions),
+    });
+    let phase_done = out
+        .work
+        .tasks
+        .iter()
+        .filter(|t| t.phase == phase)
+        .all(|t| t.state == TaskState::Approved);
+    if !phase_done {
+        return;
+    }
+    out.emit(Event::PhaseCompleted { at: now, phase });
+    if phase == 0 {
+        out.emit(Event::Accepted { at: now });
+    }
+    if phase + 1 < out.work.phases.len() {
+        out.emit(Event::PhaseOpened {
+            at: now,
+            phase: phase + 1,
+        });
+    } else {
+        out.emit(Event::Issued { at: now });
+    }
+}
+
+fn request_info(
+    out: &mut Outcome,
+    task_id: String,
+    comment: Option<String>,
+    actor: &Actor,
+    now: Time,
+) -> Result<(), DomainError> {
+    let comment = comment.ok_or(DomainError::Required("comment"))?;
+    out.emit(Event::InfoRequested {
+        at: now,
+        by: actor.user_id.clone(),
+        task_id,
+        comment,
+    });
+    Ok(())
+}
+
+/// A rejection ends the application: not accepted in the first phase, rejected later.
+fn reject(
+    out: &mut Outcome,
+    task_id: String,
+    phase: usize,
+    comment: Option<String>,
+    actor: &Actor,
+    now: Time,
+) -> Result<(), DomainError> {
+    let reason = comment.ok_or(DomainError::Required("comment"))?;
+    out.emit(Event::TaskRejected {
+        at: now,
+        by: actor.user_id.clone(),
+        task_id,
+        reason: reason.clone(),
+    });
+    out.emit(if phase == 0 {
+        Event::NotAccepted { at: now, reason }
+    } else {
+        Event::Rejected { at: now, reason }
+    });
+    Ok(())
+}
+
+fn respond(
+    out: &mut Outcome,
+    message: String,
+    material_change: bool,
+    actor: &Actor,
+    now: Time,
+) -> Result<(), DomainError> {
+    if actor.role != Role::Applicant {
+        return Err(DomainError::Forbidden("only the applicant answers"));
+    }
+    if out.work.status != AppStatus::InfoRequested {
+        return Err(DomainError::Conflict("no information was requested".into()));
+    }
+    let message = message.trim().to_string();
+    if message.is_empty() {
+        return Err(DomainError::Required("message"));
+    }
+    out.emit(Event::Responded {
+        at: now,
+        by: actor.user_id.clone(),
+        message,
+        material_change,
+    });
+    Ok(())
 }
 
 /// The task, if the actor is a reviewer of its authority.
