@@ -120,16 +120,212 @@ fn net_text(minutes: i64, en: bool) -> String {
     }
 }
 
+/// Who an e-mail goes to.
+#[derive(Debug, Clone, PartialEq)]
+enum To {
+    /// The applicant who created the application.
+    Applicant,
+    /// Every active reviewer of the authority.
+    Reviewers(String),
+    /// Those who hear of the authority's task overdue at the level.
+    Escalation(String, i32),
+}
+
+/// One e-mail an event causes: its template, its recipients, and what it says beyond the
+/// application's own facts.
+#[derive(Debug, Clone)]
+struct Mail {
+    kind: EmailKind,
+    to: To,
+    /// The authority that acted, or whose task it is.
+    authority: Option<String>,
+    comment: String,
+    conditions: Vec<String>,
+    due: Option<NaiveDateTime>,
+    level: i32,
+    /// The issuing e-mail: the permit's conditions, its link and the net turnaround.
+    issued: bool,
+}
+
+impl Mail {
+    fn new(kind: EmailKind, to: To, authority: Option<&str>) -> Mail {
+        Mail {
+            kind,
+            to,
+            authority: authority.map(str::to_string),
+            comment: String::new(),
+            conditions: Vec::new(),
+            due: None,
+            level: 0,
+            issued: false,
+        }
+    }
+
+    fn comment(mut self, comment: &str) -> Mail {
+        self.comment = comment.to_string();
+        self
+    }
+
+    fn due(mut self, due: Option<NaiveDateTime>) -> Mail {
+        self.due = due;
+        self
+    }
+}
+
+/// The task-opened e-mails to the reviewers of each task.
+fn opened(tasks: impl Iterator<Item = Task>) -> Vec<Mail> {
+    tasks
+        .map(|t| {
+            let code = t.authority_code;
+            Mail::new(
+                EmailKind::TaskOpened,
+                To::Reviewers(code.clone()),
+                Some(&code),
+            )
+            .due(t.due_at)
+        })
+        .collect()
+}
+
+/// The table of who hears about what: the e-mails `event` causes, given the application
+/// before and after the command's `events` and its issuing authority.
+fn mails_for(
+    event: &Event,
+    events: &[(String, Event)],
+    before: &Case,
+    case: &Case,
+    issuer: Option<&str>,
+) -> Vec<Mail> {
+    let last_phase = case.phases.len().saturating_sub(1);
+    let authority_of = |task_id: &str| case.task(task_id).map(|t| t.authority_code.clone());
+    match event {
+        Event::Submitted { .. } => vec![Mail::new(EmailKind::Submitted, To::Applicant, None)],
+        Event::PhaseOpened { phase, .. } => {
+            opened(case.tasks.iter().filter(|t| t.phase == *phase).cloned())
+        }
+        // Acceptance and issuance have their own e-mails.
+        Event::TaskApproved {
+            task_id,
+            comment,
+            conditions,
+            ..
+        } => case
+            .task(task_id)
+            .filter(|t| t.phase != 0 && t.phase != last_phase)
+            .map(|t| Mail {
+                conditions: conditions.clone(),
+                ..Mail::new(
+                    EmailKind::ReviewApproved,
+                    To::Applicant,
+                    Some(&t.authority_code),
+                )
+                .comment(comment.as_deref().unwrap_or_default())
+            })
+            .into_iter()
+            .collect(),
+        Event::InfoRequested {
+            task_id, comment, ..
+        } => vec![Mail::new(
+            EmailKind::InfoRequested,
+            To::Applicant,
+            authority_of(task_id).as_deref(),
+        )
+        .comment(comment)],
+        // The tasks the answer opened again: open now, not open or held before.
+        Event::Responded { .. } => {
+            let was_active = |id: &str| {
+                before
+                    .task(id)
+                    .is_some_and(|t| matches!(t.state, TaskState::Open | TaskState::Claimed))
+            };
+            opened(
+                case.tasks
+                    .iter()
+                    .filter(|t| t.state == TaskState::Open && !was_active(&t.id))
+                    .cloned(),
+            )
+        }
+        Event::Accepted { .. } => {
+            vec![Mail::new(EmailKind::Accepted, To::Applicant, issuer).due(case.statutory_due_at)]
+        }
+        Event::NotAccepted { reason, .. } => {
+            vec![Mail::new(EmailKind::NotAccepted, To::Applicant, issuer).comment(reason)]
+        }
+        Event::Rejected { reason, .. } => {
+            let by = events.iter().find_map(|(_, e)| match e {
+                Event::TaskRejected { task_id, .. } => authority_of(task_id),
+                _ => None,
+            });
+            vec![Mail::new(EmailKind::Rejected, To::Applicant, by.as_deref()).comment(reason)]
+        }
+        Event::Issued { .. } => vec![Mail {
+            issued: true,
+            ..Mail::new(EmailKind::Issued, To::Applicant, issuer)
+        }],
+        Event::Withdrawn { .. } => vec![Mail::new(EmailKind::Withdrawn, To::Applicant, None)],
+        Event::TaskReminded { task_id, .. } => case
+            .task(task_id)
+            .map(|t| {
+                let code = &t.authority_code;
+                Mail::new(
+                    EmailKind::TaskReminder,
+                    To::Reviewers(code.clone()),
+                    Some(code),
+                )
+                .due(t.due_at)
+            })
+            .into_iter()
+            .collect(),
+        Event::TaskEscalated { task_id, level, .. } => case
+            .task(task_id)
+            .map(|t| {
+                let code = &t.authority_code;
+                Mail {
+                    level: *level,
+                    ..Mail::new(
+                        EmailKind::TaskEscalated,
+                        To::Escalation(code.clone(), *level),
+                        Some(code),
+                    )
+                    .due(t.due_at)
+                }
+            })
+            .into_iter()
+            .collect(),
+        Event::TaskClaimed { .. }
+        | Event::TaskReleased { .. }
+        | Event::TaskRejected { .. }
+        | Event::PhaseCompleted { .. } => Vec::new(),
+    }
+}
+
+/// Turns `Mail`s into rendered e-mails for the outbox: recipients looked up, names in each
+/// recipient's language, times in the display zone.
 struct Mailer<'a> {
     engine: &'a Engine,
     row: &'a ApplicationRow,
+    applicant: UserRow,
     cargo: String,
     route: String,
-    now: NaiveDateTime,
-    out: Vec<NewEmail>,
 }
 
-impl Mailer<'_> {
+impl<'a> Mailer<'a> {
+    fn new(
+        conn: &mut DbConnection,
+        engine: &'a Engine,
+        row: &'a ApplicationRow,
+    ) -> Result<Mailer<'a>, ServiceError> {
+        let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
+        let (cargo, route) = summaries(row)?;
+        Ok(Mailer {
+            engine,
+            row,
+            applicant,
+            cargo,
+            route,
+        })
+    }
+
     fn local(&self, t: Option<NaiveDateTime>) -> String {
         t.map(|t| {
             let local = self.engine.timezone.from_utc_datetime(&t);
@@ -142,86 +338,74 @@ impl Mailer<'_> {
         .unwrap_or_default()
     }
 
-    fn authority_name(&self, conn: &mut DbConnection, code: &str, en: bool) -> QueryResult<String> {
-        Ok(ref_q::find_authority(conn, code)?
-            .map(|a| if en { a.name_en } else { a.name_zh })
-            .unwrap_or_else(|| code.to_string()))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn add(
-        &mut self,
-        conn: &mut DbConnection,
-        kind: EmailKind,
-        event_id: &str,
-        to: &UserRow,
-        authority: Option<&str>,
-        comment: &str,
-        conditions: &[String],
-        due: Option<NaiveDateTime>,
-    ) -> QueryResult<()> {
-        let en = to.language == "en";
-        let authority = match authority {
-            Some(code) => self.authority_name(conn, code, en)?,
-            None => String::new(),
-        };
-        let context = EmailContext {
-            en,
-            name: to.name.clone(),
-            reference: self.row.reference.clone(),
-            link: format!("{}/applications/{}", self.engine.base_url, self.row.id),
-            cargo: self.cargo.clone(),
-            route: self.route.clone(),
-            authority,
-            comment: comment.to_string(),
-            conditions: conditions.to_vec(),
-            due: self.local(due),
-            net: String::new(),
-            target_hours: self.engine.target_hours,
-            permit_no: self.row.permit_no.clone().unwrap_or_default(),
-            level: 0,
-        };
-        self.out.push(NewEmail {
-            kind,
-            event_id: event_id.to_string(),
-            reference: self.row.reference.clone(),
-            application_id: Some(self.row.id.clone()),
-            recipient: to.email.clone(),
-            context,
-        });
-        Ok(())
-    }
-
-    /// The permit's page once there is one, else the application's.
-    fn permit_link(&self) -> String {
-        match &self.row.permit_no {
-            Some(no) => format!("{}/permits/{no}", self.engine.base_url),
-            None => format!("{}/applications/{}", self.engine.base_url, self.row.id),
+    fn recipients(&self, conn: &mut DbConnection, to: &To) -> QueryResult<Vec<UserRow>> {
+        match to {
+            To::Applicant => Ok(vec![self.applicant.clone()]),
+            To::Reviewers(code) => active_reviewers(conn, code),
+            To::Escalation(code, level) => escalation_recipients(conn, code, *level),
         }
     }
 
-    fn tasks_opened(
-        &mut self,
+    /// The e-mails of one `mail`, one per recipient.
+    fn render(
+        &self,
         conn: &mut DbConnection,
         event_id: &str,
-        tasks: &[&Task],
-    ) -> QueryResult<()> {
-        for task in tasks {
-            for reviewer in active_reviewers(conn, &task.authority_code)? {
-                let code = task.authority_code.clone();
-                self.add(
-                    conn,
-                    EmailKind::TaskOpened,
-                    event_id,
-                    &reviewer,
-                    Some(&code),
-                    "",
-                    &[],
-                    task.due_at,
-                )?;
+        mail: &Mail,
+        net_minutes: i64,
+    ) -> Result<Vec<NewEmail>, ServiceError> {
+        let (conditions, link) = match (&self.row.permit_no, mail.issued) {
+            (Some(no), true) => {
+                let conditions = match permit_q::find(conn, no)? {
+                    Some(p) => super::stored("permit conditions", &p.conditions)?,
+                    None => Vec::new(),
+                };
+                (conditions, format!("{}/permits/{no}", self.engine.base_url))
             }
+            _ => (
+                mail.conditions.clone(),
+                format!("{}/applications/{}", self.engine.base_url, self.row.id),
+            ),
+        };
+        let mut out = Vec::new();
+        for to in self.recipients(conn, &mail.to)? {
+            let en = to.language == "en";
+            let authority = match &mail.authority {
+                Some(code) => ref_q::find_authority(conn, code)?
+                    .map(|a| if en { a.name_en } else { a.name_zh })
+                    .unwrap_or_else(|| code.clone()),
+                None => String::new(),
+            };
+            let context = EmailContext {
+                en,
+                name: to.name.clone(),
+                reference: self.row.reference.clone(),
+                link: link.clone(),
+                cargo: self.cargo.clone(),
+                route: self.route.clone(),
+                authority,
+                comment: mail.comment.clone(),
+                conditions: conditions.clone(),
+                due: self.local(mail.due),
+                net: if mail.issued {
+                    net_text(net_minutes, en)
+                } else {
+                    String::new()
+                },
+                target_hours: self.engine.target_hours,
+                permit_no: self.row.permit_no.clone().unwrap_or_default(),
+                level: mail.level,
+            };
+            out.push(NewEmail {
+                kind: mail.kind,
+                event_id: event_id.to_string(),
+                reference: self.row.reference.clone(),
+                application_id: Some(self.row.id.clone()),
+                recipient: to.email.clone(),
+                context,
+            });
         }
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -236,205 +420,16 @@ pub fn enqueue_for(
     events: &[(String, Event)],
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
-    let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
-    let (cargo, route) = summaries(row)?;
-    let mut m = Mailer {
-        engine,
-        row,
-        cargo,
-        route,
-        now,
-        out: Vec::new(),
-    };
-    let last_phase = case.phases.len().saturating_sub(1);
-    let issuer = row.issuing_authority.clone();
+    let mailer = Mailer::new(conn, engine, row)?;
+    let issuer = row.issuing_authority.as_deref();
+    let mut out = Vec::new();
     for (id, event) in events {
-        match event {
-            Event::Submitted { .. } => m.add(
-                conn,
-                EmailKind::Submitted,
-                id,
-                &applicant,
-                None,
-                "",
-                &[],
-                None,
-            )?,
-            Event::PhaseOpened { phase, .. } => {
-                let tasks: Vec<&Task> = case.tasks.iter().filter(|t| t.phase == *phase).collect();
-                m.tasks_opened(conn, id, &tasks)?;
-            }
-            Event::TaskApproved {
-                task_id,
-                comment,
-                conditions,
-                ..
-            } => {
-                // Acceptance and issuance have their own e-mails.
-                if let Some(task) = case
-                    .task(task_id)
-                    .filter(|t| t.phase != 0 && t.phase != last_phase)
-                {
-                    let code = task.authority_code.clone();
-                    let comment = comment.clone().unwrap_or_default();
-                    m.add(
-                        conn,
-                        EmailKind::ReviewApproved,
-                        id,
-                        &applicant,
-                        Some(&code),
-                        &comment,
-                        conditions,
-                        None,
-                    )?;
-                }
-            }
-            Event::InfoRequested {
-                task_id, comment, ..
-            } => {
-                let code = case.task(task_id).map(|t| t.authority_code.clone());
-                m.add(
-                    conn,
-                    EmailKind::InfoRequested,
-                    id,
-                    &applicant,
-                    code.as_deref(),
-                    comment,
-                    &[],
-                    None,
-                )?;
-            }
-            Event::Responded { .. } => {
-                // The tasks the answer opened again: open now, not open or held before.
-                let was_active = |id: &str| {
-                    before
-                        .task(id)
-                        .is_some_and(|t| matches!(t.state, TaskState::Open | TaskState::Claimed))
-                };
-                let reopened: Vec<&Task> = case
-                    .tasks
-                    .iter()
-                    .filter(|t| t.state == TaskState::Open && !was_active(&t.id))
-                    .collect();
-                m.tasks_opened(conn, id, &reopened)?;
-            }
-            Event::Accepted { .. } => m.add(
-                conn,
-                EmailKind::Accepted,
-                id,
-                &applicant,
-                issuer.as_deref(),
-                "",
-                &[],
-                row.statutory_due_at,
-            )?,
-            Event::NotAccepted { reason, .. } => m.add(
-                conn,
-                EmailKind::NotAccepted,
-                id,
-                &applicant,
-                issuer.as_deref(),
-                reason,
-                &[],
-                None,
-            )?,
-            Event::Rejected { reason, .. } => {
-                let by = events.iter().find_map(|(_, e)| match e {
-                    Event::TaskRejected { task_id, .. } => {
-                        case.task(task_id).map(|t| t.authority_code.clone())
-                    }
-                    _ => None,
-                });
-                m.add(
-                    conn,
-                    EmailKind::Rejected,
-                    id,
-                    &applicant,
-                    by.as_deref(),
-                    reason,
-                    &[],
-                    None,
-                )?;
-            }
-            Event::Issued { .. } => {
-                let conditions = match &row.permit_no {
-                    Some(no) => permit_q::find(conn, no)?
-                        .and_then(|p| serde_json::from_str(&p.conditions).ok())
-                        .unwrap_or_default(),
-                    None => Vec::new(),
-                };
-                m.add(
-                    conn,
-                    EmailKind::Issued,
-                    id,
-                    &applicant,
-                    issuer.as_deref(),
-                    "",
-                    &conditions,
-                    None,
-                )?;
-                let net = case.net_minutes(now);
-                let link = m.permit_link();
-                if let Some(last) = m.out.last_mut() {
-                    last.context.net = net_text(net, last.context.en);
-                    last.context.link = link;
-                }
-            }
-            Event::Withdrawn { .. } => m.add(
-                conn,
-                EmailKind::Withdrawn,
-                id,
-                &applicant,
-                None,
-                "",
-                &[],
-                None,
-            )?,
-            Event::TaskReminded { task_id, .. } => {
-                if let Some(task) = case.task(task_id) {
-                    let code = task.authority_code.clone();
-                    for reviewer in active_reviewers(conn, &code)? {
-                        m.add(
-                            conn,
-                            EmailKind::TaskReminder,
-                            id,
-                            &reviewer,
-                            Some(&code),
-                            "",
-                            &[],
-                            task.due_at,
-                        )?;
-                    }
-                }
-            }
-            Event::TaskEscalated { task_id, level, .. } => {
-                if let Some(task) = case.task(task_id) {
-                    let code = task.authority_code.clone();
-                    for person in escalation_recipients(conn, &code, *level)? {
-                        m.add(
-                            conn,
-                            EmailKind::TaskEscalated,
-                            id,
-                            &person,
-                            Some(&code),
-                            "",
-                            &[],
-                            task.due_at,
-                        )?;
-                        if let Some(last) = m.out.last_mut() {
-                            last.context.level = *level;
-                        }
-                    }
-                }
-            }
-            Event::TaskClaimed { .. }
-            | Event::TaskReleased { .. }
-            | Event::TaskRejected { .. }
-            | Event::PhaseCompleted { .. } => {}
+        for mail in mails_for(event, events, before, case, issuer) {
+            out.extend(mailer.render(conn, id, &mail, case.net_minutes(now))?);
         }
     }
-    for email in &m.out {
-        enqueue(conn, email, &engine.mail_domain, m.now)?;
+    for email in &out {
+        enqueue(conn, email, &engine.mail_domain, now)?;
     }
     Ok(())
 }
@@ -449,30 +444,17 @@ pub fn permit_revoked(
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
-    let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
-    let (cargo, route) = summaries(row)?;
-    let mut m = Mailer {
-        engine,
-        row,
-        cargo,
-        route,
-        now,
-        out: Vec::new(),
-    };
-    m.add(
-        conn,
+    let mailer = Mailer::new(conn, engine, row)?;
+    let mail = Mail::new(
         EmailKind::Revoked,
-        event_id,
-        &applicant,
+        To::Applicant,
         Some(&permit.issuing_authority),
-        reason,
-        &[],
-        None,
-    )?;
-    for email in &mut m.out {
+    )
+    .comment(reason);
+    for mut email in mailer.render(conn, event_id, &mail, 0)? {
         email.context.link = format!("{}/permits/{}", engine.base_url, permit.permit_no);
         email.context.permit_no = permit.permit_no.clone();
-        enqueue(conn, email, &engine.mail_domain, now)?;
+        enqueue(conn, &email, &engine.mail_domain, now)?;
     }
     Ok(())
 }
