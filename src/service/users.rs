@@ -64,7 +64,7 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no account has this password").unwrap_or_default());
 
 /// Creates a user, and the applicant's firm when its credit code is new, with its audit event
-/// (`actor` is the admin; none from the command line). All or nothing.
+/// (`actor` is the admin; none from the command line). All or nothing; every problem at once.
 pub fn create_user(
     conn: &mut DbConnection,
     actor: Option<&str>,
@@ -92,121 +92,33 @@ pub fn create_user(
     let Some(role) = role else {
         return Err(errors.into());
     };
-    let not_for_role =
-        |field: &str| FieldError::new(field, Message::new("error.not_for_role").with("role", role));
-    let wants = |field: &str, given: bool, needed: bool, errors: &mut ValidationErrors| {
-        if given && !needed {
-            errors.push(not_for_role(field));
-        } else if !given && needed {
-            errors.push(FieldError::new(field, Message::new("error.required")));
-        }
-    };
-    wants(
-        "firm_code",
-        new.firm_code.is_some(),
-        role == Role::Applicant,
-        &mut errors,
-    );
-    wants(
-        "authority",
-        new.authority.is_some(),
-        role == Role::Reviewer,
-        &mut errors,
-    );
-    if new.scope.is_some() && role != Role::Manager {
-        errors.push(not_for_role("scope"));
-    }
+    check_fields_for_role(new, role, &mut errors);
     let credit_code = new
         .firm_code
         .as_deref()
         .and_then(|c| errors.collect(CreditCode::parse("firm_code", c)));
-
+    // Hashing takes a good part of a second on purpose: done before the write transaction,
+    // which then holds only database work (and only for input that may pass).
+    let password_hash = if errors.is_empty() {
+        Some(hash_password(new.password.expose())?)
+    } else {
+        None
+    };
     write_transaction(conn, |conn| {
         if let Some(email) = &email {
             if q::find_user_by_email(conn, email.as_str())?.is_some() {
                 errors.push(FieldError::new("email", Message::new("error.email_taken")));
             }
         }
-        let authority = match &new.authority {
-            Some(code) => {
-                let found = reference::find_authority(conn, code.trim())?;
-                if found.is_none() {
-                    errors.push(FieldError::new(
-                        "authority",
-                        Message::new("error.unknown_authority").with("value", code),
-                    ));
-                }
-                found.map(|a| a.code)
-            }
-            None => None,
-        };
-        let scope = match (role, &new.scope) {
-            (Role::Manager, Some(code)) => {
-                let found = reference::find_jurisdiction(conn, code.trim())?;
-                if found.is_none() {
-                    errors.push(FieldError::new(
-                        "scope",
-                        Message::new("error.unknown_jurisdiction").with("value", code),
-                    ));
-                }
-                found.map(|j| j.code)
-            }
-            (Role::Manager, None) => {
-                // Without a scope a manager supervises the whole region.
-                let regions: Vec<_> = reference::all_jurisdictions(conn)?
-                    .into_iter()
-                    .filter(|j| j.level == "region")
-                    .collect();
-                match regions.as_slice() {
-                    [region] => Some(region.code.clone()),
-                    _ => {
-                        errors.push(FieldError::new(
-                            "scope",
-                            Message::new("error.scope_required"),
-                        ));
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let authority = known_authority(conn, new.authority.as_deref(), &mut errors)?;
+        let scope = manager_scope(conn, role, new.scope.as_deref(), &mut errors)?;
         let firm_id = match &credit_code {
-            Some(code) => match q::find_firm_by_credit_code(conn, code.as_str())? {
-                Some(firm) => Some(firm.id),
-                None => match new
-                    .firm_name
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                {
-                    Some(firm_name) if errors.is_empty() => {
-                        let firm = FirmRow {
-                            id: new_id(),
-                            credit_code: code.as_str().to_string(),
-                            name: firm_name.to_string(),
-                            oversize_qualified: true,
-                            restricted_until: None,
-                            created_at: now,
-                        };
-                        q::insert_firm(conn, &firm)?;
-                        Some(firm.id)
-                    }
-                    Some(_) => None,
-                    None => {
-                        errors.push(FieldError::new(
-                            "firm_name",
-                            Message::new("error.firm_name_required"),
-                        ));
-                        None
-                    }
-                },
-            },
+            Some(code) => firm_of(conn, code, new.firm_name.as_deref(), &mut errors, now)?,
             None => None,
         };
-        if !errors.is_empty() {
-            return Err(ServiceError::Validation(std::mem::take(&mut errors)));
-        }
-        let (Some(email), Some(name)) = (&email, &name) else {
+        let (Some(email), Some(name), Some(password_hash), true) =
+            (&email, &name, password_hash.clone(), errors.is_empty())
+        else {
             return Err(ServiceError::Validation(std::mem::take(&mut errors)));
         };
         let user = UserRow {
@@ -214,7 +126,7 @@ pub fn create_user(
             email: email.as_str().to_string(),
             name: name.clone(),
             role: role.as_str().to_string(),
-            password_hash: hash_password(new.password.expose())?,
+            password_hash,
             firm_id,
             authority_code: authority,
             scope_jurisdiction: scope,
@@ -228,6 +140,119 @@ pub fn create_user(
         audit::record(conn, now, actor, "user_created", &user.email, detail)?;
         Ok(user)
     })
+}
+
+/// A firm code for applicants only, an authority for reviewers only, a scope for managers.
+fn check_fields_for_role(new: &NewUser, role: Role, errors: &mut ValidationErrors) {
+    let not_for_role =
+        |field: &str| FieldError::new(field, Message::new("error.not_for_role").with("role", role));
+    let mut wants = |field: &str, given: bool, needed: bool| {
+        if given && !needed {
+            errors.push(not_for_role(field));
+        } else if !given && needed {
+            errors.push(FieldError::new(field, Message::new("error.required")));
+        }
+    };
+    wants(
+        "firm_code",
+        new.firm_code.is_some(),
+        role == Role::Applicant,
+    );
+    wants("authority", new.authority.is_some(), role == Role::Reviewer);
+    if new.scope.is_some() && role != Role::Manager {
+        errors.push(not_for_role("scope"));
+    }
+}
+
+/// The reviewer's authority, if it exists.
+fn known_authority(
+    conn: &mut DbConnection,
+    code: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Result<Option<String>, ServiceError> {
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    let found = reference::find_authority(conn, code.trim())?;
+    if found.is_none() {
+        errors.push(FieldError::new(
+            "authority",
+            Message::new("error.unknown_authority").with("value", code),
+        ));
+    }
+    Ok(found.map(|a| a.code))
+}
+
+/// A manager's jurisdiction: the one given, or without one the whole region.
+fn manager_scope(
+    conn: &mut DbConnection,
+    role: Role,
+    code: Option<&str>,
+    errors: &mut ValidationErrors,
+) -> Result<Option<String>, ServiceError> {
+    if role != Role::Manager {
+        return Ok(None);
+    }
+    if let Some(code) = code {
+        let found = reference::find_jurisdiction(conn, code.trim())?;
+        if found.is_none() {
+            errors.push(FieldError::new(
+                "scope",
+                Message::new("error.unknown_jurisdiction").with("value", code),
+            ));
+        }
+        return Ok(found.map(|j| j.code));
+    }
+    let regions: Vec<_> = reference::all_jurisdictions(conn)?
+        .into_iter()
+        .filter(|j| j.level == "region")
+        .collect();
+    match regions.as_slice() {
+        [region] => Ok(Some(region.code.clone())),
+        _ => {
+            errors.push(FieldError::new(
+                "scope",
+                Message::new("error.scope_required"),
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The applicant's firm by its credit code, created (with its name) when it is new and
+/// nothing else is wrong.
+fn firm_of(
+    conn: &mut DbConnection,
+    code: &CreditCode,
+    firm_name: Option<&str>,
+    errors: &mut ValidationErrors,
+    now: NaiveDateTime,
+) -> Result<Option<String>, ServiceError> {
+    if let Some(firm) = q::find_firm_by_credit_code(conn, code.as_str())? {
+        return Ok(Some(firm.id));
+    }
+    match firm_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(firm_name) if errors.is_empty() => {
+            let firm = FirmRow {
+                id: new_id(),
+                credit_code: code.as_str().to_string(),
+                name: firm_name.to_string(),
+                oversize_qualified: true,
+                restricted_until: None,
+                created_at: now,
+            };
+            q::insert_firm(conn, &firm)?;
+            Ok(Some(firm.id))
+        }
+        Some(_) => Ok(None),
+        None => {
+            errors.push(FieldError::new(
+                "firm_name",
+                Message::new("error.firm_name_required"),
+            ));
+            Ok(None)
+        }
+    }
 }
 
 /// How many failures within `WINDOW` lock an account or an address.
@@ -352,146 +377,15 @@ pub fn firm_code_of(
     }
 }
 
-/// An admin switches an account on or off; switching off ends its API tokens at once (web
-/// sessions end at their next request, which checks the account).
-pub fn set_active(
-    conn: &mut DbConnection,
-    actor: &str,
-    user_id: &str,
-    active: bool,
-    now: NaiveDateTime,
-) -> Result<(), ServiceError> {
-    write_transaction(conn, |conn| {
-        let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
-        q::set_active(conn, user_id, active)?;
-        if !active {
-            q::delete_tokens_of(conn, user_id)?;
-        }
-        let kind = if active {
-            "user_activated"
-        } else {
-            "user_deactivated"
-        };
-        audit::record(
-            conn,
-            now,
-            Some(actor),
-            kind,
-            &user.email,
-            serde_json::json!({}),
-        )?;
-        Ok(())
-    })
-}
-
-/// An admin sets a new password (checked like any other); the old one's tokens and sessions end.
-pub fn reset_password(
-    conn: &mut DbConnection,
-    actor: &str,
-    user_id: &str,
-    password: &Secret,
-    now: NaiveDateTime,
-) -> Result<(), ServiceError> {
-    let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
-    if !password_is_strong(password.expose(), &[&user.email, &user.name, "permitflow"]) {
-        return Err(FieldError::new("password", Message::new("error.weak_password")).into());
-    }
-    let hash = hash_password(password.expose()).map_err(ServiceError::Internal)?;
-    write_transaction(conn, |conn| {
-        q::set_password_hash(conn, user_id, &hash)?;
-        q::delete_tokens_of(conn, user_id)?;
-        audit::record(
-            conn,
-            now,
-            Some(actor),
-            "password_set",
-            &user.email,
-            serde_json::json!({}),
-        )?;
-        Ok(())
-    })
+/// The account with this id, if any (a web session's user).
+pub fn find_user(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, ServiceError> {
+    Ok(q::find_user(conn, id)?)
 }
 
 /// A short fingerprint of the password hash, kept in a web session: a new password changes
 /// it, which ends the sessions signed in with the old one.
 pub fn password_stamp(user: &UserRow) -> String {
     hex::encode(&Sha256::digest(user.password_hash.as_bytes())[..8])
-}
-
-/// An admin records a firm's oversize-transport qualification and any restriction on applying
-/// (after violations); submissions check both.
-pub fn set_firm_standing(
-    conn: &mut DbConnection,
-    actor: &str,
-    firm_id: &str,
-    qualified: bool,
-    restricted_until: Option<chrono::NaiveDate>,
-    now: NaiveDateTime,
-) -> Result<(), ServiceError> {
-    write_transaction(conn, |conn| {
-        let firm = q::find_firm(conn, firm_id)?.ok_or(ServiceError::NotFound)?;
-        q::set_firm_standing(conn, firm_id, qualified, restricted_until)?;
-        let detail = serde_json::json!({"oversize_qualified": qualified,
-            "restricted_until": restricted_until.map(|d| d.to_string())});
-        audit::record(
-            conn,
-            now,
-            Some(actor),
-            "firm_standing_set",
-            &firm.credit_code,
-            detail,
-        )?;
-        Ok(())
-    })
-}
-
-/// An admin marks a day as a working day or a holiday (a notice the shipped calendar lacks);
-/// deadlines use it from the next computation, and `migrate` leaves it alone.
-pub fn set_calendar_day(
-    conn: &mut DbConnection,
-    actor: &str,
-    day: chrono::NaiveDate,
-    working: bool,
-    note: &str,
-    now: NaiveDateTime,
-) -> Result<(), ServiceError> {
-    let note = crate::domain::values::text("note", Some(note), 200)?;
-    write_transaction(conn, |conn| {
-        reference::set_admin_day(conn, day, working, &note)?;
-        let detail = serde_json::json!({"working": working, "note": note});
-        audit::record(
-            conn,
-            now,
-            Some(actor),
-            "calendar_day_set",
-            &day.to_string(),
-            detail,
-        )?;
-        Ok(())
-    })
-}
-
-/// Takes an admin's day out again; the shipped calendar applies to it from the next `migrate`.
-pub fn clear_calendar_day(
-    conn: &mut DbConnection,
-    actor: &str,
-    day: chrono::NaiveDate,
-    now: NaiveDateTime,
-) -> Result<(), ServiceError> {
-    write_transaction(conn, |conn| {
-        if !reference::delete_admin_day(conn, day)? {
-            return Err(ServiceError::NotFound);
-        }
-        audit::record(
-            conn,
-            now,
-            Some(actor),
-            "calendar_day_cleared",
-            &day.to_string(),
-            serde_json::json!({}),
-        )?;
-        Ok(())
-    })
 }
 
 #[cfg(test)]
