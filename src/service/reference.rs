@@ -2,13 +2,17 @@
 //! years) read from the data folder when present there, else from the copy compiled into the
 //! binary; applied to the database idempotently; and read back as domain values.
 
-use crate::db::reference::{self as q, AuthorityRow, CalendarDayRow, JurisdictionRow};
+use super::ServiceError;
+use crate::db::reference::{
+    self as q, AuthorityRow, CalendarDayRow, CalendarYearRow, JurisdictionRow,
+};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionTree, Level};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::Path;
 
 const SHIPPED_JURISDICTIONS: &str = include_str!("../../data/jurisdictions.toml");
@@ -291,4 +295,70 @@ mod tests {
         let bad = SHIPPED_JURISDICTIONS.replace("parent = \"652300\"", "parent = \"999999\"");
         assert!(ReferenceData::parse(&bad, SHIPPED_AUTHORITIES, &[]).is_err());
     }
+}
+
+/// The jurisdictions (region, prefectures, counties), in code order.
+pub fn jurisdictions(conn: &mut DbConnection) -> Result<Vec<JurisdictionRow>, ServiceError> {
+    Ok(q::all_jurisdictions(conn)?)
+}
+
+/// The reviewing and issuing authorities, in code order.
+pub fn authorities(conn: &mut DbConnection) -> Result<Vec<AuthorityRow>, ServiceError> {
+    Ok(q::all_authorities(conn)?)
+}
+
+pub fn find_authority(
+    conn: &mut DbConnection,
+    code: &str,
+) -> Result<Option<AuthorityRow>, ServiceError> {
+    Ok(q::find_authority(conn, code)?)
+}
+
+pub fn find_jurisdiction(
+    conn: &mut DbConnection,
+    code: &str,
+) -> Result<Option<JurisdictionRow>, ServiceError> {
+    Ok(q::find_jurisdiction(conn, code)?)
+}
+
+/// The calendar's days from `from` on: shipped notices and admins' corrections.
+pub fn calendar_days_from(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+) -> Result<Vec<CalendarDayRow>, ServiceError> {
+    Ok(q::days_from(conn, from)?)
+}
+
+pub fn calendar_years(conn: &mut DbConnection) -> Result<Vec<CalendarYearRow>, ServiceError> {
+    Ok(q::calendar_years(conn)?)
+}
+
+/// Authorities' and jurisdictions' names in one language, by code, for the pages.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub authorities: HashMap<String, String>,
+    pub jurisdictions: HashMap<String, String>,
+}
+
+impl Names {
+    pub fn authority(&self, code: &str) -> String {
+        self.authorities
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+pub fn names(conn: &mut DbConnection, en: bool) -> Result<Names, ServiceError> {
+    let pick = |zh: String, en_name: String| if en { en_name } else { zh };
+    Ok(Names {
+        authorities: q::all_authorities(conn)?
+            .into_iter()
+            .map(|a| (a.code, pick(a.name_zh, a.name_en)))
+            .collect(),
+        jurisdictions: q::all_jurisdictions(conn)?
+            .into_iter()
+            .map(|j| (j.code, pick(j.name_zh, j.name_en)))
+            .collect(),
+    })
 }

@@ -1,12 +1,13 @@
 //! The turnaround report (SPEC §8, API.md Reports): figures from the database's ranked rows,
 //! with continuous percentiles interpolated between neighbouring ranks.
 
-use crate::db::applications::Scope;
+use crate::db::applications::{OverdueTask, Scope};
 pub use crate::db::reports::Filter;
 use crate::db::reports::{self as q, Key, Ranked};
 use crate::db::DbConnection;
+use crate::domain::role::Role;
 use crate::domain::{FieldError, Message, ValidationErrors};
-use crate::service::ServiceError;
+use crate::service::{scope_of, Caller, ServiceError};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -421,6 +422,24 @@ pub fn groups_csv(report: &Turnaround) -> Result<Vec<u8>, ServiceError> {
     }
     out.into_inner()
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("csv: {e}")))
+}
+
+/// The applications a manager's reports and board cover: their area; managers only.
+pub fn area_of(conn: &mut DbConnection, caller: &Caller) -> Result<Scope, ServiceError> {
+    if caller.role != Role::Manager {
+        return Err(ServiceError::Forbidden("reports are for managers".into()));
+    }
+    scope_of(conn, caller)
+}
+
+/// The escalation board (督办): overdue tasks in the manager's area, most overdue first.
+pub fn escalation_board(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> Result<Vec<OverdueTask>, ServiceError> {
+    let scope = area_of(conn, caller)?;
+    Ok(crate::db::applications::overdue_tasks(conn, &scope, now)?)
 }
 
 #[cfg(test)]

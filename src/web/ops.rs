@@ -48,7 +48,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // The outbox counts come from the database; without it, the other metrics still answer.
     let now = state.clock.now();
-    if let Ok(stats) = state.db(|conn| Ok(crate::db::outbox::stats(conn)?)).await {
+    if let Ok(stats) = state.db(crate::service::admin::outbox_stats).await {
         state.metrics.set_outbox(&stats, now);
     }
     HttpResponse::Ok()

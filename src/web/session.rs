@@ -4,7 +4,7 @@
 use super::error::AppError;
 use super::AppState;
 use crate::config::Settings;
-use crate::db::users::{self as user_q, UserRow};
+use crate::db::users::UserRow;
 use crate::domain::role::Role;
 use crate::service::users::password_stamp;
 use crate::service::Caller;
@@ -106,7 +106,7 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Calle
         .flatten()
         .unwrap_or_default();
     let user = state
-        .db(move |conn| Ok(user_q::find_user(conn, &user_id)?))
+        .db(move |conn| crate::service::users::find_user(conn, &user_id))
         .await?
         .filter(|u| u.active && password_stamp(u) == stamp);
     Ok(user.and_then(|user| {

@@ -115,3 +115,25 @@ fn store_file(engine: &Engine, sha256: &str, bytes: &[u8]) -> Result<(), Service
     }
     Ok(())
 }
+
+/// An attachment's record and bytes, if the caller may see its application.
+pub fn attachment_file(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+    attachment_id: &str,
+) -> Result<(AttachmentRow, Vec<u8>), ServiceError> {
+    super::load_visible(conn, caller, id)?;
+    let file = q::attachments_of(conn, id)?
+        .into_iter()
+        .find(|a| a.id == attachment_id)
+        .ok_or(ServiceError::NotFound)?;
+    let path = engine
+        .data_dir
+        .join("attachments")
+        .join(&file.sha256[..2])
+        .join(&file.sha256);
+    let bytes = std::fs::read(path).map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok((file, bytes))
+}

@@ -24,7 +24,7 @@ use crate::domain::workflow::{Case, DomainError, Event};
 use crate::domain::{FieldError, Message};
 use chrono::NaiveDateTime;
 
-pub use self::attachments::{add_attachment, Upload};
+pub use self::attachments::{add_attachment, attachment_file, Upload};
 pub use self::drafts::{create, update};
 pub use self::information::respond;
 pub use self::queries::{events, get, list, queue, Page};

@@ -1,10 +1,8 @@
 //! Operator routes: e-mails that could not be delivered, and retrying them.
 
-use crate::db::outbox as q;
 use crate::domain::role::Role;
 use crate::service::applications::view::rfc3339;
-use crate::service::Caller;
-use crate::service::ServiceError;
+use crate::service::{admin, Caller};
 use crate::web::error::AppError;
 use crate::web::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -44,7 +42,9 @@ pub async fn failed_emails(
     current: Caller,
 ) -> Result<HttpResponse, AppError> {
     admin_only(&current)?;
-    let rows = state.db(|conn| Ok(q::failed(conn, 500)?)).await?;
+    let rows = state
+        .db(move |conn| admin::failed_emails(conn, &current))
+        .await?;
     let body: Vec<FailedEmail> = rows
         .into_iter()
         .map(|r| FailedEmail {
@@ -72,9 +72,8 @@ pub async fn retry_email(
 ) -> Result<HttpResponse, AppError> {
     admin_only(&current)?;
     let (id, now) = (path.into_inner(), state.clock.now());
-    let retried = state.db(move |conn| Ok(q::retry(conn, &id, now)?)).await?;
-    if !retried {
-        return Err(ServiceError::NotFound.into());
-    }
+    state
+        .db(move |conn| admin::retry_email(conn, &current, &id, now))
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "queued"})))
 }

@@ -1,6 +1,6 @@
 //! Reference data anyone may read: jurisdictions and authorities.
 
-use crate::db::reference as q;
+use crate::service::reference as q;
 use crate::web::error::AppError;
 use crate::web::AppState;
 use actix_web::{get, web, HttpResponse};
@@ -39,7 +39,7 @@ pub struct AuthorityDto {
 #[utoipa::path(tag = "reference", responses((status = 200, body = [JurisdictionDto])))]
 #[get("/jurisdictions")]
 pub async fn jurisdictions(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let rows = state.db(|conn| Ok(q::all_jurisdictions(conn)?)).await?;
+    let rows = state.db(q::jurisdictions).await?;
     let body: Vec<JurisdictionDto> = rows
         .into_iter()
         .map(|r| JurisdictionDto {
@@ -57,7 +57,7 @@ pub async fn jurisdictions(state: web::Data<AppState>) -> Result<HttpResponse, A
 #[utoipa::path(tag = "reference", responses((status = 200, body = [AuthorityDto])))]
 #[get("/authorities")]
 pub async fn authorities(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let rows = state.db(|conn| Ok(q::all_authorities(conn)?)).await?;
+    let rows = state.db(q::authorities).await?;
     let body: Vec<AuthorityDto> = rows
         .into_iter()
         .map(|r| AuthorityDto {

@@ -2,11 +2,9 @@
 //! board (every task past its due time in the manager's area, most overdue first, with its
 //! 督办 level).
 
-use crate::db::applications as q;
 use crate::domain::role::Role;
 use crate::service::reports::{self, Group, ReportQuery, Turnaround};
-use crate::service::ServiceError;
-use crate::service::{scope_of, Caller};
+use crate::service::Caller;
 use crate::web::error::AppError;
 use crate::web::AppState;
 use actix_web::{get, web, HttpResponse};
@@ -72,7 +70,7 @@ pub async fn turnaround(
     let target = state.engine.target_hours;
     let report = state
         .db(move |conn| {
-            let scope = scope_of(conn, &caller)?;
+            let scope = reports::area_of(conn, &caller)?;
             reports::turnaround(conn, from, to, scope, group, target, now)
         })
         .await?;
@@ -100,7 +98,7 @@ pub async fn turnaround_csv(
     let groups = table.table.as_deref() == Some("groups");
     let body = state
         .db(move |conn| {
-            let scope = scope_of(conn, &caller)?;
+            let scope = reports::area_of(conn, &caller)?;
             if groups {
                 let report = reports::turnaround(conn, from, to, scope, group, target, now)?;
                 reports::groups_csv(&report)
@@ -150,10 +148,7 @@ pub async fn escalations(
     managers_only(&current)?;
     let (caller, now) = (current, state.clock.now());
     let rows = state
-        .db(move |conn| {
-            let scope = scope_of(conn, &caller)?;
-            Ok::<_, ServiceError>(q::overdue_tasks(conn, &scope, now)?)
-        })
+        .db(move |conn| crate::service::reports::escalation_board(conn, &caller, now))
         .await?;
     let board: Vec<EscalationRow> = rows
         .into_iter()

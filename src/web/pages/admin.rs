@@ -4,12 +4,12 @@
 use super::frame::Frame;
 use super::html_with_status;
 use crate::config::Secret;
-use crate::db::{reference as ref_q, users as user_q};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users::{self as service, NewUser};
 use crate::service::Caller;
 use crate::service::ServiceError;
+use crate::service::{admin, reference as ref_service};
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -101,12 +101,12 @@ async fn render(
     let page = shown.page.clamp(1, crate::domain::paging::MAX_PAGE);
     let (rows, total, firms, authorities) = state
         .db(move |conn| {
-            let (rows, total) = user_q::list_users(conn, page, PER_PAGE)?;
-            let firms: HashMap<String, String> = user_q::all_firms(conn)?
+            let (rows, total) = admin::users(conn, page, PER_PAGE)?;
+            let firms: HashMap<String, String> = admin::firms(conn)?
                 .into_iter()
                 .map(|f| (f.id, f.name))
                 .collect();
-            let authorities = ref_q::all_authorities(conn)?
+            let authorities = ref_service::authorities(conn)?
                 .into_iter()
                 .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
                 .collect::<Vec<_>>();
@@ -319,7 +319,7 @@ async fn set_active(
     }
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| service::set_active(conn, &actor, &id, active, now))
+        .db(move |conn| admin::set_active(conn, &actor, &id, active, now))
         .await?;
     Ok(back(if active { "activated" } else { "deactivated" }))
 }
@@ -350,7 +350,7 @@ async fn set_password(
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     let result = state
         .db(
-            move |conn| match service::reset_password(conn, &actor, &id, &password, now) {
+            move |conn| match admin::reset_password(conn, &actor, &id, &password, now) {
                 Ok(()) => Ok(Ok(())),
                 Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
                 Err(other) => Err(other),
@@ -422,11 +422,11 @@ async fn reference(
     let tz = state.engine.timezone;
     let (firms, authorities, years, days, events) = state
         .db(move |conn| {
-            let days = ref_q::days_from(conn, today - chrono::Days::new(31))?
+            let days = ref_service::calendar_days_from(conn, today - chrono::Days::new(31))?
                 .into_iter()
                 .map(|d| (d.day.to_string(), d.working, d.note, d.source == "admin"))
                 .collect::<Vec<_>>();
-            let events = crate::db::admin_events::recent(conn, 20)?
+            let events = admin::recent_events(conn, 20)?
                 .into_iter()
                 .map(|(e, actor)| {
                     use chrono::TimeZone;
@@ -441,7 +441,7 @@ async fn reference(
                     )
                 })
                 .collect::<Vec<_>>();
-            let firms = user_q::all_firms(conn)?
+            let firms = admin::firms(conn)?
                 .into_iter()
                 .map(|f| FirmLine {
                     id: f.id,
@@ -454,7 +454,7 @@ async fn reference(
                         .unwrap_or_default(),
                 })
                 .collect();
-            let authorities = ref_q::all_authorities(conn)?
+            let authorities = ref_service::authorities(conn)?
                 .into_iter()
                 .map(|a| {
                     (
@@ -465,7 +465,7 @@ async fn reference(
                     )
                 })
                 .collect();
-            let years = ref_q::calendar_years(conn)?
+            let years = ref_service::calendar_years(conn)?
                 .into_iter()
                 .map(|y| (y.year, y.verified, y.source))
                 .collect();
@@ -559,7 +559,7 @@ async fn firm_standing(
         path.into_inner(),
     );
     state
-        .db(move |conn| service::set_firm_standing(conn, &actor, &id, qualified, until, now))
+        .db(move |conn| admin::set_firm_standing(conn, &actor, &id, qualified, until, now))
         .await?;
     Ok(back_to_reference("firm"))
 }
@@ -596,7 +596,7 @@ async fn calendar_day(
     let note = form.note.unwrap_or_default();
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| service::set_calendar_day(conn, &actor, day, working, &note, now))
+        .db(move |conn| admin::set_calendar_day(conn, &actor, day, working, &note, now))
         .await?;
     Ok(back_to_reference("day"))
 }
@@ -622,7 +622,7 @@ async fn clear_day(
     let day = date_field("day", Some(&path.into_inner()))?.ok_or(AppError::NotFound)?;
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| service::clear_calendar_day(conn, &actor, day, now))
+        .db(move |conn| admin::clear_calendar_day(conn, &actor, day, now))
         .await?;
     Ok(back_to_reference("day"))
 }

@@ -6,8 +6,6 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use crate::db::applications as app_q;
-use crate::db::reference as ref_q;
 use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Decision};
@@ -260,15 +258,8 @@ async fn gather(
             let view = service::get(conn, &engine, &caller, &id, now)?;
             let events = service::events(conn, &caller, &id)?;
             let input = view.input.clone();
-            let name = |zh: String, en_name: String| if en { en_name } else { zh };
-            let authorities = ref_q::all_authorities(conn)?
-                .into_iter()
-                .map(|a| (a.code, name(a.name_zh, a.name_en)))
-                .collect();
-            let counties = ref_q::all_jurisdictions(conn)?
-                .into_iter()
-                .map(|j| (j.code, name(j.name_zh, j.name_en)))
-                .collect();
+            let names = crate::service::reference::names(conn, en)?;
+            let (authorities, counties) = (names.authorities, names.jurisdictions);
             Ok(Gathered {
                 view,
                 input,
@@ -496,25 +487,9 @@ async fn attachment(
         return Ok(session::to_sign_in(&req));
     };
     let (id, attachment_id) = path.into_inner();
-    let (now, engine) = (state.clock.now(), state.engine.clone());
-    let caller = current;
-    let data_dir = state.engine.data_dir.clone();
+    let (engine, caller) = (state.engine.clone(), current);
     let (file, bytes) = state
-        .db(move |conn| {
-            // Visible only if the application is.
-            service::get(conn, &engine, &caller, &id, now)?;
-            let file = app_q::attachments_of(conn, &id)?
-                .into_iter()
-                .find(|a| a.id == attachment_id)
-                .ok_or(crate::service::ServiceError::NotFound)?;
-            let path = data_dir
-                .join("attachments")
-                .join(&file.sha256[..2])
-                .join(&file.sha256);
-            let bytes = std::fs::read(path)
-                .map_err(|e| crate::service::ServiceError::Internal(e.into()))?;
-            Ok((file, bytes))
-        })
+        .db(move |conn| service::attachment_file(conn, &engine, &caller, &id, &attachment_id))
         .await?;
     // RFC 5987: the name's UTF-8 bytes, percent-encoded except the unreserved ones.
     let encoded: String = file

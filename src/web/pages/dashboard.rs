@@ -6,11 +6,10 @@ use super::charts::{self, Bar, HistogramLabels, TrendLabels, Week};
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use crate::db::applications as app_q;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
+use crate::service::reference;
 use crate::service::reports::{self, Filter, Group, GroupFigures, ReportQuery, Turnaround};
-use crate::service::scope_of;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
@@ -208,7 +207,7 @@ async fn dashboard(
     let caller = current.clone();
     let data = state
         .db(move |conn| {
-            let scope = scope_of(conn, &caller)?;
+            let scope = reports::area_of(conn, &caller)?;
             let report = reports::turnaround(
                 conn,
                 from,
@@ -236,15 +235,12 @@ async fn dashboard(
                 ));
             }
             let histogram = reports::histogram(conn, &filter, BIN_HOURS, BINS)?;
-            let board = app_q::overdue_tasks(conn, &scope, now)?;
-            let mut names: HashMap<String, String> = HashMap::new();
-            for a in crate::db::reference::all_authorities(conn)? {
-                names.insert(a.code, if en { a.name_en } else { a.name_zh });
-            }
+            let board = reports::escalation_board(conn, &caller, now)?;
+            let names = reference::names(conn, en)?.authorities;
             let mut area = if en { "the whole region" } else { "全区" }.to_string();
             if let Some(code) = &caller.user.scope_jurisdiction {
-                for j in crate::db::reference::all_jurisdictions(conn)? {
-                    if &j.code == code && j.level != "region" {
+                if let Some(j) = reference::find_jurisdiction(conn, code)? {
+                    if j.level != "region" {
                         area = if en { j.name_en } else { j.name_zh };
                     }
                 }
@@ -502,7 +498,7 @@ fn tables(
 /// The board as a supervision report: being pushed (not yet or at the authority),
 /// escalated to the prefecture, escalated to the region.
 fn board_columns(
-    tasks: Vec<app_q::OverdueTask>,
+    tasks: Vec<crate::db::applications::OverdueTask>,
     names: &HashMap<String, String>,
     now: chrono::NaiveDateTime,
     en: bool,

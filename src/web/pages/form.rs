@@ -332,7 +332,7 @@ async fn render(
     let caller = current.clone();
     let (counties, attachments) = state
         .db(move |conn| {
-            let counties = crate::db::reference::all_jurisdictions(conn)?
+            let counties = crate::service::reference::jurisdictions(conn)?
                 .into_iter()
                 .filter(|j| j.level == "county")
                 .map(|j| {

@@ -114,10 +114,11 @@ async fn list(
         .db(move |conn| {
             let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
             let found = service::list(conn, &engine, &caller, filter, paging, now)?;
-            let authorities: HashMap<String, String> = crate::db::reference::all_authorities(conn)?
-                .into_iter()
-                .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
-                .collect();
+            let authorities: HashMap<String, String> =
+                crate::service::reference::authorities(conn)?
+                    .into_iter()
+                    .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
+                    .collect();
             Ok((found, authorities))
         })
         .await?;

@@ -17,8 +17,8 @@ pub mod queue;
 use super::error::AppError;
 use super::extract::Locale;
 use super::AppState;
-use crate::db::reference as q;
 use crate::i18n::Lang;
+use crate::service::reference as q;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpResponse};
@@ -99,7 +99,7 @@ async fn index(
             .finish());
     }
     let (jurisdictions, authorities) = state
-        .db(|conn| Ok((q::all_jurisdictions(conn)?, q::all_authorities(conn)?)))
+        .db(|conn| Ok((q::jurisdictions(conn)?, q::authorities(conn)?)))
         .await?;
     let en = lang == Lang::En;
     let lines = jurisdictions

@@ -5,12 +5,12 @@
 use super::frame::Frame;
 use super::html_with_status;
 use crate::db::permits::{PermitRow, TripRow};
-use crate::db::reference as ref_q;
 use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
+use crate::service::reference as ref_service;
 use crate::service::Caller;
 use crate::service::Engine;
 use crate::web::error::AppError;
@@ -148,7 +148,7 @@ fn document(
     let mut segments = Vec::new();
     for s in route.segments.unwrap_or_default() {
         let code = s.jurisdiction.unwrap_or_default();
-        let j = ref_q::find_jurisdiction(conn, &code)?;
+        let j = ref_service::find_jurisdiction(conn, &code)?;
         segments.push(SegmentLine {
             road: s.road.unwrap_or_default(),
             jurisdiction_zh: j.as_ref().map_or(code.clone(), |j| j.name_zh.clone()),
@@ -156,7 +156,7 @@ fn document(
             length_km: number(s.length_km, "km"),
         });
     }
-    let authority = ref_q::find_authority(conn, &row.issuing_authority)?;
+    let authority = ref_service::find_authority(conn, &row.issuing_authority)?;
     let (status_zh, status_en) = status_names(permit.status);
     let dims = match (cargo.length_m, cargo.width_m, cargo.height_m) {
         (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
@@ -359,7 +359,7 @@ async fn render_verify(
             let Some(permit) = service::verify(conn, &engine, &no, &t, now)? else {
                 return Ok(None);
             };
-            let authority = ref_q::find_authority(conn, &permit.row.issuing_authority)?
+            let authority = ref_service::find_authority(conn, &permit.row.issuing_authority)?
                 .map(|a| if en { a.name_en } else { a.name_zh })
                 .unwrap_or_else(|| permit.row.issuing_authority.clone());
             let (status_zh, status_en) = status_names(permit.status);
