@@ -2,9 +2,9 @@
 //! tokens and sessions end at once), a new password (the old sessions end), and the guard
 //! against switching oneself off.
 
+use crate::flow::DEMO;
 use crate::helpers::{spawn_app, TestApp};
 use crate::sessions::{browser, csrf_in};
-use crate::workflow::DEMO;
 use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode};
 
@@ -230,7 +230,7 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
 #[tokio::test]
 async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_each() {
     let app = spawn_app().await;
-    let flow = crate::workflow::Flow::new(&app).await;
+    let flow = crate::flow::Flow::new(&app).await;
     let (admin, csrf) = signed_in(&app, "admin@demo.local", DEMO).await;
     let html = admin
         .get(app.url("/admin/reference"))
@@ -269,7 +269,7 @@ async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_eac
         .post(
             &flow.applicant,
             "/api/v1/applications",
-            &crate::workflow::blade(),
+            &crate::flow::blade(),
         )
         .await
         .json()

@@ -5,9 +5,9 @@
 use crate::admin_pages::signed_in;
 use crate::browser::{keep, Browser};
 use crate::demo::seeded;
+use crate::flow::DEMO;
 use crate::helpers::spawn_app;
 use crate::sessions::browser;
-use crate::workflow::DEMO;
 use serde_json::Value;
 
 #[tokio::test]

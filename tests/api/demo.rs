@@ -2,8 +2,8 @@
 //! story the dashboard is for — joint review mostly inside 24 h, serial far slower, a few
 //! tasks escalated now.
 
+use crate::flow::DEMO;
 use crate::helpers::{spawn_app, test_start, TestApp};
-use crate::workflow::DEMO;
 use permitflow::demo::history::HistoryPlan;
 use serde_json::Value;
 

@@ -1,9 +1,9 @@
 //! E-mail at every step, delivered through a real SMTP server: nothing lost when the server is
 //! down, nothing sent twice by two instances, recovery after a worker dies mid-delivery.
 
+use crate::flow::{blade, tasks, Flow};
 use crate::helpers::{spawn_app_with, TestApp};
 use crate::smtp::{free_port, Received, SmtpServer};
-use crate::workflow::{blade, tasks, Flow};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -2,9 +2,9 @@
 //! levels 1–3 past 100 %, 150 % and 200 %, each once, each an audit event and e-mails, also
 //! with two instances on one database.
 
+use crate::flow::{blade, tasks, Flow};
 use crate::helpers::spawn_app_with;
 use crate::smtp::SmtpServer;
-use crate::workflow::{blade, tasks, Flow};
 use serde_json::Value;
 
 #[tokio::test]
@@ -78,7 +78,7 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
         .all(|m| kind(m) != "task_reminder" || m.parts().0.contains("四分之三")));
 
     // The escalation board: the region's manager sees it, 841 - 120 minutes overdue, level 3.
-    let manager = app.token("manager@demo.local", crate::workflow::DEMO).await;
+    let manager = app.token("manager@demo.local", crate::flow::DEMO).await;
     let board: Value = app
         .get_as("/api/v1/reports/escalations", &manager)
         .await

@@ -4,8 +4,8 @@
 //! inspector records a trip in a phone-sized window.
 
 use crate::browser::{keep, Browser};
+use crate::flow::DEMO;
 use crate::helpers::spawn_app;
-use crate::workflow::DEMO;
 use serde_json::Value;
 
 /// Fills the form's fields by name.

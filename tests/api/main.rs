@@ -1,9 +1,11 @@
 //! One integration binary: each module is a capability, each test starts the real app.
 
+mod flow;
 mod helpers;
 
 mod lifecycle_pages;
 
+mod access;
 mod admin_pages;
 mod auth;
 mod browser;
@@ -20,8 +22,9 @@ mod permit_pages;
 mod permits;
 mod reference;
 mod reports;
+mod review;
 mod review_pages;
 mod robustness;
 mod sessions;
 mod smtp;
-mod workflow;
+mod submission;

@@ -2,8 +2,8 @@
 //! answers 503 within about 10 s and `/readyz` within 2 s; it recovers by itself; a
 //! connection killed mid-query is a 503, not a 500. PostgreSQL only (SQLite is a file).
 
+use crate::flow::DEMO;
 use crate::helpers::{opts, start, TestDb, TEST_SECRET};
-use crate::workflow::DEMO;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use permitflow::config::{Secret, Settings};

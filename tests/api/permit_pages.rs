@@ -3,9 +3,9 @@
 //! where an inspector records the trip.
 
 use crate::browser::{keep, qr_codes_in, Browser};
+use crate::flow::{Flow, DEMO};
 use crate::helpers::spawn_app;
 use crate::permits::{county_blade, issued};
-use crate::workflow::{Flow, DEMO};
 use serde_json::Value;
 
 /// Pages in a PDF: the page objects, not the `/Pages` tree nodes.

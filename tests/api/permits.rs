@@ -1,9 +1,9 @@
 //! Permits end to end: issued with the last approval, read by those entitled, verified by
 //! anyone holding the QR code, trips recorded on site up to the allowance, revocation.
 
+use crate::flow::{blade, open_tasks, phase, Flow, DEMO};
 use crate::helpers::{error_of, spawn_app, spawn_app_with, TestApp};
 use crate::smtp::SmtpServer;
-use crate::workflow::{blade, open_tasks, phase, Flow, DEMO};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

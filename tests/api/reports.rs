@@ -5,9 +5,9 @@
 //! application counted. On PostgreSQL the percentiles are also checked against
 //! `percentile_cont`.
 
+use crate::flow::{blade, open_tasks, Flow, DEMO};
 use crate::helpers::{error_of, spawn_app};
 use crate::permits::county_blade;
-use crate::workflow::{blade, open_tasks, Flow, DEMO};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -156,7 +156,7 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
     let mut asked = submitted(&mut flow, &region).await;
     asked = approve_phase(&flow, &asked, 50).await;
     let id = asked["id"].as_str().unwrap().to_string();
-    let task = crate::workflow::tasks(&asked, "joint_review")[0].clone();
+    let task = crate::flow::tasks(&asked, "joint_review")[0].clone();
     let token = flow
         .reviewer(task["authority_code"].as_str().unwrap())
         .await;
@@ -190,7 +190,7 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
     app.advance_clock(8 * 24 * 60).await;
     let mut rejected = submitted(&mut flow, &travelling_from(county_blade(3), today())).await;
     rejected = approve_phase(&flow, &rejected, 30).await;
-    let review = crate::workflow::tasks(&rejected, "joint_review")[0].clone();
+    let review = crate::flow::tasks(&rejected, "joint_review")[0].clone();
     let token = flow
         .reviewer(review["authority_code"].as_str().unwrap())
         .await;

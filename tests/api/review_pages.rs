@@ -3,9 +3,9 @@
 //! answer to an information request, and who may see what.
 
 use crate::browser::{keep, Browser};
+use crate::flow::{Flow, DEMO};
 use crate::helpers::spawn_app;
 use crate::permits::county_blade;
-use crate::workflow::{Flow, DEMO};
 use serde_json::Value;
 
 #[tokio::test]

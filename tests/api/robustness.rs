@@ -5,9 +5,9 @@
 //! segment cap, PDF structure, the OpenAPI document).
 
 use crate::admin_pages::signed_in;
+use crate::flow::{blade, tasks, Flow, DEMO};
 use crate::helpers::{error_of, spawn_app, spawn_app_with, TestApp};
 use crate::permits::{county_blade, issued, ready_to_issue};
-use crate::workflow::{blade, tasks, Flow, DEMO};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

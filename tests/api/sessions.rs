@@ -2,8 +2,8 @@
 //! from (and nowhere else), the session cookie on the API (writes need the CSRF header),
 //! signing out, expiry, and error pages for people in a browser.
 
+use crate::flow::DEMO;
 use crate::helpers::{spawn_app, TestApp};
-use crate::workflow::DEMO;
 use reqwest::header::{ACCEPT, LOCATION};
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::{json, Value};
@@ -209,7 +209,7 @@ async fn a_session_ends_after_its_time() {
 #[tokio::test]
 async fn the_trip_form_names_each_missing_field_in_the_inspectors_language() {
     let app = spawn_app().await;
-    let flow = crate::workflow::Flow::new(&app).await;
+    let flow = crate::flow::Flow::new(&app).await;
     let application = crate::permits::issued(&flow, &crate::permits::county_blade(2), &[]).await;
     let permit_no = application["permit_no"].as_str().unwrap();
     let permit: Value = flow
