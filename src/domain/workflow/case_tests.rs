@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::role::Role;
 use crate::domain::workflow::definition::PlannedTask;
 use chrono::NaiveDate;
 use proptest::prelude::*;

@@ -3,8 +3,10 @@
 //! events and events into the next state. No I/O: the service layer loads and stores.
 
 pub mod case;
+pub mod command;
 pub mod definition;
 pub mod escalation;
+pub mod event;
 pub mod time;
 
 pub use case::{
