@@ -149,3 +149,63 @@ pub fn safe_next(next: Option<&str>) -> String {
         _ => "/".into(),
     }
 }
+
+/// The role a page is for, as a type: `SignedIn<page_role::Admin>`.
+pub mod page_role {
+    use crate::domain::role::Role;
+
+    pub trait PageRole {
+        /// None: any signed-in user.
+        const ROLE: Option<Role>;
+    }
+
+    macro_rules! page_roles {
+        ($($name:ident => $role:expr),* $(,)?) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+            impl PageRole for $name {
+                const ROLE: Option<Role> = $role;
+            }
+        )*};
+    }
+
+    page_roles! {
+        Anyone => None,
+        Admin => Some(Role::Admin),
+        Manager => Some(Role::Manager),
+        Reviewer => Some(Role::Reviewer),
+        Applicant => Some(Role::Applicant),
+        Inspector => Some(Role::Inspector),
+    }
+}
+
+/// The user signed in to a page (by the session cookie), of the page's role: someone not
+/// signed in is sent to the sign-in form and back; another role gets 403.
+#[derive(Debug)]
+pub struct SignedIn<R = page_role::Anyone>(pub Caller, pub std::marker::PhantomData<R>);
+
+impl<R: page_role::PageRole> actix_web::FromRequest for SignedIn<R> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_session::SessionExt;
+        let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+        let session = req.get_session();
+        let sign_in = to_sign_in(req);
+        Box::pin(async move {
+            let state = state.ok_or(AppError::Internal)?;
+            match user_of(&state, &session).await? {
+                None => Err(actix_web::error::InternalError::from_response(
+                    "sign in first",
+                    sign_in,
+                )
+                .into()),
+                Some(current) if R::ROLE.is_none_or(|role| role == current.role) => {
+                    Ok(SignedIn(current, std::marker::PhantomData))
+                }
+                Some(_) => Err(AppError::Forbidden.into()),
+            }
+        })
+    }
+}

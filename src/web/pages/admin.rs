@@ -4,7 +4,6 @@
 use super::frame::Frame;
 use super::html_with_status;
 use crate::config::Secret;
-use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users::{self as service, NewUser};
 use crate::service::Caller;
@@ -13,10 +12,11 @@ use crate::service::{admin, reference as ref_service};
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
+use crate::web::session::{page_role, SignedIn};
 use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -190,15 +190,11 @@ fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
 #[get("/admin/users")]
 async fn users(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     query: crate::web::input::Query<UsersQuery>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let shown = Shown {
         page: query.page.unwrap_or(1),
         values: HashMap::new(),
@@ -225,15 +221,11 @@ fn optional(values: &HashMap<String, String>, name: &str) -> Option<String> {
 #[post("/admin/users")]
 async fn create_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     form: crate::web::input::Form<HashMap<String, String>>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let mut values = form.into_inner();
     session::check_csrf(&session, values.get("csrf").map(String::as_str))?;
     let new = NewUser {
@@ -299,15 +291,11 @@ pub struct ActiveForm {
 #[post("/admin/users/{id}/active")]
 async fn set_active(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     path: web::Path<String>,
     form: crate::web::input::Form<ActiveForm>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     session::check_csrf(&session, form.csrf.as_deref())?;
     let id = path.into_inner();
     let active = form.active.as_deref() == Some("true");
@@ -333,16 +321,12 @@ pub struct PasswordForm {
 #[post("/admin/users/{id}/password")]
 async fn set_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     form: crate::web::input::Form<PasswordForm>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
     session::check_csrf(&session, form.csrf.as_deref())?;
     let id = path.into_inner();
@@ -408,15 +392,11 @@ struct ReferencePage {
 #[get("/admin/reference")]
 async fn reference(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     query: crate::web::input::Query<UsersQuery>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let en = lang == Lang::En;
     let today = state.engine.today(state.clock.now());
     let tz = state.engine.timezone;
@@ -541,15 +521,11 @@ fn date_field(field: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDate
 #[post("/admin/firms/{id}")]
 async fn firm_standing(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     path: web::Path<String>,
     form: crate::web::input::Form<FirmForm>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     session::check_csrf(&session, form.csrf.as_deref())?;
     let until = date_field("restricted_until", form.restricted_until.as_deref())?;
     let qualified = form.qualified.as_deref() == Some("yes");
@@ -576,14 +552,10 @@ pub struct DayForm {
 #[post("/admin/calendar")]
 async fn calendar_day(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     form: crate::web::input::Form<DayForm>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let form = form.into_inner();
     session::check_csrf(&session, form.csrf.as_deref())?;
     let day = date_field("day", form.day.as_deref())?.ok_or_else(|| {
@@ -609,15 +581,11 @@ pub struct CsrfOnly {
 #[post("/admin/calendar/{day}/clear")]
 async fn clear_day(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     path: web::Path<String>,
     form: crate::web::input::Form<CsrfOnly>,
+    SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Admin).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     session::check_csrf(&session, form.csrf.as_deref())?;
     let day = date_field("day", Some(&path.into_inner()))?.ok_or(AppError::NotFound)?;
     let (actor, now) = (current.user.id.clone(), state.clock.now());

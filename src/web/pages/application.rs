@@ -15,10 +15,11 @@ use crate::service::Caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
+use crate::web::session::SignedIn;
 use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, TimeZone};
 use serde::Deserialize;
@@ -458,15 +459,12 @@ fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
 #[get("/applications/{id}")]
 async fn show(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     query: crate::web::input::Query<DoneQuery>,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let outcome = Outcome {
         message: done_message(query.done.as_deref(), lang),
         typed_comment: String::new(),
@@ -479,13 +477,9 @@ async fn show(
 #[get("/applications/{id}/attachments/{attachment}")]
 async fn attachment(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    session: Session,
     path: web::Path<(String, String)>,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let (id, attachment_id) = path.into_inner();
     let (engine, caller) = (state.engine.clone(), current);
     let (file, bytes) = state
@@ -560,15 +554,12 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[post("/applications/{id}/tasks/{task}")]
 async fn task_action(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<(String, String)>,
     body: web::Bytes,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let form = fields(&body)?;
     session::check_csrf(&session, field(&form, "csrf"))?;
     let (id, task_id) = path.into_inner();
@@ -639,15 +630,12 @@ async fn task_action(
 #[post("/applications/{id}/respond")]
 async fn respond(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     body: web::Bytes,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let form = fields(&body)?;
     session::check_csrf(&session, field(&form, "csrf"))?;
     let id = path.into_inner();
@@ -686,15 +674,12 @@ async fn respond(
 #[post("/applications/{id}/withdraw")]
 async fn withdraw(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     body: web::Bytes,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let form = fields(&body)?;
     session::check_csrf(&session, field(&form, "csrf"))?;
     let id = path.into_inner();

@@ -6,7 +6,6 @@
 use super::frame::Frame;
 use super::html_with_status;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
-use crate::domain::role::Role;
 use crate::domain::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::service::applications as service;
@@ -14,11 +13,12 @@ use crate::service::Caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
+use crate::web::session::{page_role, SignedIn};
 use crate::web::AppState;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -384,15 +384,11 @@ pub struct CopyQuery {
 #[get("/applications/new")]
 async fn new_form(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     query: crate::web::input::Query<CopyQuery>,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let mut values = HashMap::new();
     if let Some(copy) = query.into_inner().copy {
         let (now, engine, caller) = (state.clock.now(), state.engine.clone(), current.clone());
@@ -419,15 +415,11 @@ async fn new_form(
 #[get("/applications/{id}/edit")]
 async fn edit_form(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let id = path.into_inner();
     let (now, engine, caller, app_id) = (
         state.clock.now(),
@@ -460,40 +452,37 @@ async fn edit_form(
 #[post("/applications/new")]
 async fn create(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     payload: Multipart,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    handle(state, req, session, lang, None, payload).await
+    handle(state, session, lang, None, payload, current).await
 }
 
 #[post("/applications/{id}/edit")]
 async fn save(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     payload: Multipart,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    handle(state, req, session, lang, Some(path.into_inner()), payload).await
+    let id = Some(path.into_inner());
+    handle(state, session, lang, id, payload, current).await
 }
 
 /// Saves the draft (creating it the first time), stores the chosen files, and on "submit"
 /// submits it; a failure comes back as the form with each error at its field.
 async fn handle(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     lang: Lang,
     id: Option<String>,
     payload: Multipart,
+    current: Caller,
 ) -> Result<HttpResponse, AppError> {
-    let current = match session::signed_in_as(&state, &session, &req, Role::Applicant).await? {
-        Ok(c) => c,
-        Err(r) => return Ok(r),
-    };
     let posted = read_form(payload).await?;
     session::check_csrf(&session, Some(&posted.csrf))?;
     let (input, parse_errors) = input_of(&posted.values);

@@ -11,11 +11,11 @@ use crate::i18n::Lang;
 use crate::service::applications as service;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
-use crate::web::session;
+use crate::web::session::SignedIn;
 use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, TimeZone};
 use serde::Deserialize;
@@ -83,14 +83,11 @@ const STATUSES: [&str; 8] = [
 #[get("/applications")]
 async fn list(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     query: crate::web::input::Query<ListQuery>,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     if matches!(current.role, Role::Inspector | Role::Admin) {
         return Err(AppError::Forbidden);
     }

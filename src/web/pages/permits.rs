@@ -16,10 +16,11 @@ use crate::service::Engine;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
 use crate::web::session;
+use crate::web::session::SignedIn;
 use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
@@ -227,14 +228,11 @@ struct PrintPage {
 #[get("/permits/{permit_no}")]
 async fn print_page(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let frame = Frame::for_user(Some(&current), &session, lang);
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
@@ -498,15 +496,12 @@ pub fn after_trip(base: &str, outcome: &TripOutcome, number_param: &str) -> Stri
 #[post("/verify/{permit_no}/trips")]
 async fn record_trip(
     state: web::Data<AppState>,
-    req: HttpRequest,
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
     form: crate::web::input::Form<TripForm>,
+    SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let Some(current) = session::user_of(&state, &session).await? else {
-        return Ok(session::to_sign_in(&req));
-    };
     let form = form.into_inner();
     session::check_csrf(&session, form.csrf.as_deref())?;
     let permit_no = path.into_inner();
