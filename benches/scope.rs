@@ -7,7 +7,6 @@
 
 mod common;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use permitflow::config::DatabaseUrl;
 use permitflow::db::applications::{in_scope, Scope};
@@ -19,29 +18,6 @@ const AUTHORITY: &str = "650000-HIGHWAY";
 /// Checks timed per size (the former form's at the largest sizes take up to a second each, so
 /// it is timed fewer times as it grows).
 const CHECKS: usize = 2_000;
-
-/// Adds applications `from..to`, each with one decided task of `AUTHORITY`.
-fn grow(conn: &mut DbConnection, from: u64, to: u64, firm: &str, user: &str) {
-    let sql = format!(
-        "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {to})
-         INSERT INTO applications (id, reference, firm_id, created_by, status, version, input,
-             created_at, updated_at, paused_minutes)
-         SELECT 'old-' || i, 'PF-OLD-' || i, '{firm}', '{user}', 'issued', 1, '{{}}',
-             TIMESTAMP '2025-01-01 00:00:00', TIMESTAMP '2025-01-01 00:00:00', 0 FROM n;
-         WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {to})
-         INSERT INTO review_tasks (id, application_id, phase_position, position, step,
-             authority_code, budget_minutes, state, conditions, escalation_level)
-         SELECT 'old-task-' || i, 'old-' || i, 1, 0, 'issuer', '{AUTHORITY}', 720, 'approved',
-             '[]', 0 FROM n;"
-    );
-    let sql = if matches!(conn, DbConnection::Sqlite(_)) {
-        sql.replace("TIMESTAMP '2025-01-01 00:00:00'", "'2025-01-01 00:00:00'")
-    } else {
-        sql
-    };
-    conn.batch_execute(&sql).unwrap();
-    conn.batch_execute("ANALYZE").unwrap();
-}
 
 /// The former check, kept here as the baseline.
 fn in_scope_as_before(conn: &mut DbConnection, id: &str) -> bool {
@@ -85,15 +61,7 @@ fn main() {
     permitflow::startup::migrate(&common::settings(&url, dir.path())).unwrap();
     let mut conn = permitflow::db::conn::connect(&database).unwrap();
     permitflow::demo::seed(&mut conn, chrono::Utc::now().naive_utc()).unwrap();
-    let (user, firm): (String, Option<String>) = permitflow::db::schema::users::table
-        .filter(permitflow::db::schema::users::email.eq("applicant@demo.local"))
-        .select((
-            permitflow::db::schema::users::id,
-            permitflow::db::schema::users::firm_id,
-        ))
-        .first(&mut conn)
-        .unwrap();
-    let firm = firm.unwrap();
+    let (user, firm) = common::demo_applicant(&mut conn);
     println!(
         "scope benchmark on {backend}: median of up to {CHECKS} checks of the newest application"
     );
@@ -104,7 +72,7 @@ fn main() {
     let mut have = 0;
     let scope = Scope::Authority(AUTHORITY.into());
     for size in [1_000u64, 10_000, 100_000, 1_000_000] {
-        grow(&mut conn, have, size, &firm, &user);
+        common::grow_history(&mut conn, AUTHORITY, have, size, &firm, &user);
         have = size;
         let id = format!("old-{}", size - 1);
         let probe = median_us(CHECKS, || in_scope(&mut conn, &id, &scope).unwrap());

@@ -218,6 +218,17 @@ pub async fn run_to_issue(
     reviewers: &mut std::collections::HashMap<String, String>,
     input: &Value,
 ) -> Value {
+    run_to_issue_timed(api, applicant, reviewers, input, &mut Default::default()).await
+}
+
+/// `run_to_issue`, with each decision's latency recorded under its authority.
+pub async fn run_to_issue_timed(
+    api: &Api,
+    applicant: &str,
+    reviewers: &mut std::collections::HashMap<String, String>,
+    input: &Value,
+    decisions: &mut std::collections::HashMap<String, Vec<Duration>>,
+) -> Value {
     let draft = api
         .post(applicant, "/api/v1/applications", input.clone())
         .await;
@@ -250,6 +261,7 @@ pub async fn run_to_issue(
                 reviewers.insert(code.clone(), token);
             }
             let path = format!("/api/v1/tasks/{}/decision", task["id"].as_str().unwrap());
+            let started = std::time::Instant::now();
             app = api
                 .post(
                     &reviewers[&code],
@@ -257,8 +269,52 @@ pub async fn run_to_issue(
                     json!({"decision": "approve", "conditions": ["night travel only"]}),
                 )
                 .await;
+            decisions.entry(code).or_default().push(started.elapsed());
         }
     }
     assert_eq!(app["status"], "issued");
     app
+}
+
+/// Gives `authority` the history of applications `from..to` (issued long ago), each with one
+/// decided task of the authority, inserted in bulk; then `ANALYZE`.
+pub fn grow_history(
+    conn: &mut permitflow::db::DbConnection,
+    authority: &str,
+    from: u64,
+    to: u64,
+    firm: &str,
+    user: &str,
+) {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {to})
+         INSERT INTO applications (id, reference, firm_id, created_by, status, version, input,
+             created_at, updated_at, paused_minutes)
+         SELECT 'old-' || i, 'PF-OLD-' || i, '{firm}', '{user}', 'issued', 1, '{{}}',
+             TIMESTAMP '2025-01-01 00:00:00', TIMESTAMP '2025-01-01 00:00:00', 0 FROM n;
+         WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {to})
+         INSERT INTO review_tasks (id, application_id, phase_position, position, step,
+             authority_code, budget_minutes, state, conditions, escalation_level)
+         SELECT 'old-task-' || i, 'old-' || i, 1, 0, 'issuer', '{authority}', 720, 'approved',
+             '[]', 0 FROM n;"
+    );
+    let sql = if matches!(conn, permitflow::db::DbConnection::Sqlite(_)) {
+        sql.replace("TIMESTAMP '2025-01-01 00:00:00'", "'2025-01-01 00:00:00'")
+    } else {
+        sql
+    };
+    conn.batch_execute(&sql).unwrap();
+    conn.batch_execute("ANALYZE").unwrap();
+}
+
+/// The id and firm of the demo applicant.
+pub fn demo_applicant(conn: &mut permitflow::db::DbConnection) -> (String, String) {
+    use diesel::prelude::*;
+    use permitflow::db::schema::users;
+    let (user, firm): (String, Option<String>) = users::table
+        .filter(users::email.eq("applicant@demo.local"))
+        .select((users::id, users::firm_id))
+        .first(conn)
+        .unwrap();
+    (user, firm.unwrap())
 }
