@@ -1,6 +1,6 @@
 //! Applications: drafts, attachments, submission, information rounds, withdrawal, reading.
 
-use super::idempotency::{self, done};
+use super::idempotency;
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::paging::Paging;
@@ -41,14 +41,17 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
-    let user_id = current.user.id.clone();
-    let caller = current;
-    let now = state.clock.now();
-    let engine = state.engine.clone();
-    idempotency::once(&state, &req, &user_id, &request, move |conn| {
-        let view = service::create(conn, &engine, &caller, &input, now)?;
-        done(StatusCode::CREATED, view)
-    })
+    let created = move |conn: &mut _, engine: &_, caller: &_, now| {
+        service::create(conn, engine, caller, &input, now)
+    };
+    idempotency::command(
+        &state,
+        &req,
+        current,
+        &request,
+        StatusCode::CREATED,
+        created,
+    )
     .await
 }
 
@@ -65,14 +68,11 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
-    let user_id = current.user.id.clone();
-    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
-    let engine = state.engine.clone();
-    idempotency::once(&state, &req, &user_id, &request, move |conn| {
-        let view = service::update(conn, &engine, &caller, &id, &input, now)?;
-        done(StatusCode::OK, view)
-    })
-    .await
+    let id = path.into_inner();
+    let updated = move |conn: &mut _, engine: &_, caller: &_, now| {
+        service::update(conn, engine, caller, &id, &input, now)
+    };
+    idempotency::command(&state, &req, current, &request, StatusCode::OK, updated).await
 }
 
 /// Upload an attachment: multipart fields `kind` and `file` (PDF, PNG or JPEG by content, at most 10 MB).
@@ -157,18 +157,15 @@ async fn bodiless_command(
     id: String,
     command: BodilessCommand,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = current.user.id.clone();
-    let (caller, now) = (current, state.clock.now());
-    let engine = state.engine.clone();
-    idempotency::once(
+    let run =
+        move |conn: &mut _, engine: &_, caller: &_, now| command(conn, engine, caller, &id, now);
+    idempotency::command(
         &state,
         &req,
-        &user_id,
+        current,
         &serde_json::Value::Null,
-        move |conn| {
-            let view = command(conn, &engine, &caller, &id, now)?;
-            done(StatusCode::OK, view)
-        },
+        StatusCode::OK,
+        run,
     )
     .await
 }
@@ -195,22 +192,19 @@ pub async fn respond(
 ) -> Result<HttpResponse, AppError> {
     let body: RespondRequest = typed(body.into_inner())?;
     let request = serde_json::to_value(&body).unwrap_or_default();
-    let user_id = current.user.id.clone();
-    let (caller, id, now) = (current, path.into_inner(), state.clock.now());
-    let engine = state.engine.clone();
-    idempotency::once(&state, &req, &user_id, &request, move |conn| {
-        let view = service::respond(
+    let id = path.into_inner();
+    let responded = move |conn: &mut _, engine: &_, caller: &_, now| {
+        service::respond(
             conn,
-            &engine,
-            &caller,
+            engine,
+            caller,
             &id,
             &body.message,
             body.changes.as_ref(),
             now,
-        )?;
-        done(StatusCode::OK, view)
-    })
-    .await
+        )
+    };
+    idempotency::command(&state, &req, current, &request, StatusCode::OK, responded).await
 }
 
 /// Withdraw an application.

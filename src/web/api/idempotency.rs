@@ -8,11 +8,12 @@
 
 use crate::db::idempotency::{self as keys, Found};
 use crate::db::{write_transaction, DbConnection};
-use crate::service::ServiceError;
+use crate::service::{Caller, Engine, ServiceError};
 use crate::web::error::AppError;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
 const HEADER: &str = "Idempotency-Key";
@@ -71,6 +72,31 @@ pub fn done<T: serde::Serialize>(status: StatusCode, value: T) -> Result<Outcome
             tracing::error!(cause = %e, "serialising a response");
             AppError::Internal
         })
+}
+
+/// The shape of a write handler: the caller's command, given what the service needs (the
+/// engine, the caller, the moment), run once per `Idempotency-Key` for the request
+/// `request`; its answer as JSON with `status`.
+pub async fn command<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    caller: Caller,
+    request: &serde_json::Value,
+    status: StatusCode,
+    run: F,
+) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut DbConnection, &Engine, &Caller, NaiveDateTime) -> Result<T, ServiceError>
+        + Send
+        + 'static,
+{
+    let user_id = caller.user.id.clone();
+    let (engine, now) = (state.engine.clone(), state.clock.now());
+    once(state, req, &user_id, request, move |conn| {
+        done(status, run(conn, &engine, &caller, now)?)
+    })
+    .await
 }
 
 /// Runs `write` on a pooled connection, once per key. `request` identifies the request's

@@ -278,20 +278,11 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let parsed: RevokeBody = typed(body.clone())?;
-    let user_id = current.user.id.clone();
-    let (caller, now) = (current, state.clock.now());
     let permit_no = path.into_inner();
-    let engine = state.engine.clone();
-    idempotency::once(&state, &req, &user_id, &body, move |conn| {
-        let (permit, trips) = service::revoke(
-            conn,
-            &engine,
-            &caller,
-            &permit_no,
-            parsed.reason.as_deref(),
-            now,
-        )?;
-        idempotency::done(StatusCode::OK, PermitView::new(permit, trips))
-    })
-    .await
+    let revoked = move |conn: &mut _, engine: &_, caller: &_, now| {
+        let reason = parsed.reason.as_deref();
+        let (permit, trips) = service::revoke(conn, engine, caller, &permit_no, reason, now)?;
+        Ok(PermitView::new(permit, trips))
+    };
+    idempotency::command(&state, &req, current, &body, StatusCode::OK, revoked).await
 }

@@ -48,18 +48,16 @@ async fn claim_or_release(
     task_id: String,
     take: bool,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = current.user.id.clone();
-    let (caller, now) = (current, state.clock.now());
-    let engine = state.engine.clone();
-    idempotency::once(
+    let run = move |conn: &mut _, engine: &_, caller: &_, now| {
+        service::claim_or_release(conn, engine, caller, &task_id, take, now)
+    };
+    idempotency::command(
         &state,
         &req,
-        &user_id,
+        current,
         &serde_json::Value::Null,
-        move |conn| {
-            let task = service::claim_or_release(conn, &engine, &caller, &task_id, take, now)?;
-            idempotency::done(StatusCode::OK, task)
-        },
+        StatusCode::OK,
+        run,
     )
     .await
 }
@@ -123,23 +121,14 @@ pub async fn decision(
             .into(),
         )
     })?;
-    let user_id = current.user.id.clone();
-    let (caller, task_id, now) = (current, path.into_inner(), state.clock.now());
-    let engine = state.engine.clone();
-    idempotency::once(&state, &req, &user_id, &request, move |conn| {
-        let view: ApplicationView = service::decide(
-            conn,
-            &engine,
-            &caller,
-            &task_id,
-            service::TaskDecision {
-                decision,
-                comment: body.comment,
-                conditions: body.conditions,
-            },
-            now,
-        )?;
-        idempotency::done(StatusCode::OK, view)
-    })
-    .await
+    let task_id = path.into_inner();
+    let decided = move |conn: &mut _, engine: &_, caller: &_, now| -> Result<ApplicationView, _> {
+        let decision = service::TaskDecision {
+            decision,
+            comment: body.comment,
+            conditions: body.conditions,
+        };
+        service::decide(conn, engine, caller, &task_id, decision, now)
+    };
+    idempotency::command(&state, &req, current, &request, StatusCode::OK, decided).await
 }
