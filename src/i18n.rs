@@ -69,6 +69,11 @@ impl Lang {
         }
     }
 
+    /// A page's fixed text for `key`; the key itself if missing (a test checks none is).
+    pub fn word(self, key: &'static str) -> &'static str {
+        self.table().get(key).map_or(key, String::as_str)
+    }
+
     /// The text for `key` with `{name}` parameters filled in; the key itself if missing.
     pub fn text(self, key: &str, params: &[(&str, String)]) -> String {
         let mut text = self
@@ -121,7 +126,13 @@ mod tests {
                 continue;
             }
             let source = std::fs::read_to_string(&path).unwrap();
-            for marker in ["Message::new(\"", "\"rule.", "\"error.", "\"api."] {
+            for marker in [
+                "Message::new(\"",
+                "\"rule.",
+                "\"error.",
+                "\"api.",
+                "\"page.",
+            ] {
                 for (i, _) in source.match_indices(marker) {
                     let start = i + marker.len()
                         - if marker.starts_with("Message") {

@@ -3,6 +3,7 @@
 
 use super::frame::Frame;
 use super::html_with_status;
+use super::labels;
 use crate::config::Secret;
 use crate::i18n::Lang;
 use crate::service::users::{self as service, NewUser};
@@ -157,34 +158,10 @@ async fn render(
 fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
     let en = lang == Lang::En;
     let text = match done? {
-        "created" => {
-            if en {
-                "The account is created."
-            } else {
-                "账户已创建。"
-            }
-        }
-        "activated" => {
-            if en {
-                "The account is active again."
-            } else {
-                "账户已启用。"
-            }
-        }
-        "deactivated" => {
-            if en {
-                "The account is switched off; its sessions and tokens end."
-            } else {
-                "账户已停用，其登录即时失效。"
-            }
-        }
-        "password" => {
-            if en {
-                "The new password is set; the old sessions end."
-            } else {
-                "新密码已设置，原有登录已失效。"
-            }
-        }
+        "created" => labels::word(en, "page.admin.the_account_is_created"),
+        "activated" => labels::word(en, "page.admin.the_account_is_active_again"),
+        "deactivated" => labels::word(en, "page.admin.the_account_is_switched_off_its_sessions"),
+        "password" => labels::word(en, "page.admin.the_new_password_is_set_the_old_sessions"),
         _ => return None,
     };
     Some((true, text.into()))

@@ -95,21 +95,11 @@ async fn reference(
     let message = match query.done.as_deref() {
         Some("firm") => Some((
             true,
-            if en {
-                "The firm is updated."
-            } else {
-                "企业信息已更新。"
-            }
-            .to_string(),
+            labels::word(en, "page.admin.the_firm_is_updated").to_string(),
         )),
         Some("day") => Some((
             true,
-            if en {
-                "The calendar is updated; deadlines use it from now on."
-            } else {
-                "日历已更新，此后的时限按新日历计算。"
-            }
-            .to_string(),
+            labels::word(en, "page.admin.the_calendar_is_updated_deadlines_use_it").to_string(),
         )),
         _ => None,
     };

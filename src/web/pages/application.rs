@@ -170,7 +170,7 @@ fn facts(input: &ApplicationInput, lang: Lang) -> Vec<(&'static str, String)> {
             .map(|m| format!("{} t", m / 1000.0))
             .unwrap_or_default();
         facts.push((
-            label(lang, "货物", "Cargo"),
+            lang.word("page.application.cargo"),
             format!(
                 "{} × {}; {dims}; {mass}",
                 c.description.clone().unwrap_or_default(),
@@ -190,48 +190,48 @@ fn facts(input: &ApplicationInput, lang: Lang) -> Vec<(&'static str, String)> {
             plates.push_str(" + ");
             plates.push_str(p);
         }
-        facts.push((label(lang, "车辆号牌", "Plates"), plates));
+        facts.push((lang.word("page.application.plates"), plates));
         let overall = match (v.overall_length_m, v.overall_width_m, v.overall_height_m) {
             (Some(l), Some(w), Some(h)) => format!("{l} × {w} × {h} m"),
             _ => String::new(),
         };
         facts.push((
-            label(lang, "车货", "Vehicle"),
+            lang.word("page.application.vehicle"),
             format!(
                 "{trailer}; {} {}; {overall}; {} {} t; {} {} t",
                 v.axles.unwrap_or_default(),
-                label(lang, "轴", "axles"),
-                label(lang, "总质量", "gross"),
+                lang.word("page.application.axles"),
+                lang.word("page.application.gross"),
                 v.gross_mass_kg.unwrap_or_default() / 1000.0,
-                label(lang, "最大轴荷", "max axle load"),
+                lang.word("page.application.max_axle_load"),
                 v.max_axle_load_kg.unwrap_or_default() / 1000.0,
             ),
         ));
     }
     if let Some(t) = &input.travel {
         facts.push((
-            label(lang, "通行时间", "Travel"),
+            lang.word("page.application.travel"),
             format!(
                 "{} — {}; {} {}",
                 t.from.clone().unwrap_or_default(),
                 t.to.clone().unwrap_or_default(),
                 t.trips.unwrap_or_default(),
-                label(lang, "趟", "trips")
+                lang.word("page.application.trips")
             ),
         ));
     }
     if let Some(e) = &input.escort {
         let police = if e.police_escort.unwrap_or(false) {
-            label(lang, "，交警护送", ", police escort")
+            lang.word("page.application.police_escort")
         } else {
             ""
         };
         facts.push((
-            label(lang, "护送", "Escort"),
+            lang.word("page.application.escort"),
             format!(
                 "{} {}{police}",
                 e.vehicles.unwrap_or_default(),
-                label(lang, "辆护送车", "escort vehicles")
+                lang.word("page.application.escort_vehicles")
             ),
         ));
     }
@@ -356,7 +356,7 @@ async fn render(
         facts.insert(
             0,
             (
-                label(lang, "起讫点", "From → to"),
+                lang.word("page.application.from_to"),
                 format!(
                     "{} → {}",
                     r.origin.clone().unwrap_or_default(),
@@ -431,29 +431,13 @@ pub struct DoneQuery {
 
 fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
     let text = match done? {
-        "claim" => label(
-            lang,
-            "已认领，其他同事不能再办理此任务。",
-            "Claimed: colleagues cannot decide this task now.",
-        ),
-        "release" => label(
-            lang,
-            "已释放，任务回到待办。",
-            "Released back to the queue.",
-        ),
-        "approve" => label(lang, "已同意。", "Approved."),
-        "request_info" => label(
-            lang,
-            "已要求申请人补正。",
-            "The applicant has been asked for information.",
-        ),
-        "reject" => label(lang, "已作出不予许可决定。", "Refused."),
-        "respond" => label(
-            lang,
-            "答复已提交，审核继续。",
-            "Your answer is in; review continues.",
-        ),
-        "withdraw" => label(lang, "申请已撤回。", "The application is withdrawn."),
+        "claim" => lang.word("page.application.claimed_colleagues_cannot_decide_this_ta"),
+        "release" => lang.word("page.application.released_back_to_the_queue"),
+        "approve" => lang.word("page.application.approved"),
+        "request_info" => lang.word("page.application.the_applicant_has_been_asked_for_informa"),
+        "reject" => lang.word("page.application.refused"),
+        "respond" => lang.word("page.application.your_answer_is_in_review_continues"),
+        "withdraw" => lang.word("page.application.the_application_is_withdrawn"),
         _ => return None,
     };
     Some((true, text.to_string()))

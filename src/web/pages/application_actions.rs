@@ -10,14 +10,50 @@ fn back(id: &str, done: &str) -> HttpResponse {
 }
 
 /// What a failed action says on the page: field errors with their field, or the conflict.
+/// A form of the page, posted: which application, what it does, what the user typed.
+struct Posted<'a> {
+    id: &'a str,
+    done: &'a str,
+    typed_comment: String,
+}
+
+/// The end of every form of the page: back to it with what was done, or the page again with
+/// the error in the user's words and what they had typed kept.
+async fn answer(
+    state: &AppState,
+    session: &Session,
+    current: Caller,
+    lang: Lang,
+    posted: Posted<'_>,
+    result: Result<(), AppError>,
+) -> Result<HttpResponse, AppError> {
+    let Posted {
+        id,
+        done,
+        typed_comment,
+    } = posted;
+    match result {
+        Ok(()) => Ok(back(id, done)),
+        Err(error) => {
+            let (status, text) = failure(error, lang)?;
+            let outcome = Outcome {
+                message: Some((false, text)),
+                typed_comment,
+                status,
+            };
+            render(state, session, current, lang, id, outcome).await
+        }
+    }
+}
+
 fn failure(error: AppError, lang: Lang) -> Result<(StatusCode, String), AppError> {
     use actix_web::ResponseError;
     match &error {
         AppError::Validation(errors) => {
             let text = labels::field_errors(errors, lang, |field| {
                 match field {
-                    "comment" => label(lang, "意见或理由", "Comment or reason"),
-                    "message" => label(lang, "答复", "Answer"),
+                    "comment" => lang.word("page.application.comment_or_reason"),
+                    "message" => lang.word("page.application.answer"),
                     other => other,
                 }
                 .to_string()
@@ -112,18 +148,12 @@ async fn task_action(
             service::decide(conn, &engine, &caller, &task, decision, now).map(drop)
         })
         .await;
-    match result {
-        Ok(()) => Ok(back(&id, &action)),
-        Err(error) => {
-            let (status, text) = failure(error, lang)?;
-            let outcome = Outcome {
-                message: Some((false, text)),
-                typed_comment: comment_kept,
-                status,
-            };
-            render(&state, &session, current, lang, &id, outcome).await
-        }
-    }
+    let posted = Posted {
+        id: &id,
+        done: &action,
+        typed_comment: comment_kept,
+    };
+    answer(&state, &session, current, lang, posted, result).await
 }
 
 #[post("/applications/{id}/respond")]
@@ -156,18 +186,12 @@ async fn respond(
             service::respond(conn, &engine, &caller, &app_id, &text, None, now).map(drop)
         })
         .await;
-    match result {
-        Ok(()) => Ok(back(&id, "respond")),
-        Err(error) => {
-            let (status, text) = failure(error, lang)?;
-            let outcome = Outcome {
-                message: Some((false, text)),
-                typed_comment: message,
-                status,
-            };
-            render(&state, &session, current, lang, &id, outcome).await
-        }
-    }
+    let posted = Posted {
+        id: &id,
+        done: "respond",
+        typed_comment: message,
+    };
+    answer(&state, &session, current, lang, posted, result).await
 }
 
 #[post("/applications/{id}/withdraw")]
@@ -187,16 +211,10 @@ async fn withdraw(
     let result = state
         .db(move |conn| service::withdraw(conn, &engine, &caller, &app_id, now).map(drop))
         .await;
-    match result {
-        Ok(()) => Ok(back(&id, "withdraw")),
-        Err(error) => {
-            let (status, text) = failure(error, lang)?;
-            let outcome = Outcome {
-                message: Some((false, text)),
-                typed_comment: String::new(),
-                status,
-            };
-            render(&state, &session, current, lang, &id, outcome).await
-        }
-    }
+    let posted = Posted {
+        id: &id,
+        done: "withdraw",
+        typed_comment: String::new(),
+    };
+    answer(&state, &session, current, lang, posted, result).await
 }

@@ -115,34 +115,12 @@ fn key_label(group: Group, key: &str, names: &HashMap<String, String>, lang: Lan
         Group::Authority => names.get(key).cloned().unwrap_or_else(|| key.into()),
         Group::Phase => labels::phase(key, lang),
         Group::Workflow => match key {
-            "joint" => if en {
-                "Joint review (同步联审)"
-            } else {
-                "同步联审"
-            }
-            .into(),
-            "serial" => if en {
-                "Serial, level by level"
-            } else {
-                "逐级审批"
-            }
-            .into(),
+            "joint" => labels::word(en, "page.dashboard.joint_review").into(),
+            "serial" => labels::word(en, "page.dashboard.serial_level_by_level").into(),
             other => other.into(),
         },
-        Group::Class => {
-            if en {
-                format!("Class {key}")
-            } else {
-                format!("{key} 类")
-            }
-        }
-        Group::Week => {
-            if en {
-                format!("week of {key}")
-            } else {
-                format!("{key} 起一周")
-            }
-        }
+        Group::Class => lang.text("page.dashboard.class_key", &[("key", key.to_string())]),
+        Group::Week => lang.text("page.dashboard.week_of_key", &[("key", key.to_string())]),
     }
 }
 
@@ -237,7 +215,7 @@ async fn dashboard(
             let histogram = reports::histogram(conn, &filter, BIN_HOURS, BINS)?;
             let board = reports::escalation_board(conn, &caller, now)?;
             let names = reference::names(conn, en)?.authorities;
-            let mut area = if en { "the whole region" } else { "全区" }.to_string();
+            let mut area = labels::word(en, "page.dashboard.the_whole_region").to_string();
             if let Some(code) = &caller.user.scope_jurisdiction {
                 if let Some(j) = reference::find_jurisdiction(conn, code)? {
                     if j.level != "region" {
@@ -271,18 +249,10 @@ async fn dashboard(
             BINS,
             target_hours,
             &HistogramLabels {
-                title: if en {
-                    "Net turnaround of decided applications"
-                } else {
-                    "已办结申请净时长分布"
-                },
-                target: if en { "24 h target" } else { "24 小时目标" },
-                hours: if en {
-                    "net hours"
-                } else {
-                    "净时长（小时）"
-                },
-                applications: if en { "applications" } else { "件" },
+                title: labels::word(en, "page.dashboard.net_turnaround_of_decided_applications"),
+                target: labels::word(en, "page.dashboard.24_h_target"),
+                hours: labels::word(en, "page.dashboard.net_hours"),
+                applications: labels::word(en, "page.dashboard.applications"),
             },
         ),
         trend: trend(&report, target_hours, en),
@@ -312,22 +282,22 @@ async fn dashboard(
 }
 
 fn tiles(r: &Turnaround, en: bool) -> Vec<Tile> {
-    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    let pick = |key: &'static str| labels::word(en, key);
     vec![
         Tile {
-            label: pick("Issued", "已发证"),
+            label: pick("page.dashboard.issued"),
             value: r.count_issued.to_string(),
             note: format!(
                 "{} {} · {} {}",
                 r.count_submitted,
-                pick("submitted", "件申请"),
+                pick("page.dashboard.submitted"),
                 r.count_rejected,
-                pick("refused", "件不予许可")
+                pick("page.dashboard.refused")
             ),
             bad: false,
         },
         Tile {
-            label: pick("Median net time", "净时长中位数"),
+            label: pick("page.dashboard.median_net_time"),
             value: hours(r.median_hours),
             note: format!("p90 {}", hours(r.p90_hours)),
             bad: r
@@ -335,30 +305,30 @@ fn tiles(r: &Turnaround, en: bool) -> Vec<Tile> {
                 .is_some_and(|m| m > f64::from(r.target_hours)),
         },
         Tile {
-            label: pick("Within 24 h", "24 小时内办结"),
+            label: pick("page.dashboard.within_24_h"),
             value: pct(r.within_target_pct),
-            note: format!("{} {}", pick("of", "共"), r.count_decided),
+            note: format!("{} {}", pick("page.dashboard.of"), r.count_decided),
             bad: r.within_target_pct.is_some_and(|p| p < 80.0),
         },
         Tile {
-            label: pick("Within the statutory deadline", "法定时限内办结"),
+            label: pick("page.dashboard.within_the_statutory_deadline"),
             value: pct(r.within_statutory_pct),
-            note: pick("working days by class", "按类别计工作日").into(),
+            note: pick("page.dashboard.working_days_by_class").into(),
             bad: r.within_statutory_pct.is_some_and(|p| p < 100.0),
         },
         Tile {
-            label: pick("Open backlog", "在办积压"),
+            label: pick("page.dashboard.open_backlog"),
             value: r.open_backlog.to_string(),
             note: match r.open_backlog_oldest_hours {
-                Some(h) => format!("{} {h:.1} h", pick("oldest", "最久")),
+                Some(h) => format!("{} {h:.1} h", pick("page.dashboard.oldest")),
                 None => String::new(),
             },
             bad: false,
         },
         Tile {
-            label: pick("Overdue tasks now", "当前超时任务"),
+            label: pick("page.dashboard.overdue_tasks_now"),
             value: r.overdue_tasks.to_string(),
-            note: pick("see the escalation board", "见督办看板").into(),
+            note: pick("page.dashboard.see_the_escalation_board").into(),
             bad: r.overdue_tasks > 0,
         },
     ]
@@ -378,22 +348,10 @@ fn trend(r: &Turnaround, target_hours: u32, en: bool) -> String {
         &weeks,
         target_hours,
         &TrendLabels {
-            title: if en {
-                "Weekly median net time and share within 24 h"
-            } else {
-                "每周净时长中位数与 24 小时内办结率"
-            },
-            median: if en {
-                "median net hours"
-            } else {
-                "净时长中位数"
-            },
-            share: if en {
-                "share within 24 h"
-            } else {
-                "24 小时内办结率"
-            },
-            target: if en { "24 h" } else { "24 小时" },
+            title: labels::word(en, "page.dashboard.weekly_median_net_time_and_share_within"),
+            median: labels::word(en, "page.dashboard.median_net_hours"),
+            share: labels::word(en, "page.dashboard.share_within_24_h"),
+            target: labels::word(en, "page.dashboard.24_h"),
         },
     )
 }
@@ -421,16 +379,14 @@ fn authority_chart(
     charts::bars(
         &bars,
         review_budget,
-        if en {
-            "Median task time per authority, worst first"
-        } else {
-            "各单位任务用时中位数（由长到短）"
-        },
-        &if en {
-            format!("{review_budget} h review budget")
-        } else {
-            format!("审核时限 {review_budget} 小时")
-        },
+        labels::word(
+            en,
+            "page.dashboard.median_task_time_per_authority_worst_fir",
+        ),
+        &labels::language(en).text(
+            "page.dashboard.review_budget_hours",
+            &[("hours", review_budget.to_string())],
+        ),
     )
 }
 
@@ -443,7 +399,7 @@ fn tables(
     review_budget: f64,
 ) -> Vec<Table> {
     let en = lang == Lang::En;
-    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    let pick = |key: &'static str| labels::word(en, key);
     let mut all = vec![(Group::Week, report.groups.clone())];
     all.extend(others.iter().cloned());
     all.into_iter()
@@ -452,23 +408,23 @@ fn tables(
             Table {
                 group: group.as_str(),
                 title: match group {
-                    Group::Week => pick("By week", "按周"),
-                    Group::Authority => pick("By authority (review tasks)", "按审核单位（任务）"),
-                    Group::Phase => pick("By phase (tasks)", "按环节（任务）"),
-                    Group::Class => pick("By class", "按类别"),
-                    Group::Workflow => pick("By workflow", "按审批方式"),
+                    Group::Week => pick("page.dashboard.by_week"),
+                    Group::Authority => pick("page.dashboard.by_authority_review_tasks"),
+                    Group::Phase => pick("page.dashboard.by_phase_tasks"),
+                    Group::Class => pick("page.dashboard.by_class"),
+                    Group::Workflow => pick("page.dashboard.by_workflow"),
                 },
                 key_label: match group {
-                    Group::Week => pick("Week", "周"),
-                    Group::Authority => pick("Authority", "单位"),
-                    Group::Phase => pick("Phase", "环节"),
-                    Group::Class => pick("Class", "类别"),
-                    Group::Workflow => pick("Workflow", "审批方式"),
+                    Group::Week => pick("page.dashboard.week"),
+                    Group::Authority => pick("page.dashboard.authority"),
+                    Group::Phase => pick("page.dashboard.phase"),
+                    Group::Class => pick("page.dashboard.class"),
+                    Group::Workflow => pick("page.dashboard.workflow"),
                 },
                 within_label: if tasks {
-                    pick("Within budget", "时限内")
+                    pick("page.dashboard.within_budget")
                 } else {
-                    pick("Within 24 h", "24 小时内")
+                    pick("page.dashboard.within_24_h_2")
                 },
                 rows: groups
                     .iter()
@@ -503,24 +459,21 @@ fn board_columns(
     now: chrono::NaiveDateTime,
     en: bool,
 ) -> Vec<Column> {
-    let pick = |e: &'static str, z: &'static str| if en { e } else { z };
+    let pick = |key: &'static str| labels::word(en, key);
     let mut columns = vec![
         Column {
-            title: pick("Being pushed", "督办中"),
-            note: pick(
-                "overdue; the authority and its managers are reminded",
-                "已超时，已督促本单位",
-            ),
+            title: pick("page.dashboard.being_pushed"),
+            note: pick("page.dashboard.overdue_the_authority_and_its_managers_a"),
             items: Vec::new(),
         },
         Column {
-            title: pick("Escalated to the prefecture", "已提级至地州"),
-            note: pick("past 150 % of the budget", "超过时限 150%"),
+            title: pick("page.dashboard.escalated_to_the_prefecture"),
+            note: pick("page.dashboard.past_150_of_the_budget"),
             items: Vec::new(),
         },
         Column {
-            title: pick("Escalated to the region", "已提级至自治区"),
-            note: pick("past 200 % of the budget", "超过时限 200%"),
+            title: pick("page.dashboard.escalated_to_the_region"),
+            note: pick("page.dashboard.past_200_of_the_budget"),
             items: Vec::new(),
         },
     ];
@@ -535,10 +488,7 @@ fn board_columns(
                 .get(&t.authority_code)
                 .cloned()
                 .unwrap_or(t.authority_code.clone()),
-            overdue: labels::duration(
-                (now - t.due_at).num_minutes(),
-                if en { Lang::En } else { Lang::Zh },
-            ),
+            overdue: labels::duration((now - t.due_at).num_minutes(), labels::language(en)),
             level: t.level,
             application_id: t.application_id,
             reference: t.reference,

@@ -26,22 +26,21 @@ pub struct Frame {
 
 /// The pages each role starts from; more join as they are built.
 fn links(role: Role, lang: Lang) -> Vec<NavLink> {
-    let en = lang == Lang::En;
-    let link = |href, en_label, zh_label| NavLink {
+    let link = |href, key| NavLink {
         href,
-        label: if en { en_label } else { zh_label },
+        label: lang.word(key),
     };
     match role {
-        Role::Inspector => vec![link("/inspect", "Check a permit", "核验通行证")],
-        Role::Reviewer => vec![link("/queue", "Review queue", "待办审核")],
-        Role::Applicant => vec![link("/applications", "Our applications", "本单位申请")],
+        Role::Inspector => vec![link("/inspect", "page.nav.inspect")],
+        Role::Reviewer => vec![link("/queue", "page.nav.queue")],
+        Role::Applicant => vec![link("/applications", "page.nav.our_applications")],
         Role::Manager => vec![
-            link("/dashboard", "Dashboard", "管理看板"),
-            link("/applications", "Applications", "申请"),
+            link("/dashboard", "page.nav.dashboard"),
+            link("/applications", "page.nav.applications"),
         ],
         Role::Admin => vec![
-            link("/admin/users", "Users", "用户管理"),
-            link("/admin/reference", "Firms & calendar", "企业与日历"),
+            link("/admin/users", "page.nav.users"),
+            link("/admin/reference", "page.nav.reference"),
         ],
     }
 }

@@ -110,3 +110,17 @@ pub fn duration(minutes: i64, lang: Lang) -> String {
         (Lang::Zh, _) => format!("{h} 小时 {m} 分钟"),
     }
 }
+
+/// The language of a page that was handed `en`.
+pub fn language(en: bool) -> Lang {
+    if en {
+        Lang::En
+    } else {
+        Lang::Zh
+    }
+}
+
+/// A page's fixed text in the language of `en`.
+pub fn word(en: bool, key: &'static str) -> &'static str {
+    language(en).word(key)
+}

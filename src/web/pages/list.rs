@@ -145,9 +145,9 @@ async fn list(
                             "{} · {signed} / {} {}",
                             labels::phase(&p.name, lang),
                             p.tasks.len(),
-                            if en { "signed" } else { "已签" }
+                            labels::word(en, "page.list.signed")
                         ),
-                        pending.join(if en { "; " } else { "、" }),
+                        pending.join(labels::word(en, "page.list_separator")),
                     )
                 }
                 None => (String::new(), String::new()),

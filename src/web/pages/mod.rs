@@ -119,7 +119,7 @@ async fn index(
             JurisdictionLine {
                 level_label: level_label(&j.level, lang),
                 name: if en { j.name_en } else { j.name_zh },
-                authorities: names.join(if en { "; " } else { "、" }),
+                authorities: names.join(labels::word(en, "page.list_separator")),
                 code: j.code,
                 level: j.level,
             }
