@@ -10,6 +10,7 @@ use super::work::{caller, reviewer};
 use crate::db::users::{self as q};
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
+use crate::domain::ids::{ApplicationId, TaskId};
 use crate::domain::workflow::Decision;
 use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
 use crate::service::{Caller, Engine, ServiceError};
@@ -247,9 +248,22 @@ impl Story<'_> {
                 filename: &name,
                 bytes: pdf,
             };
-            apps::add_attachment(conn, engine, applicant, &draft.id, upload, draft_at)?;
+            apps::add_attachment(
+                conn,
+                engine,
+                applicant,
+                &ApplicationId::from(&draft.id),
+                upload,
+                draft_at,
+            )?;
         }
-        let mut app = apps::submit(conn, engine, applicant, &draft.id, submitted_at)?;
+        let mut app = apps::submit(
+            conn,
+            engine,
+            applicant,
+            &ApplicationId::from(&draft.id),
+            submitted_at,
+        )?;
         let mut asked = false;
         let mut refused = false;
         let mut stuck_one = self.stuck;
@@ -305,7 +319,7 @@ impl Story<'_> {
                 }
             };
             let asking = decision.decision == Decision::RequestInfo;
-            app = apps::decide(conn, engine, &by, &task, decision, at)?;
+            app = apps::decide(conn, engine, &by, &TaskId::from(&task), decision, at)?;
             if asking {
                 let answer = at + TimeDelta::minutes(response_minutes(rng, 360.0, 0.8));
                 let answer = office_hours(engine, answer, rng);
@@ -316,7 +330,7 @@ impl Story<'_> {
                     conn,
                     engine,
                     applicant,
-                    &app.id,
+                    &ApplicationId::from(&app.id),
                     "已补充 Added",
                     None,
                     answer,

@@ -9,6 +9,7 @@ use crate::db::applications::{self as app_q, Scope};
 use crate::db::users::{self as q, UserRow};
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
+use crate::domain::ids::{ApplicationId, TaskId};
 use crate::domain::role::Role;
 use crate::domain::workflow::Decision;
 use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
@@ -98,7 +99,7 @@ fn approve(
         comment: None,
         conditions,
     };
-    apps::decide(conn, engine, &by, task, decision, now)
+    apps::decide(conn, engine, &by, &TaskId::from(task), decision, now)
 }
 
 /// The moments of one application's steps: from `at`, each `step` later than the one before.
@@ -144,7 +145,7 @@ fn advance(
             conn,
             engine,
             applicant,
-            &draft.id,
+            &ApplicationId::from(&draft.id),
             apps::Upload {
                 kind,
                 filename: &name,
@@ -153,7 +154,13 @@ fn advance(
             clock.tick(),
         )?;
     }
-    let mut application = apps::submit(conn, engine, applicant, &draft.id, clock.tick())?;
+    let mut application = apps::submit(
+        conn,
+        engine,
+        applicant,
+        &ApplicationId::from(&draft.id),
+        clock.tick(),
+    )?;
     if stage == Stage::Submitted {
         return Ok(application);
     }
@@ -175,7 +182,14 @@ fn advance(
                     comment: Some("请补充护送方案第 2 页（夜间照明） Please add page 2 of the escort plan (night lighting)".into()),
                     conditions: Vec::new(),
                 };
-                application = apps::decide(conn, engine, &by, task, decision, clock.tick())?;
+                application = apps::decide(
+                    conn,
+                    engine,
+                    &by,
+                    &TaskId::from(task),
+                    decision,
+                    clock.tick(),
+                )?;
             }
         }
         Stage::Issued => {

@@ -33,6 +33,7 @@ pub mod application;
 pub mod attachment;
 pub mod calendar;
 pub mod error;
+pub mod ids;
 pub mod jurisdiction;
 pub mod paging;
 pub mod permit;

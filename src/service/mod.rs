@@ -40,18 +40,21 @@ pub struct Engine {
     /// Signs the QR codes of permits with the server's secret.
     pub permit_signer: PermitSigner,
 }
+
 impl Engine {
     /// Today in the display time zone: "travel starts today or later" means the applicant's today.
     pub fn today(&self, now: NaiveDateTime) -> NaiveDate {
         self.timezone.from_utc_datetime(&now).date_naive()
     }
 }
+
 /// The signed-in user giving a command.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: UserRow,
     pub role: Role,
 }
+
 impl Caller {
     pub(crate) fn actor(&self) -> Actor {
         Actor {
@@ -61,6 +64,7 @@ impl Caller {
         }
     }
 }
+
 pub fn scope_of(conn: &mut DbConnection, caller: &Caller) -> Result<Scope, ServiceError> {
     let u = &caller.user;
     Ok(

@@ -10,6 +10,7 @@ use crate::db::applications::{self as app_q, ApplicationRow, Scope};
 use crate::db::permits::{self as q, PermitRow, TripRow};
 use crate::db::{new_id, reference as ref_q, users as user_q, write_transaction, DbConnection};
 use crate::domain::application::ApplicationInput;
+use crate::domain::ids::PermitNo;
 use crate::domain::permit::{
     merge_conditions, permit_number, PermitFacts, PermitStatus, TripRefusal,
 };
@@ -191,9 +192,10 @@ pub fn get(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    permit_no: &str,
+    permit_no: &PermitNo,
     now: NaiveDateTime,
 ) -> Result<(Permit, Vec<TripRow>), ServiceError> {
+    let permit_no = permit_no.as_str();
     let row = load_readable(conn, caller, permit_no)?;
     let trips = q::trips(conn, permit_no)?;
     Ok((Permit::new(conn, engine, row, now)?, trips))
@@ -203,10 +205,11 @@ pub fn get(
 pub fn verify(
     conn: &mut DbConnection,
     engine: &Engine,
-    permit_no: &str,
+    permit_no: &PermitNo,
     token: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Permit>, ServiceError> {
+    let permit_no = permit_no.as_str();
     let row = q::find(conn, permit_no)?;
     // Check a token either way, so an unknown number takes as long as a wrong token.
     let version = row.as_ref().map_or(1, |r| r.version);
@@ -259,10 +262,11 @@ pub fn record_trip(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    permit_no: &str,
+    permit_no: &PermitNo,
     input: &TripInput,
     now: NaiveDateTime,
 ) -> Result<TripOutcome, ServiceError> {
+    let permit_no = permit_no.as_str();
     if caller.role != Role::Inspector {
         return Err(ServiceError::Forbidden(
             "trips are recorded by inspectors".into(),
@@ -338,10 +342,11 @@ pub fn revoke(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    permit_no: &str,
+    permit_no: &PermitNo,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(Permit, Vec<TripRow>), ServiceError> {
+    let permit_no = permit_no.as_str();
     let row = write_transaction(conn, |conn| {
         if !q::lock(conn, permit_no)? {
             return Err(ServiceError::NotFound);

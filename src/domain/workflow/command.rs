@@ -17,6 +17,7 @@ pub struct Actor {
     /// A reviewer's authority.
     pub authority: Option<String>,
 }
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Submit {
@@ -42,6 +43,7 @@ pub enum Command {
     },
     Withdraw,
 }
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("not allowed: {0}")]
@@ -54,18 +56,21 @@ pub enum DomainError {
     #[error("{0} is required")]
     Required(&'static str),
 }
+
 /// The events a command causes, each applied to a working copy as it is emitted, so that
 /// later checks see the state the earlier events made.
 struct Outcome {
     work: Case,
     events: Vec<Event>,
 }
+
 impl Outcome {
     fn emit(&mut self, event: Event) {
         self.work.apply(&event);
         self.events.push(event);
     }
 }
+
 fn clean_conditions(conditions: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in conditions
@@ -79,6 +84,7 @@ fn clean_conditions(conditions: Vec<String>) -> Vec<String> {
     }
     out
 }
+
 /// What `command` by `actor` at `now` does to `case`: the events, or why not.
 pub fn decide(
     case: &Case,
@@ -134,6 +140,7 @@ pub fn decide(
     }
     Ok(out.events)
 }
+
 fn submit(
     out: &mut Outcome,
     phases: Vec<NewPhase>,
@@ -162,6 +169,7 @@ fn submit(
     out.emit(Event::PhaseOpened { at: now, phase: 0 });
     Ok(())
 }
+
 fn claim(out: &mut Outcome, task_id: String, actor: &Actor, now: Time) -> Result<(), DomainError> {
     let task = reviewable(&out.work, &task_id, actor)?;
     match (task.state, task.assignee.as_deref()) {
@@ -177,6 +185,7 @@ fn claim(out: &mut Outcome, task_id: String, actor: &Actor, now: Time) -> Result
     }
     Ok(())
 }
+
 fn release(
     out: &mut Outcome,
     task_id: String,
@@ -199,9 +208,11 @@ fn release(
         ))),
     }
 }
+
 fn held_by_someone_else() -> DomainError {
     DomainError::Conflict("someone else holds this task".into())
 }
+
 /// The task, if the actor may decide it now: open, or claimed by them.
 fn decidable<'a>(case: &'a Case, task_id: &str, actor: &Actor) -> Result<&'a Task, DomainError> {
     let task = reviewable(case, task_id, actor)?;
@@ -212,6 +223,7 @@ fn decidable<'a>(case: &'a Case, task_id: &str, actor: &Actor) -> Result<&'a Tas
         (state, _) => Err(DomainError::Conflict(format!("the task is {state}"))),
     }
 }
+
 /// An approval; the last of its phase completes it, which accepts the application after the
 /// first phase and opens the next one, or issues after the last.
 fn approve(
@@ -252,6 +264,7 @@ fn approve(
         out.emit(Event::Issued { at: now });
     }
 }
+
 fn request_info(
     out: &mut Outcome,
     task_id: String,
@@ -268,6 +281,7 @@ fn request_info(
     });
     Ok(())
 }
+
 /// A rejection ends the application: not accepted in the first phase, rejected later.
 fn reject(
     out: &mut Outcome,
@@ -291,6 +305,7 @@ fn reject(
     });
     Ok(())
 }
+
 fn respond(
     out: &mut Outcome,
     message: String,
@@ -316,6 +331,7 @@ fn respond(
     });
     Ok(())
 }
+
 /// The task, if the actor is a reviewer of its authority.
 fn reviewable<'a>(case: &'a Case, task_id: &str, actor: &Actor) -> Result<&'a Task, DomainError> {
     let task = case.task(task_id).ok_or(DomainError::UnknownTask)?;

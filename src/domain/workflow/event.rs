@@ -87,6 +87,7 @@ pub enum Event {
         level: i32,
     },
 }
+
 impl Event {
     pub fn kind(&self) -> &'static str {
         match self {

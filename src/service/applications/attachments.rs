@@ -4,6 +4,7 @@ use super::rows::Loaded;
 use super::{audit, load_own, rows, view};
 use crate::db::applications::AttachmentRow;
 use crate::db::{applications as q, new_id, write_transaction, DbConnection};
+use crate::domain::ids::ApplicationId;
 use crate::domain::rules::AttachmentKind;
 use crate::domain::workflow::AppStatus;
 use crate::domain::{attachment, FieldError, Message};
@@ -27,10 +28,11 @@ pub fn add_attachment(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     upload: Upload<'_>,
     now: NaiveDateTime,
 ) -> Result<view::AttachmentView, ServiceError> {
+    let id = id.as_str();
     let Upload {
         kind,
         filename,
@@ -121,9 +123,10 @@ pub fn attachment_file(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     attachment_id: &str,
 ) -> Result<(AttachmentRow, Vec<u8>), ServiceError> {
+    let id = id.as_str();
     super::load_visible(conn, caller, id)?;
     let file = q::attachments_of(conn, id)?
         .into_iter()

@@ -8,6 +8,7 @@ use super::{audit, input_json, load_own, refuse_oversized, rows, view};
 use crate::db::applications::ApplicationRow;
 use crate::db::{applications as q, new_id, write_transaction, DbConnection};
 use crate::domain::application::ApplicationInput;
+use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Case};
 use crate::domain::{FieldError, Message};
@@ -74,16 +75,18 @@ pub fn create(
     })?;
     view(conn, engine, &loaded, now)
 }
+
 /// Replaces a draft's input. In an information round the change is checked in full and kept
 /// for the answer (see `respond`).
 pub fn update(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     input: &ApplicationInput,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let id = id.as_str();
     refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;

@@ -7,6 +7,7 @@ use super::view::ApplicationView;
 use super::{applied, domain_error, input_json, load_own, rows, store_and_notify, view};
 use crate::db::{applications as q, write_transaction, DbConnection};
 use crate::domain::application::ApplicationInput;
+use crate::domain::ids::ApplicationId;
 use crate::domain::workflow::case::decide as decide_command;
 use crate::domain::workflow::{AppStatus, Command};
 use crate::domain::{rules, FieldError, Message};
@@ -18,6 +19,7 @@ pub(super) struct Change {
     pub(super) material: bool,
     pub(super) class: rules::PermitClass,
 }
+
 /// A change must be valid in full, keep the same reviewing authorities (a different set means
 /// a different application: withdraw and apply again), and is material when cargo, vehicle or
 /// route differ.
@@ -75,6 +77,7 @@ pub(super) fn check_change(
         class: assessment.class,
     })
 }
+
 /// Was the input changed materially by an edit since information was last requested?
 fn edited_materially_since_request(
     conn: &mut DbConnection,
@@ -91,15 +94,17 @@ fn edited_materially_since_request(
                 .is_ok_and(|d| d["material_change"] == true)
     }))
 }
+
 pub fn respond(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     message: &str,
     changes: Option<&ApplicationInput>,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
         if before.case.status != AppStatus::InfoRequested {

@@ -43,6 +43,7 @@ fn load_visible(
     }
     rows::load(conn, id)?.ok_or(ServiceError::NotFound)
 }
+
 /// The caller's own firm's application, for the applicant's commands.
 fn load_own(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Loaded, ServiceError> {
     let loaded = load_visible(conn, caller, id)?;
@@ -51,6 +52,7 @@ fn load_own(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Loaded
     }
     Ok(loaded)
 }
+
 pub fn view(
     conn: &mut DbConnection,
     engine: &Engine,
@@ -72,6 +74,7 @@ pub fn view(
         now,
     ))
 }
+
 fn domain_error(error: DomainError) -> ServiceError {
     match error {
         DomainError::Forbidden(why) => ServiceError::Forbidden(why.into()),
@@ -82,11 +85,13 @@ fn domain_error(error: DomainError) -> ServiceError {
         }
     }
 }
+
 impl From<FieldError> for ServiceError {
     fn from(error: FieldError) -> Self {
         ServiceError::Validation(error.into())
     }
 }
+
 fn audit(at: NaiveDateTime, kind: &str, actor: &Caller, detail: serde_json::Value) -> AuditEvent {
     AuditEvent {
         at,
@@ -96,6 +101,7 @@ fn audit(at: NaiveDateTime, kind: &str, actor: &Caller, detail: serde_json::Valu
         detail,
     }
 }
+
 fn refuse_oversized(engine: &Engine, input: &ApplicationInput) -> Result<(), ServiceError> {
     let errors = input.oversized(&engine.rules);
     if errors.is_empty() {
@@ -104,9 +110,11 @@ fn refuse_oversized(engine: &Engine, input: &ApplicationInput) -> Result<(), Ser
         Err(errors.into())
     }
 }
+
 fn input_json(input: &ApplicationInput) -> Result<String, ServiceError> {
     serde_json::to_string(input).map_err(|e| ServiceError::Internal(e.into()))
 }
+
 /// Records events the engine itself raises (the escalation monitor's), with their e-mails, in
 /// the caller's transaction; a changed application is a conflict.
 pub fn record_engine_events(
@@ -120,6 +128,7 @@ pub fn record_engine_events(
     let row = rows::next_row(&before.row, &after, now);
     store_and_notify(conn, engine, before, &row, &after, events, now)
 }
+
 /// Writes a command's outcome: the state, its audit events, and the e-mails they cause, all in
 /// the caller's transaction.
 fn store_and_notify(
@@ -136,6 +145,7 @@ fn store_and_notify(
     let pairs: Vec<(String, Event)> = ids.into_iter().zip(events).collect();
     notify::enqueue_for(conn, engine, row, &before.case, after, &pairs, now)
 }
+
 fn applied(case: &Case, events: &[Event]) -> Case {
     let mut after = case.clone();
     for e in events {

@@ -3,6 +3,7 @@
 use super::view::{ApplicationView, EventView, QueueItem};
 use super::{load_visible, rows, view};
 use crate::db::{applications as q, DbConnection};
+use crate::domain::ids::ApplicationId;
 use crate::domain::paging::Paging;
 use crate::domain::role::Role;
 use crate::domain::workflow::AppStatus;
@@ -14,18 +15,21 @@ pub fn get(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let id = id.as_str();
     let loaded = load_visible(conn, caller, id)?;
     view(conn, engine, &loaded, now)
 }
+
 pub struct Page {
     pub items: Vec<ApplicationView>,
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
 }
+
 pub fn list(
     conn: &mut DbConnection,
     engine: &Engine,
@@ -56,11 +60,13 @@ pub fn list(
         total,
     })
 }
+
 pub fn events(
     conn: &mut DbConnection,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
 ) -> Result<Vec<EventView>, ServiceError> {
+    let id = id.as_str();
     load_visible(conn, caller, id)?;
     q::events(conn, id)?
         .into_iter()
@@ -74,6 +80,7 @@ pub fn events(
         })
         .collect()
 }
+
 /// A reviewer's queue: `open`, `claimed`, `mine` (claimed by the caller) or `all` (every task
 /// not yet decided), oldest due first.
 pub fn queue(

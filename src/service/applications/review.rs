@@ -5,6 +5,7 @@ use super::rows::Loaded;
 use super::view::{ApplicationView, QueueItem};
 use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, view};
 use crate::db::{applications as q, write_transaction, DbConnection};
+use crate::domain::ids::TaskId;
 use crate::domain::workflow::case::decide as decide_command;
 use crate::domain::workflow::{Command, Decision, Event};
 use crate::service::reference::load_calendar;
@@ -16,10 +17,11 @@ pub fn task_command(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    task_id: &str,
+    task_id: &TaskId,
     command: Command,
     now: NaiveDateTime,
 ) -> Result<Loaded, ServiceError> {
+    let task_id = task_id.as_str();
     write_transaction(conn, |conn| {
         let id = q::application_of_task(conn, task_id)?.ok_or(ServiceError::NotFound)?;
         let before = load_visible(conn, caller, &id)?;
@@ -54,6 +56,7 @@ pub fn task_command(
         Ok(Loaded { row, case: after })
     })
 }
+
 /// A reviewer's decision on a task.
 #[derive(Debug, Clone)]
 pub struct TaskDecision {
@@ -61,32 +64,36 @@ pub struct TaskDecision {
     pub comment: Option<String>,
     pub conditions: Vec<String>,
 }
+
 pub fn decide(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    task_id: &str,
+    id: &TaskId,
     decision: TaskDecision,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let task_id = id.as_str();
     let command = Command::Decide {
         task_id: task_id.to_string(),
         decision: decision.decision,
         comment: decision.comment,
         conditions: decision.conditions,
     };
-    let loaded = task_command(conn, engine, caller, task_id, command, now)?;
+    let loaded = task_command(conn, engine, caller, id, command, now)?;
     view(conn, engine, &loaded, now)
 }
+
 /// Claim or release; the task as the queue shows it.
 pub fn claim_or_release(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    task_id: &str,
+    id: &TaskId,
     claim: bool,
     now: NaiveDateTime,
 ) -> Result<QueueItem, ServiceError> {
+    let task_id = id.as_str();
     let command = if claim {
         Command::Claim {
             task_id: task_id.to_string(),
@@ -96,7 +103,7 @@ pub fn claim_or_release(
             task_id: task_id.to_string(),
         }
     };
-    let loaded = task_command(conn, engine, caller, task_id, command, now)?;
+    let loaded = task_command(conn, engine, caller, id, command, now)?;
     let task = loaded.case.task(task_id).ok_or(ServiceError::NotFound)?;
     let phase = loaded
         .case

@@ -7,6 +7,7 @@ use super::{applied, domain_error, load_own, rows, store_and_notify, view};
 use crate::db::applications::{ApplicationRow, AttachmentRow};
 use crate::db::{applications as q, new_id, users as user_q, write_transaction, DbConnection};
 use crate::domain::application::{ApplicationInput, ApplicationSpec};
+use crate::domain::ids::ApplicationId;
 use crate::domain::rules::{self, AttachmentKind, FirmStanding};
 use crate::domain::workflow::case::{decide as decide_command, NewPhase, NewTask};
 use crate::domain::workflow::{AppStatus, Command};
@@ -18,6 +19,7 @@ use chrono::{Datelike, NaiveDateTime};
 fn attachment_kinds(list: &[AttachmentRow]) -> Vec<AttachmentKind> {
     list.iter().filter_map(|a| a.kind.parse().ok()).collect()
 }
+
 /// Parses and assesses an input against every rule, with every failure at once.
 pub(super) fn assess(
     conn: &mut DbConnection,
@@ -44,6 +46,7 @@ pub(super) fn assess(
     )?;
     Ok((spec, assessment))
 }
+
 fn new_phases(plan: Vec<crate::domain::workflow::PlannedPhase>) -> Vec<NewPhase> {
     plan.into_iter()
         .map(|p| NewPhase {
@@ -59,13 +62,15 @@ fn new_phases(plan: Vec<crate::domain::workflow::PlannedPhase>) -> Vec<NewPhase>
         })
         .collect()
 }
+
 pub fn submit(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
         if before.case.status != AppStatus::Draft {
@@ -118,26 +123,30 @@ pub fn submit(
     })?;
     view(conn, engine, &loaded, now)
 }
+
 /// Every rule a submission checks, on the stored draft, without submitting it: lets a form
 /// show all its problems at once, even while some field cannot be read yet.
 pub fn check(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
+    let id = id.as_str();
     let loaded = load_own(conn, caller, id)?;
     let input: ApplicationInput = stored("application input", &loaded.row.input)?;
     assess(conn, engine, &loaded.row, &input, now).map(drop)
 }
+
 pub fn withdraw(
     conn: &mut DbConnection,
     engine: &Engine,
     caller: &Caller,
-    id: &str,
+    id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<ApplicationView, ServiceError> {
+    let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
         let events = decide_command(&before.case, Command::Withdraw, &caller.actor(), now)

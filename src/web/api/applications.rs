@@ -3,6 +3,7 @@
 use super::idempotency;
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
+use crate::domain::ids::ApplicationId;
 use crate::domain::paging::Paging;
 use crate::service::applications as service;
 use crate::service::applications::view::{ApplicationView, AttachmentView, EventView};
@@ -70,7 +71,7 @@ pub async fn update(
     let request = serde_json::to_value(&input).unwrap_or_default();
     let id = path.into_inner();
     let updated = move |conn: &mut _, engine: &_, caller: &_, now| {
-        service::update(conn, engine, caller, &id, &input, now)
+        service::update(conn, engine, caller, &ApplicationId::from(&id), &input, now)
     };
     idempotency::command(&state, &req, current, &request, StatusCode::OK, updated).await
 }
@@ -121,7 +122,14 @@ pub async fn upload(
                 filename: &filename,
                 bytes: &bytes,
             };
-            service::add_attachment(conn, &engine, &caller, &id, upload, now)
+            service::add_attachment(
+                conn,
+                &engine,
+                &caller,
+                &ApplicationId::from(&id),
+                upload,
+                now,
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -137,7 +145,14 @@ pub async fn submit(
     current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    bodiless_command(state, req, current, path.into_inner(), service::submit).await
+    bodiless_command(
+        state,
+        req,
+        current,
+        path.into_inner().into(),
+        service::submit,
+    )
+    .await
 }
 
 /// The shape of an applicant's command without a body (submit, withdraw).
@@ -145,7 +160,7 @@ type BodilessCommand = fn(
     &mut crate::db::DbConnection,
     &crate::service::Engine,
     &Caller,
-    &str,
+    &ApplicationId,
     chrono::NaiveDateTime,
 ) -> Result<ApplicationView, crate::service::ServiceError>;
 
@@ -154,7 +169,7 @@ async fn bodiless_command(
     state: web::Data<AppState>,
     req: HttpRequest,
     current: Caller,
-    id: String,
+    id: ApplicationId,
     command: BodilessCommand,
 ) -> Result<HttpResponse, AppError> {
     let run =
@@ -198,7 +213,7 @@ pub async fn respond(
             conn,
             engine,
             caller,
-            &id,
+            &ApplicationId::from(&id),
             &body.message,
             body.changes.as_ref(),
             now,
@@ -216,7 +231,14 @@ pub async fn withdraw(
     current: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    bodiless_command(state, req, current, path.into_inner(), service::withdraw).await
+    bodiless_command(
+        state,
+        req,
+        current,
+        path.into_inner().into(),
+        service::withdraw,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -272,7 +294,7 @@ pub async fn get_one(
     let (caller, id, now) = (current, path.into_inner(), state.clock.now());
     let engine = state.engine.clone();
     let view = state
-        .db(move |conn| service::get(conn, &engine, &caller, &id, now))
+        .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&id), now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -287,7 +309,7 @@ pub async fn events(
 ) -> Result<HttpResponse, AppError> {
     let (caller, id) = (current, path.into_inner());
     let log = state
-        .db(move |conn| service::events(conn, &caller, &id))
+        .db(move |conn| service::events(conn, &caller, &ApplicationId::from(&id)))
         .await?;
     Ok(HttpResponse::Ok().json(log))
 }

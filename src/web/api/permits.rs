@@ -4,6 +4,7 @@ use super::applications::typed;
 use super::idempotency::{self, Outcome};
 use super::rfc3339;
 use crate::db::permits::TripRow;
+use crate::domain::ids::PermitNo;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
 use crate::service::Caller;
 use crate::web::error::AppError;
@@ -172,7 +173,7 @@ pub async fn get_permit(
     let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
     let (permit, trips) = state
-        .db(move |conn| service::get(conn, &engine, &caller, &permit_no, now))
+        .db(move |conn| service::get(conn, &engine, &caller, &PermitNo::from(&permit_no), now))
         .await?;
     Ok(HttpResponse::Ok().json(PermitView::new(permit, trips)))
 }
@@ -195,7 +196,7 @@ pub async fn verify(
     let permit_no = path.into_inner();
     let token = query.into_inner().t.unwrap_or_default();
     let found = state
-        .db(move |conn| service::verify(conn, &engine, &permit_no, &token, now))
+        .db(move |conn| service::verify(conn, &engine, &PermitNo::from(&permit_no), &token, now))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -242,7 +243,7 @@ pub async fn record_trip(
             location: parsed.location,
             note: parsed.note,
         };
-        let outcome = service::record_trip(conn, &engine, &caller, &permit_no, &input, now)?;
+        let outcome = service::record_trip(conn, &engine, &caller, &PermitNo::from(&permit_no), &input, now)?;
         Ok(match outcome {
             TripOutcome::Recorded {
                 trip_no,
@@ -281,7 +282,14 @@ pub async fn revoke(
     let permit_no = path.into_inner();
     let revoked = move |conn: &mut _, engine: &_, caller: &_, now| {
         let reason = parsed.reason.as_deref();
-        let (permit, trips) = service::revoke(conn, engine, caller, &permit_no, reason, now)?;
+        let (permit, trips) = service::revoke(
+            conn,
+            engine,
+            caller,
+            &PermitNo::from(&permit_no),
+            reason,
+            now,
+        )?;
         Ok(PermitView::new(permit, trips))
     };
     idempotency::command(&state, &req, current, &body, StatusCode::OK, revoked).await

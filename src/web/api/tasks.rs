@@ -1,6 +1,7 @@
 //! The reviewer's queue and the decisions on tasks.
 
 use super::idempotency;
+use crate::domain::ids::TaskId;
 use crate::domain::workflow::Decision;
 use crate::service::applications as service;
 use crate::service::applications::view::{ApplicationView, QueueItem};
@@ -49,7 +50,7 @@ async fn claim_or_release(
     take: bool,
 ) -> Result<HttpResponse, AppError> {
     let run = move |conn: &mut _, engine: &_, caller: &_, now| {
-        service::claim_or_release(conn, engine, caller, &task_id, take, now)
+        service::claim_or_release(conn, engine, caller, &TaskId::from(&task_id), take, now)
     };
     idempotency::command(
         &state,
@@ -128,7 +129,7 @@ pub async fn decision(
             comment: body.comment,
             conditions: body.conditions,
         };
-        service::decide(conn, engine, caller, &task_id, decision, now)
+        service::decide(conn, engine, caller, &TaskId::from(&task_id), decision, now)
     };
     idempotency::command(&state, &req, current, &request, StatusCode::OK, decided).await
 }

@@ -7,6 +7,7 @@ use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
 use crate::domain::application::{ApplicationInput, TrailerType};
+use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Decision};
 use crate::i18n::Lang;
@@ -259,8 +260,8 @@ async fn gather(
     let en = lang == Lang::En;
     state
         .db(move |conn| {
-            let view = service::get(conn, &engine, &caller, &id, now)?;
-            let events = service::events(conn, &caller, &id)?;
+            let view = service::get(conn, &engine, &caller, &ApplicationId::from(&id), now)?;
+            let events = service::events(conn, &caller, &ApplicationId::from(&id))?;
             let input = view.input.clone();
             let names = crate::service::reference::names(conn, en)?;
             let (authorities, counties) = (names.authorities, names.jurisdictions);
@@ -470,7 +471,15 @@ async fn attachment(
     let (id, attachment_id) = path.into_inner();
     let (engine, caller) = (state.engine.clone(), current);
     let (file, bytes) = state
-        .db(move |conn| service::attachment_file(conn, &engine, &caller, &id, &attachment_id))
+        .db(move |conn| {
+            service::attachment_file(
+                conn,
+                &engine,
+                &caller,
+                &ApplicationId::from(&id),
+                &attachment_id,
+            )
+        })
         .await?;
     // RFC 5987: the name's UTF-8 bytes, percent-encoded except the unreserved ones.
     let encoded: String = file

@@ -2,6 +2,7 @@
 
 // The page module's private helpers and imports, shared by its two halves.
 use super::*;
+use crate::domain::ids::{ApplicationId, TaskId};
 
 fn back(id: &str, done: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -124,7 +125,14 @@ async fn task_action(
         .db(move |conn| {
             let decision = match act.as_str() {
                 "claim" | "release" => {
-                    service::claim_or_release(conn, &engine, &caller, &task, act == "claim", now)?;
+                    service::claim_or_release(
+                        conn,
+                        &engine,
+                        &caller,
+                        &TaskId::from(&task),
+                        act == "claim",
+                        now,
+                    )?;
                     return Ok(());
                 }
                 "approve" => Decision::Approve,
@@ -145,7 +153,7 @@ async fn task_action(
                     Vec::new()
                 },
             };
-            service::decide(conn, &engine, &caller, &task, decision, now).map(drop)
+            service::decide(conn, &engine, &caller, &TaskId::from(&task), decision, now).map(drop)
         })
         .await;
     let posted = Posted {
@@ -183,7 +191,16 @@ async fn respond(
                 )
                 .into());
             }
-            service::respond(conn, &engine, &caller, &app_id, &text, None, now).map(drop)
+            service::respond(
+                conn,
+                &engine,
+                &caller,
+                &ApplicationId::from(&app_id),
+                &text,
+                None,
+                now,
+            )
+            .map(drop)
         })
         .await;
     let posted = Posted {
@@ -209,7 +226,9 @@ async fn withdraw(
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let (caller, app_id) = (current.clone(), id.clone());
     let result = state
-        .db(move |conn| service::withdraw(conn, &engine, &caller, &app_id, now).map(drop))
+        .db(move |conn| {
+            service::withdraw(conn, &engine, &caller, &ApplicationId::from(&app_id), now).map(drop)
+        })
         .await;
     let posted = Posted {
         id: &id,

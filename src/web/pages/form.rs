@@ -6,6 +6,7 @@
 use super::frame::Frame;
 use super::html_with_status;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
+use crate::domain::ids::ApplicationId;
 use crate::domain::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::service::applications as service;
@@ -146,7 +147,7 @@ async fn render(
                 })
                 .collect::<Vec<_>>();
             let attachments = match &id {
-                Some(id) => service::get(conn, &engine, &caller, id, now)?
+                Some(id) => service::get(conn, &engine, &caller, &ApplicationId::from(id), now)?
                     .attachments
                     .into_iter()
                     .map(|a| (a.kind, a.filename))
@@ -196,7 +197,7 @@ async fn new_form(
     if let Some(copy) = query.into_inner().copy {
         let (now, engine, caller) = (state.clock.now(), state.engine.clone(), current.clone());
         let view = state
-            .db(move |conn| service::get(conn, &engine, &caller, &copy, now))
+            .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&copy), now))
             .await?;
         let input = json!({"cargo": view.cargo, "vehicle": view.vehicle, "route": view.route,
                            "escort": view.escort, "travel": {"trips": view.travel["trips"]}});
@@ -231,7 +232,7 @@ async fn edit_form(
         id.clone(),
     );
     let view = state
-        .db(move |conn| service::get(conn, &engine, &caller, &app_id, now))
+        .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&app_id), now))
         .await?;
     if view.status != "draft" {
         return Ok(HttpResponse::SeeOther()
@@ -299,7 +300,14 @@ async fn handle(
     let outcome = state
         .db(move |conn| {
             let view = match &app_id {
-                Some(id) => service::update(conn, &engine, &caller, id, &input, now)?,
+                Some(id) => service::update(
+                    conn,
+                    &engine,
+                    &caller,
+                    &ApplicationId::from(id),
+                    &input,
+                    now,
+                )?,
                 None => service::create(conn, &engine, &caller, &input, now)?,
             };
             let mut problems = Vec::new();
@@ -309,7 +317,7 @@ async fn handle(
                         conn,
                         &engine,
                         &caller,
-                        &view.id,
+                        &ApplicationId::from(&view.id),
                         service::Upload {
                             kind,
                             filename,
@@ -325,10 +333,12 @@ async fn handle(
                 }
             }
             let attempt = if submit && problems.is_empty() {
-                service::submit(conn, &engine, &caller, &view.id, now).map(Some)
+                service::submit(conn, &engine, &caller, &ApplicationId::from(&view.id), now)
+                    .map(Some)
             } else if checking {
                 // Something cannot be read or stored: still list every other problem now.
-                service::check(conn, &engine, &caller, &view.id, now).map(|()| None)
+                service::check(conn, &engine, &caller, &ApplicationId::from(&view.id), now)
+                    .map(|()| None)
             } else {
                 Ok(None)
             };

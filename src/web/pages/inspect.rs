@@ -7,6 +7,7 @@ use super::html_with_status;
 use super::permits::{
     after_trip, status_names, trip_from_form, trip_lines, trip_message, TripForm, TripLine,
 };
+use crate::domain::ids::PermitNo;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::permits as service;
@@ -100,7 +101,7 @@ async fn render(
     } else {
         state
             .db(
-                move |conn| match service::get(conn, &engine, &caller, &no, now) {
+                move |conn| match service::get(conn, &engine, &caller, &PermitNo::from(&no), now) {
                     Ok((permit, trips)) => {
                         let (status_zh, status_en) = status_names(permit.status);
                         let mut trips = trip_lines(&engine, trips);

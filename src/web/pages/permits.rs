@@ -6,6 +6,7 @@ use super::frame::Frame;
 use super::html_with_status;
 use crate::db::permits::{PermitRow, TripRow};
 use crate::domain::application::{ApplicationInput, TrailerType};
+use crate::domain::ids::PermitNo;
 use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
@@ -239,7 +240,8 @@ async fn print_page(
     let caller = current;
     let doc = state
         .db(move |conn| {
-            let (permit, trips) = service::get(conn, &engine, &caller, &permit_no, now)?;
+            let (permit, trips) =
+                service::get(conn, &engine, &caller, &PermitNo::from(&permit_no), now)?;
             document(conn, &engine, permit, trips)
         })
         .await?;
@@ -354,7 +356,8 @@ async fn render_verify(
     let (no, t) = (permit_no.clone(), token.clone());
     let found = state
         .db(move |conn| {
-            let Some(permit) = service::verify(conn, &engine, &no, &t, now)? else {
+            let Some(permit) = service::verify(conn, &engine, &PermitNo::from(&no), &t, now)?
+            else {
                 return Ok(None);
             };
             let authority = ref_service::find_authority(conn, &permit.row.issuing_authority)?
@@ -464,7 +467,9 @@ pub async fn trip_from_form(
     let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let no = permit_no.to_string();
     let outcome = state
-        .db(move |conn| service::record_trip(conn, &engine, &caller, &no, &input, now))
+        .db(move |conn| {
+            service::record_trip(conn, &engine, &caller, &PermitNo::from(&no), &input, now)
+        })
         .await;
     match outcome {
         Ok(outcome) => Ok(Ok(outcome)),
@@ -515,7 +520,9 @@ async fn record_trip(
         state.clock.now(),
     );
     let authentic = state
-        .db(move |conn| Ok(service::verify(conn, &engine, &no, &t, now)?.is_some()))
+        .db(move |conn| {
+            Ok(service::verify(conn, &engine, &PermitNo::from(&no), &t, now)?.is_some())
+        })
         .await?;
     if !authentic {
         let form = FormState {
