@@ -1,0 +1,301 @@
+//! The public verification page a QR code opens, and the inspector's trip form on it.
+
+// The page module's helpers and imports, shared by its two halves.
+use super::*;
+
+/// What the phone shows: authentic or not, and for an authentic permit only what the public
+/// may see (no people), plus the trip form for a signed-in inspector.
+#[derive(Template)]
+#[template(path = "public/verify.html")]
+struct VerifyPage {
+    lang_tag: &'static str,
+    en: bool,
+    frame: Frame,
+    permit_no: String,
+    token: String,
+    found: Option<PublicView>,
+    inspector: bool,
+    csrf: String,
+    message: Option<(bool, String)>,
+    plate: String,
+    location: String,
+}
+
+struct PublicView {
+    status: &'static str,
+    status_zh: &'static str,
+    status_en: &'static str,
+    holder: String,
+    plates: Vec<String>,
+    valid_from: String,
+    valid_to: String,
+    trips_used: i32,
+    trips_allowed: i32,
+    conditions: Vec<String>,
+    authority: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    pub t: Option<String>,
+    /// After a trip form: `recorded` or the refusal's reason.
+    pub trip: Option<String>,
+    pub no: Option<i32>,
+}
+
+/// The line shown after a trip form: `recorded` (with the trip's number) or a refusal.
+pub fn trip_message(lang: Lang, trip: Option<&str>, no: Option<i32>) -> Option<(bool, String)> {
+    match (trip, no) {
+        (Some("recorded"), Some(no)) => Some((
+            true,
+            if lang == Lang::En {
+                format!("Trip {no} recorded.")
+            } else {
+                format!("已核销第 {no} 趟。")
+            },
+        )),
+        (Some(reason), _) => reason
+            .parse::<TripRefusal>()
+            .ok()
+            .map(|r| (false, refusal_message(lang, r))),
+        _ => None,
+    }
+}
+
+fn refusal_message(lang: Lang, reason: TripRefusal) -> String {
+    crate::web::error::AppError::TripRefused(reason)
+        .body(lang, "-")
+        .pointer("/error/message")
+        .and_then(|m| m.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What the page says besides the permit: a message after a trip form, what was typed.
+struct FormState {
+    message: Option<(bool, String)>,
+    plate: String,
+    location: String,
+    status: StatusCode,
+}
+
+impl FormState {
+    fn message(message: Option<(bool, String)>) -> Self {
+        FormState {
+            message,
+            plate: String::new(),
+            location: String::new(),
+            status: StatusCode::OK,
+        }
+    }
+}
+
+async fn render_verify(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    permit_no: String,
+    token: String,
+    form: FormState,
+) -> Result<HttpResponse, AppError> {
+    let (now, engine) = (state.clock.now(), state.engine.clone());
+    let en = lang == Lang::En;
+    let (no, t) = (permit_no.clone(), token.clone());
+    let found = state
+        .db(move |conn| {
+            let Some(permit) = service::verify(conn, &engine, &PermitNo::from(&no), &t, now)?
+            else {
+                return Ok(None);
+            };
+            let authority = ref_service::find_authority(conn, &permit.row.issuing_authority)?
+                .map(|a| if en { a.name_en } else { a.name_zh })
+                .unwrap_or_else(|| permit.row.issuing_authority.clone());
+            let (status_zh, status_en) = status_names(permit.status);
+            Ok(Some(PublicView {
+                status: permit.status.as_str(),
+                status_zh,
+                status_en,
+                holder: permit.row.holder_name,
+                plates: permit.plates,
+                valid_from: permit.row.valid_from.to_string(),
+                valid_to: permit.row.valid_to.to_string(),
+                trips_used: permit.row.trips_used,
+                trips_allowed: permit.row.trips_allowed,
+                conditions: permit.conditions,
+                authority,
+            }))
+        })
+        .await?;
+    let current = session::user_of(state, session).await?;
+    let inspector = found.is_some() && current.as_ref().is_some_and(|u| u.role == Role::Inspector);
+    let frame = Frame::for_user(current.as_ref(), session, lang);
+    let page = VerifyPage {
+        lang_tag: lang.tag(),
+        en,
+        frame,
+        permit_no,
+        token,
+        found,
+        inspector,
+        csrf: if inspector {
+            session::csrf_token(session)
+        } else {
+            String::new()
+        },
+        message: form.message,
+        plate: form.plate,
+        location: form.location,
+    };
+    let mut response = html_with_status(form.status, page)?;
+    // The token is in the address: keep it out of Referer headers and caches.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+#[get("/verify/{permit_no}")]
+async fn verify_page(
+    state: web::Data<AppState>,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    query: crate::web::input::Query<VerifyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let message = trip_message(lang, query.trip.as_deref(), query.no);
+    render_verify(
+        &state,
+        &session,
+        lang,
+        path.into_inner(),
+        query.t.unwrap_or_default(),
+        FormState::message(message),
+    )
+    .await
+}
+
+fn field_label(field: &str, lang: Lang) -> &str {
+    match (field, lang) {
+        ("plate", Lang::En) => "Plate seen",
+        ("plate", Lang::Zh) => "实际号牌",
+        ("location", Lang::En) => "Location",
+        ("location", Lang::Zh) => "核销地点",
+        ("note", Lang::En) => "Note",
+        ("note", Lang::Zh) => "备注",
+        (other, _) => other,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TripForm {
+    pub csrf: Option<String>,
+    pub t: Option<String>,
+    pub plate: Option<String>,
+    pub location: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Records a trip from a page's form: the outcome, or the form's errors in words that name
+/// each field.
+pub async fn trip_from_form(
+    state: &AppState,
+    current: Caller,
+    lang: Lang,
+    permit_no: &str,
+    form: &TripForm,
+) -> Result<Result<TripOutcome, String>, AppError> {
+    let input = TripInput {
+        plate: form.plate.clone(),
+        location: form.location.clone(),
+        note: form.note.clone(),
+    };
+    let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
+    let no = permit_no.to_string();
+    let outcome = state
+        .db(move |conn| {
+            service::record_trip(conn, &engine, &caller, &PermitNo::from(&no), &input, now)
+        })
+        .await;
+    match outcome {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(AppError::Validation(errors)) => Ok(Err(crate::web::pages::labels::field_errors(
+            &errors,
+            lang,
+            |field| field_label(field, lang).to_string(),
+        ))),
+        Err(other) => Err(other),
+    }
+}
+
+/// Where a trip form goes back to, with its outcome for `trip_message`; the trip's number
+/// goes in the query parameter `number_param`.
+pub fn after_trip(base: &str, outcome: &TripOutcome, number_param: &str) -> String {
+    let query = match outcome {
+        TripOutcome::Recorded { trip_no, .. } => serde_urlencoded::to_string([
+            ("trip", "recorded".to_string()),
+            (number_param, trip_no.to_string()),
+        ]),
+        TripOutcome::Refused(reason) => serde_urlencoded::to_string([("trip", reason.as_str())]),
+    }
+    .unwrap_or_default();
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{joiner}{query}")
+}
+
+/// The inspector's trip form on the verification page; back to the page with the outcome.
+#[post("/verify/{permit_no}/trips")]
+async fn record_trip(
+    state: web::Data<AppState>,
+    session: Session,
+    Locale(lang): Locale,
+    path: web::Path<String>,
+    form: crate::web::input::Form<TripForm>,
+    SignedIn(current, _): SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    session::check_csrf(&session, form.csrf.as_deref())?;
+    let permit_no = path.into_inner();
+    let token = form.t.clone().unwrap_or_default();
+    // The form stands on the page the QR code opened: its token must be the permit's, as
+    // for the API (an inspector without a code uses the check page by number instead).
+    let (no, t, engine, now) = (
+        permit_no.clone(),
+        token.clone(),
+        state.engine.clone(),
+        state.clock.now(),
+    );
+    let authentic = state
+        .db(move |conn| {
+            Ok(service::verify(conn, &engine, &PermitNo::from(&no), &t, now)?.is_some())
+        })
+        .await?;
+    if !authentic {
+        let form = FormState {
+            status: StatusCode::NOT_FOUND,
+            ..FormState::message(None)
+        };
+        return render_verify(&state, &session, lang, permit_no, token, form).await;
+    }
+    match trip_from_form(&state, current, lang, &permit_no, &form).await? {
+        Ok(outcome) => {
+            let page = format!(
+                "/verify/{permit_no}?{}",
+                serde_urlencoded::to_string([("t", &token)]).unwrap_or_default()
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, after_trip(&page, &outcome, "no")))
+                .finish())
+        }
+        Err(errors) => {
+            let form = FormState {
+                message: Some((false, errors)),
+                plate: form.plate.unwrap_or_default(),
+                location: form.location.unwrap_or_default(),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            render_verify(&state, &session, lang, permit_no, token, form).await
+        }
+    }
+}
