@@ -245,3 +245,28 @@ pub fn set_firm_standing(
         .execute(conn)
         .map(|n| n == 1)
 }
+
+/// The active reviewers of an authority, by e-mail.
+pub fn active_reviewers(conn: &mut DbConnection, authority: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::role.eq("reviewer"))
+        .filter(users::authority_code.eq(authority))
+        .filter(users::active.eq(true))
+        .order(users::email)
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+/// The active managers whose scope is the jurisdiction, by e-mail.
+pub fn active_managers_of(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::role.eq("manager"))
+        .filter(users::scope_jurisdiction.eq(jurisdiction))
+        .filter(users::active.eq(true))
+        .order(users::email)
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -7,7 +7,6 @@ use super::Engine;
 use super::ServiceError;
 use crate::db::applications::ApplicationRow;
 use crate::db::permits::{self as permit_q, PermitRow};
-use crate::db::schema::users;
 use crate::db::users::{self as user_q, UserRow};
 use crate::db::{reference as ref_q, DbConnection};
 use crate::domain::application::ApplicationInput;
@@ -16,16 +15,6 @@ use crate::mail::outbox::{enqueue, NewEmail};
 use crate::mail::templates::{EmailContext, EmailKind};
 use chrono::{NaiveDateTime, TimeZone};
 use diesel::prelude::*;
-
-fn active_reviewers(conn: &mut DbConnection, authority: &str) -> QueryResult<Vec<UserRow>> {
-    users::table
-        .filter(users::role.eq("reviewer"))
-        .filter(users::authority_code.eq(authority))
-        .filter(users::active.eq(true))
-        .order(users::email)
-        .select(UserRow::as_select())
-        .load(conn)
-}
 
 /// Who hears of an overdue task: at level 1 the authority's reviewers and the managers of its
 /// own jurisdiction, at level 2 the managers of its prefecture, at level 3 those of the region.
@@ -55,7 +44,7 @@ fn escalation_recipients(
     };
     let (mut people, scope) = match level {
         1 => (
-            active_reviewers(conn, authority)?,
+            user_q::active_reviewers(conn, authority)?,
             Some(found.jurisdiction.clone()),
         ),
         2 => (
@@ -65,15 +54,7 @@ fn escalation_recipients(
         _ => (Vec::new(), at_level("region")),
     };
     if let Some(scope) = scope {
-        people.extend(
-            users::table
-                .filter(users::role.eq("manager"))
-                .filter(users::scope_jurisdiction.eq(scope))
-                .filter(users::active.eq(true))
-                .order(users::email)
-                .select(UserRow::as_select())
-                .load(conn)?,
-        );
+        people.extend(user_q::active_managers_of(conn, &scope)?);
     }
     Ok(people)
 }
@@ -341,7 +322,7 @@ impl<'a> Mailer<'a> {
     fn recipients(&self, conn: &mut DbConnection, to: &To) -> QueryResult<Vec<UserRow>> {
         match to {
             To::Applicant => Ok(vec![self.applicant.clone()]),
-            To::Reviewers(code) => active_reviewers(conn, code),
+            To::Reviewers(code) => user_q::active_reviewers(conn, code),
             To::Escalation(code, level) => escalation_recipients(conn, code, *level),
         }
     }
