@@ -249,11 +249,7 @@ async fn create_user(
                 errors: shown_errors,
                 message: Some((
                     false,
-                    if lang == Lang::En {
-                        "The account was not created: see the fields marked.".into()
-                    } else {
-                        "账户未创建：请查看标出的字段。".into()
-                    },
+                    lang.word("page.admin.account_not_created").to_string(),
                 )),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             };
@@ -325,12 +321,7 @@ async fn set_password(
         Ok(()) => Ok(back("password")),
         Err(errors) => {
             let text = super::labels::field_errors(&errors, lang, |_| {
-                (if lang == Lang::En {
-                    "New password"
-                } else {
-                    "新密码"
-                })
-                .to_string()
+                lang.word("page.admin.new_password").to_string()
             });
             let shown = Shown {
                 page: 1,

@@ -378,14 +378,10 @@ async fn handle(
             .or_insert_with(|| lang.message(&e.message));
     }
     let summary = (!errors.is_empty()).then(|| {
-        if lang == Lang::En {
-            format!(
-                "{} fields need correcting; the draft is saved.",
-                errors.len()
-            )
-        } else {
-            format!("有 {} 处需要修改；草稿已保存。", errors.len())
-        }
+        lang.text(
+            "page.form.fields_to_correct",
+            &[("count", errors.len().to_string())],
+        )
     });
     let shown = Shown {
         id: Some(id),

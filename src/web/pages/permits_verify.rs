@@ -48,11 +48,7 @@ pub fn trip_message(lang: Lang, trip: Option<&str>, no: Option<i32>) -> Option<(
     match (trip, no) {
         (Some("recorded"), Some(no)) => Some((
             true,
-            if lang == Lang::En {
-                format!("Trip {no} recorded.")
-            } else {
-                format!("已核销第 {no} 趟。")
-            },
+            lang.text("page.verify.trip_recorded", &[("no", no.to_string())]),
         )),
         (Some(reason), _) => reason
             .parse::<TripRefusal>()
