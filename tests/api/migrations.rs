@@ -270,3 +270,146 @@ async fn a_broken_workflow_definition_is_refused_with_its_reason() {
         "{stderr}"
     );
 }
+
+/// Upgrading fills in the SLA moment of the tasks pending at the time, by the rule the engine
+/// writes it with afterwards (a task left without one would never be reminded or escalated).
+#[tokio::test]
+async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
+    use diesel::connection::SimpleConnection;
+    use permitflow::db::applications::{ApplicationRow, TaskRow};
+    use permitflow::db::schema::{applications, review_tasks, users};
+    use permitflow::domain::workflow::{escalation, Task, TaskState};
+
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let mut c = app.connect();
+    let (user, firm): (String, Option<String>) = users::table
+        .filter(users::email.eq("applicant@demo.local"))
+        .select((users::id, users::firm_id))
+        .first(&mut c)
+        .unwrap();
+    let at = crate::helpers::test_start();
+    diesel::insert_into(applications::table)
+        .values(ApplicationRow {
+            id: "upgraded".into(),
+            reference: "PF-2026-999999".into(),
+            firm_id: firm.unwrap(),
+            created_by: user,
+            status: "under_review".into(),
+            version: 3,
+            input: "{}".into(),
+            workflow: Some("joint".into()),
+            workflow_version: Some(1),
+            permit_class: Some("III".into()),
+            issuing_level: None,
+            issuing_authority: None,
+            statutory_working_days: None,
+            statutory_due_at: None,
+            created_at: at,
+            updated_at: at,
+            submitted_at: Some(at),
+            accepted_at: Some(at),
+            decided_at: None,
+            issued_at: None,
+            paused_minutes: 0,
+            paused_since: None,
+            permit_no: None,
+            net_minutes: None,
+            submitted_day: None,
+            submitted_week: None,
+        })
+        .execute(&mut c)
+        .unwrap();
+    // (state, escalation level, reminded): each rung of the ladder, and two with nothing left.
+    let cases = [
+        ("open", 0, false),
+        ("claimed", 0, true),
+        ("open", 1, true),
+        ("claimed", 2, true),
+        ("open", 3, true),
+        ("approved", 0, false),
+    ];
+    let due = at + chrono::TimeDelta::minutes(600);
+    let tasks: Vec<Task> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (state, level, reminded))| Task {
+            id: format!("t{i}"),
+            phase: 1,
+            step: "review".into(),
+            authority_code: "650000-HIGHWAY".into(),
+            budget_minutes: 720,
+            state: state.parse::<TaskState>().unwrap(),
+            assignee: None,
+            opened_at: Some(due - chrono::TimeDelta::minutes(720)),
+            claimed_at: None,
+            due_at: Some(due),
+            decided_at: None,
+            decision: None,
+            conditions: Vec::new(),
+            comment: None,
+            escalation_level: *level,
+            reminded_at: reminded.then_some(at),
+        })
+        .collect();
+    for (i, t) in tasks.iter().enumerate() {
+        diesel::insert_into(review_tasks::table)
+            .values(TaskRow {
+                id: t.id.clone(),
+                application_id: "upgraded".into(),
+                phase_position: 1,
+                position: i as i32,
+                step: t.step.clone(),
+                authority_code: t.authority_code.clone(),
+                budget_minutes: 720,
+                state: t.state.as_str().into(),
+                assignee: None,
+                opened_at: t.opened_at,
+                claimed_at: None,
+                due_at: t.due_at,
+                decided_at: None,
+                decision: None,
+                conditions: "[]".into(),
+                comment: None,
+                escalation_level: t.escalation_level,
+                reminded_at: t.reminded_at,
+                net_minutes: None,
+                next_sla_at: None,
+            })
+            .execute(&mut c)
+            .unwrap();
+    }
+    // The database as it was before migration 8, then the upgrade.
+    let (down, up) = if app.db.is_postgres() {
+        (
+            include_str!("../../migrations/postgres/2026-12-01-000008_task_next_sla/down.sql"),
+            include_str!("../../migrations/postgres/2026-12-01-000008_task_next_sla/up.sql"),
+        )
+    } else {
+        (
+            include_str!("../../migrations/sqlite/2026-12-01-000008_task_next_sla/down.sql"),
+            include_str!("../../migrations/sqlite/2026-12-01-000008_task_next_sla/up.sql"),
+        )
+    };
+    c.batch_execute(down).unwrap();
+    c.batch_execute(up).unwrap();
+    for t in &tasks {
+        let stored: Option<chrono::NaiveDateTime> = review_tasks::table
+            .find(&t.id)
+            .select(review_tasks::next_sla_at)
+            .first(&mut c)
+            .unwrap();
+        assert_eq!(
+            stored,
+            escalation::next_moment(t),
+            "{}: {:?}",
+            t.id,
+            t.state
+        );
+    }
+    assert!(
+        escalation::next_moment(&tasks[0]).is_some()
+            && escalation::next_moment(&tasks[4]).is_none(),
+        "the cases cover a moment and its absence"
+    );
+}
