@@ -12,7 +12,8 @@ use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
 use crate::domain::ids::{ApplicationId, TaskId};
 use crate::domain::workflow::Decision;
-use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
+use crate::domain::workflow::{AppStatus, PhaseState, TaskState};
+use crate::service::applications::{self as apps, view::Application, TaskDecision};
 use crate::service::{Caller, Engine, ServiceError};
 use chrono::{Days, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike};
 use rand::rngs::StdRng;
@@ -270,7 +271,10 @@ impl Story<'_> {
         let mut planned = std::collections::HashMap::new();
         loop {
             let open = open_tasks(&app);
-            if open.is_empty() || app.status == "issued" || app.status == "rejected" {
+            if open.is_empty()
+                || app.status == AppStatus::Issued
+                || app.status == AppStatus::Rejected
+            {
                 return Ok(());
             }
             // Each open task's answer time (drawn once per opening), earliest first.
@@ -361,19 +365,18 @@ fn reject(reason: &str) -> TaskDecision {
 }
 
 /// The open tasks of the open phase: (task, authority, step, opened at).
-fn open_tasks(app: &ApplicationView) -> Vec<(String, String, String, NaiveDateTime)> {
+fn open_tasks(app: &Application) -> Vec<(String, String, String, NaiveDateTime)> {
     app.phases
         .iter()
-        .filter(|p| p.state == "open")
+        .filter(|p| p.state == PhaseState::Open)
         .flat_map(|p| &p.tasks)
-        .filter(|t| t.state == "open")
+        .filter(|t| t.state == TaskState::Open)
         .filter_map(|t| {
-            let opened = chrono::DateTime::parse_from_rfc3339(t.opened_at.as_deref()?).ok()?;
             Some((
                 t.id.clone(),
                 t.authority_code.clone(),
                 t.step.clone(),
-                opened.naive_utc(),
+                t.opened_at?,
             ))
         })
         .collect()

@@ -12,7 +12,8 @@ use crate::domain::application::ApplicationInput;
 use crate::domain::ids::{ApplicationId, TaskId};
 use crate::domain::role::Role;
 use crate::domain::workflow::Decision;
-use crate::service::applications::{self as apps, view::ApplicationView, TaskDecision};
+use crate::domain::workflow::{AppStatus, PhaseState, TaskState};
+use crate::service::applications::{self as apps, view::Application, TaskDecision};
 use crate::service::{Caller, Engine, ServiceError};
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use serde_json::{json, Value};
@@ -65,13 +66,13 @@ pub(super) fn reviewer(conn: &mut DbConnection, authority: &str) -> Result<Calle
 }
 
 /// The open tasks of the open phase: (task, authority).
-fn open_tasks(application: &ApplicationView) -> Vec<(String, String)> {
+fn open_tasks(application: &Application) -> Vec<(String, String)> {
     application
         .phases
         .iter()
-        .filter(|p| p.state == "open")
+        .filter(|p| p.state == PhaseState::Open)
         .flat_map(|p| &p.tasks)
-        .filter(|t| t.state == "open")
+        .filter(|t| t.state == TaskState::Open)
         .map(|t| (t.id.clone(), t.authority_code.clone()))
         .collect()
 }
@@ -79,12 +80,12 @@ fn open_tasks(application: &ApplicationView) -> Vec<(String, String)> {
 fn approve(
     conn: &mut DbConnection,
     engine: &Engine,
-    application: &ApplicationView,
+    application: &Application,
     (task, authority): &(String, String),
     i: usize,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
-    let conditions = if application.status == "under_review" {
+) -> Result<Application, ServiceError> {
+    let conditions = if application.status == AppStatus::UnderReview {
         // Reviewers often set the same condition: the permit lists it once.
         CONDITIONS[..CONDITIONS.len() - (i % 2)]
             .iter()
@@ -131,7 +132,7 @@ fn advance(
     input: Value,
     stage: Stage,
     mut clock: Steps,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let input: ApplicationInput =
         serde_json::from_value(input).map_err(|e| ServiceError::Internal(e.into()))?;
     let draft = apps::create(conn, engine, applicant, &input, clock.tick())?;
@@ -193,7 +194,7 @@ fn advance(
             }
         }
         Stage::Issued => {
-            while application.status != "issued" {
+            while application.status != AppStatus::Issued {
                 let open = open_tasks(&application);
                 if open.is_empty() {
                     return Err(ServiceError::Internal(anyhow::anyhow!(

@@ -1,8 +1,9 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
-use super::api::{admin, applications, auth, permits, reference, reports, tasks, test_support};
+use super::api::{
+    admin, applications, auth, permits, reference, reports, tasks, test_support, views,
+};
 use super::ops;
-use crate::service::applications::view;
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -28,8 +29,8 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         auth::TokenRequest, auth::TokenResponse, auth::UserDto,
         reference::JurisdictionDto, reference::AuthorityDto,
-        view::ApplicationView, view::PhaseView, view::TaskView, view::AttachmentView, view::QueueItem,
-        view::EventView, applications::ApplicationPage, applications::RespondRequest, tasks::DecisionRequest,
+        views::ApplicationView, views::PhaseView, views::TaskView, views::AttachmentView, views::QueueItem,
+        views::EventView, applications::ApplicationPage, applications::RespondRequest, tasks::DecisionRequest,
         test_support::ClockRequest,
         permits::PermitView, permits::TripView, permits::Verification,
         permits::TripBody, permits::TripRecorded, permits::RevokeBody,

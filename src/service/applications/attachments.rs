@@ -31,7 +31,7 @@ pub fn add_attachment(
     id: &ApplicationId,
     upload: Upload<'_>,
     now: NaiveDateTime,
-) -> Result<view::AttachmentView, ServiceError> {
+) -> Result<view::Attachment, ServiceError> {
     let id = id.as_str();
     let Upload {
         kind,
@@ -85,7 +85,7 @@ pub fn add_attachment(
             &before.case,
             &[audit(now, "attachment_added", caller, detail)],
         )?;
-        Ok(view::AttachmentView::from(row))
+        Ok(view::Attachment::from(row))
     })
 }
 

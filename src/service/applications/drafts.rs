@@ -3,7 +3,7 @@
 
 use super::information::check_change;
 use super::rows::Loaded;
-use super::view::ApplicationView;
+use super::view::Application;
 use super::{audit, input_json, load_own, refuse_oversized, rows, view};
 use crate::db::applications::ApplicationRow;
 use crate::db::{applications as q, new_id, write_transaction, DbConnection};
@@ -21,7 +21,7 @@ pub fn create(
     caller: &Caller,
     input: &ApplicationInput,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let (Role::Applicant, Some(firm_id)) = (caller.role, &caller.user.firm_id) else {
         return Err(ServiceError::Forbidden(
             "only applicants create applications".into(),
@@ -85,7 +85,7 @@ pub fn update(
     id: &ApplicationId,
     input: &ApplicationInput,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
     refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {

@@ -3,7 +3,7 @@
 
 use super::rows::Loaded;
 use super::submission::assess;
-use super::view::ApplicationView;
+use super::view::Application;
 use super::{applied, domain_error, input_json, load_own, rows, store_and_notify, view};
 use crate::db::{applications as q, write_transaction, DbConnection};
 use crate::domain::application::ApplicationInput;
@@ -103,7 +103,7 @@ pub fn respond(
     message: &str,
     changes: Option<&ApplicationInput>,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;

@@ -12,7 +12,7 @@ pub mod submission;
 pub mod view;
 
 use self::rows::{AuditEvent, Loaded};
-use self::view::ApplicationView;
+use self::view::Application;
 use super::notify;
 use super::{scope_of, Caller, Engine, ServiceError};
 use crate::db::applications::{self as q, ApplicationRow};
@@ -58,13 +58,13 @@ pub fn view(
     engine: &Engine,
     loaded: &Loaded,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let firm_code = user_q::find_firm(conn, &loaded.row.firm_id)?
         .map(|f| f.credit_code)
         .unwrap_or_default();
     let attachments = q::attachments_of(conn, &loaded.row.id)?;
     let input = super::stored("application input", &loaded.row.input)?;
-    Ok(ApplicationView::new(
+    Ok(Application::new(
         &loaded.row,
         &loaded.case,
         input,

@@ -1,6 +1,6 @@
 //! What a caller may read: one application, a page of them, its audit log, a reviewer's queue.
 
-use super::view::{ApplicationView, EventView, QueueItem};
+use super::view::{Application, AuditEntry, QueueEntry};
 use super::{load_visible, rows, view};
 use crate::db::{applications as q, DbConnection};
 use crate::domain::ids::ApplicationId;
@@ -17,14 +17,14 @@ pub fn get(
     caller: &Caller,
     id: &ApplicationId,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = load_visible(conn, caller, id)?;
     view(conn, engine, &loaded, now)
 }
 
 pub struct Page {
-    pub items: Vec<ApplicationView>,
+    pub items: Vec<Application>,
     pub page: i64,
     pub per_page: i64,
     pub total: i64,
@@ -65,14 +65,14 @@ pub fn events(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &ApplicationId,
-) -> Result<Vec<EventView>, ServiceError> {
+) -> Result<Vec<AuditEntry>, ServiceError> {
     let id = id.as_str();
     load_visible(conn, caller, id)?;
     q::events(conn, id)?
         .into_iter()
         .map(|(e, actor)| {
-            Ok(EventView {
-                at: view::rfc3339(e.at),
+            Ok(AuditEntry {
+                at: e.at,
                 detail: stored("audit event detail", &e.detail)?,
                 kind: e.kind,
                 actor,
@@ -87,7 +87,7 @@ pub fn queue(
     conn: &mut DbConnection,
     caller: &Caller,
     filter: &str,
-) -> Result<Vec<QueueItem>, ServiceError> {
+) -> Result<Vec<QueueEntry>, ServiceError> {
     let (Role::Reviewer, Some(authority)) = (caller.role, &caller.user.authority_code) else {
         return Err(ServiceError::Forbidden("the queue is for reviewers".into()));
     };
@@ -106,8 +106,8 @@ pub fn queue(
             .into())
         }
     };
-    Ok(q::queue(conn, authority, states, assignee)?
+    q::queue(conn, authority, states, assignee)?
         .into_iter()
-        .map(QueueItem::from)
-        .collect())
+        .map(QueueEntry::try_from)
+        .collect()
 }

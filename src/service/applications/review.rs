@@ -2,7 +2,7 @@
 //! clock; the approval that completes the last phase issues the permit, in its transaction.
 
 use super::rows::Loaded;
-use super::view::{ApplicationView, QueueItem};
+use super::view::{Application, QueueEntry};
 use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, view};
 use crate::db::{applications as q, write_transaction, DbConnection};
 use crate::domain::ids::TaskId;
@@ -72,7 +72,7 @@ pub fn decide(
     id: &TaskId,
     decision: TaskDecision,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let task_id = id.as_str();
     let command = Command::Decide {
         task_id: task_id.to_string(),
@@ -92,7 +92,7 @@ pub fn claim_or_release(
     id: &TaskId,
     claim: bool,
     now: NaiveDateTime,
-) -> Result<QueueItem, ServiceError> {
+) -> Result<QueueEntry, ServiceError> {
     let task_id = id.as_str();
     let command = if claim {
         Command::Claim {
@@ -111,17 +111,17 @@ pub fn claim_or_release(
         .get(task.phase)
         .map(|p| p.name.clone())
         .unwrap_or_default();
-    Ok(QueueItem {
+    Ok(QueueEntry {
         id: task.id.clone(),
         application_id: loaded.row.id.clone(),
         reference: loaded.row.reference.clone(),
         authority_code: task.authority_code.clone(),
         phase,
         step: task.step.clone(),
-        state: task.state.as_str().to_string(),
+        state: task.state,
         assignee: task.assignee.clone(),
-        opened_at: task.opened_at.map(view::rfc3339),
-        due_at: task.due_at.map(view::rfc3339),
+        opened_at: task.opened_at,
+        due_at: task.due_at,
         escalation_level: task.escalation_level,
         permit_class: loaded.row.permit_class.clone(),
     })

@@ -2,7 +2,7 @@
 //! withdrawal.
 
 use super::rows::Loaded;
-use super::view::ApplicationView;
+use super::view::Application;
 use super::{applied, domain_error, load_own, rows, store_and_notify, view};
 use crate::db::applications::{ApplicationRow, AttachmentRow};
 use crate::db::{applications as q, new_id, users as user_q, write_transaction, DbConnection};
@@ -69,7 +69,7 @@ pub fn submit(
     caller: &Caller,
     id: &ApplicationId,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
@@ -145,7 +145,7 @@ pub fn withdraw(
     caller: &Caller,
     id: &ApplicationId,
     now: NaiveDateTime,
-) -> Result<ApplicationView, ServiceError> {
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;

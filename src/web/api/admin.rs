@@ -1,7 +1,7 @@
 //! Operator routes: e-mails that could not be delivered, and retrying them.
 
+use super::rfc3339;
 use crate::domain::role::Role;
-use crate::service::applications::view::rfc3339;
 use crate::service::{admin, Caller};
 use crate::web::error::AppError;
 use crate::web::AppState;

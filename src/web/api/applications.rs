@@ -1,12 +1,12 @@
 //! Applications: drafts, attachments, submission, information rounds, withdrawal, reading.
 
 use super::idempotency;
+use super::views::{ApplicationView, AttachmentView, EventView};
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::ids::ApplicationId;
 use crate::domain::paging::Paging;
 use crate::service::applications as service;
-use crate::service::applications::view::{ApplicationView, AttachmentView, EventView};
 use crate::service::Caller;
 use crate::web::error::AppError;
 pub use crate::web::input::typed;
@@ -43,7 +43,7 @@ pub async fn create(
     let input: ApplicationInput = typed(body.into_inner())?;
     let request = serde_json::to_value(&input).unwrap_or_default();
     let created = move |conn: &mut _, engine: &_, caller: &_, now| {
-        service::create(conn, engine, caller, &input, now)
+        service::create(conn, engine, caller, &input, now).map(ApplicationView::from)
     };
     idempotency::command(
         &state,
@@ -72,6 +72,7 @@ pub async fn update(
     let id = path.into_inner();
     let updated = move |conn: &mut _, engine: &_, caller: &_, now| {
         service::update(conn, engine, caller, &ApplicationId::from(&id), &input, now)
+            .map(ApplicationView::from)
     };
     idempotency::command(&state, &req, current, &request, StatusCode::OK, updated).await
 }
@@ -132,7 +133,7 @@ pub async fn upload(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(AttachmentView::from(&view)))
 }
 
 /// Submit a draft: every rule of the permit regulations is checked, every failure reported at once.
@@ -156,13 +157,15 @@ pub async fn submit(
 }
 
 /// The shape of an applicant's command without a body (submit, withdraw).
-type BodilessCommand = fn(
-    &mut crate::db::DbConnection,
-    &crate::service::Engine,
-    &Caller,
-    &ApplicationId,
-    chrono::NaiveDateTime,
-) -> Result<ApplicationView, crate::service::ServiceError>;
+type BodilessCommand =
+    fn(
+        &mut crate::db::DbConnection,
+        &crate::service::Engine,
+        &Caller,
+        &ApplicationId,
+        chrono::NaiveDateTime,
+    )
+        -> Result<crate::service::applications::view::Application, crate::service::ServiceError>;
 
 /// Runs a command without a body on one application, once per `Idempotency-Key`.
 async fn bodiless_command(
@@ -172,8 +175,9 @@ async fn bodiless_command(
     id: ApplicationId,
     command: BodilessCommand,
 ) -> Result<HttpResponse, AppError> {
-    let run =
-        move |conn: &mut _, engine: &_, caller: &_, now| command(conn, engine, caller, &id, now);
+    let run = move |conn: &mut _, engine: &_, caller: &_, now| {
+        command(conn, engine, caller, &id, now).map(ApplicationView::from)
+    };
     idempotency::command(
         &state,
         &req,
@@ -218,6 +222,7 @@ pub async fn respond(
             body.changes.as_ref(),
             now,
         )
+        .map(ApplicationView::from)
     };
     idempotency::command(&state, &req, current, &request, StatusCode::OK, responded).await
 }
@@ -276,7 +281,7 @@ pub async fn list(
         .db(move |conn| service::list(conn, &engine, &caller, query.status.as_deref(), paging, now))
         .await?;
     Ok(HttpResponse::Ok().json(ApplicationPage {
-        items: page.items,
+        items: page.items.iter().map(ApplicationView::from).collect(),
         page: page.page,
         per_page: page.per_page,
         total: page.total,
@@ -296,7 +301,7 @@ pub async fn get_one(
     let view = state
         .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&id), now))
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(ApplicationView::from(view)))
 }
 
 /// The audit log of one application.
@@ -311,5 +316,6 @@ pub async fn events(
     let log = state
         .db(move |conn| service::events(conn, &caller, &ApplicationId::from(&id)))
         .await?;
+    let log: Vec<EventView> = log.into_iter().map(EventView::from).collect();
     Ok(HttpResponse::Ok().json(log))
 }

@@ -9,6 +9,7 @@ pub mod reference;
 pub mod reports;
 pub mod tasks;
 pub mod test_support;
+pub mod views;
 
 use super::error::AppError;
 use super::JSON_LIMIT;

@@ -1,10 +1,10 @@
 //! The reviewer's queue and the decisions on tasks.
 
 use super::idempotency;
+use super::views::{ApplicationView, QueueItem};
 use crate::domain::ids::TaskId;
 use crate::domain::workflow::Decision;
 use crate::service::applications as service;
-use crate::service::applications::view::{ApplicationView, QueueItem};
 use crate::service::Caller;
 use crate::web::error::AppError;
 use crate::web::AppState;
@@ -39,6 +39,7 @@ pub async fn queue(
     let list = state
         .db(move |conn| service::queue(conn, &caller, &filter))
         .await?;
+    let list: Vec<QueueItem> = list.into_iter().map(QueueItem::from).collect();
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -51,6 +52,7 @@ async fn claim_or_release(
 ) -> Result<HttpResponse, AppError> {
     let run = move |conn: &mut _, engine: &_, caller: &_, now| {
         service::claim_or_release(conn, engine, caller, &TaskId::from(&task_id), take, now)
+            .map(QueueItem::from)
     };
     idempotency::command(
         &state,
@@ -130,6 +132,7 @@ pub async fn decision(
             conditions: body.conditions,
         };
         service::decide(conn, engine, caller, &TaskId::from(&task_id), decision, now)
+            .map(ApplicationView::from)
     };
     idempotency::command(&state, &req, current, &request, StatusCode::OK, decided).await
 }

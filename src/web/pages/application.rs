@@ -9,9 +9,10 @@ use super::labels;
 use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
-use crate::domain::workflow::{AppStatus, Decision};
+use crate::domain::workflow::{AppStatus, Decision, PhaseState, TaskState};
 use crate::i18n::Lang;
-use crate::service::applications::{self as service, view::ApplicationView, TaskDecision};
+use crate::service::applications::view::{Application, AuditEntry};
+use crate::service::applications::{self as service, TaskDecision};
 use crate::service::Caller;
 use crate::web::error::AppError;
 use crate::web::extract::Locale;
@@ -22,7 +23,7 @@ use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, TimeZone};
+use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -113,18 +114,16 @@ struct ApplicationPage {
     timeline: Vec<EventLine>,
 }
 
-fn local(state: &AppState, rfc3339: Option<&str>) -> String {
-    rfc3339
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| {
-            state
-                .engine
-                .timezone
-                .from_utc_datetime(&t.naive_utc())
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
+fn local(state: &AppState, t: Option<NaiveDateTime>) -> String {
+    t.map(|t| {
+        state
+            .engine
+            .timezone
+            .from_utc_datetime(&t)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 fn label(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -241,9 +240,9 @@ fn facts(input: &ApplicationInput, lang: Lang) -> Vec<(&'static str, String)> {
 
 /// Everything the page shows, gathered in one go.
 struct Gathered {
-    view: ApplicationView,
+    view: Application,
     input: ApplicationInput,
-    events: Vec<crate::service::applications::view::EventView>,
+    events: Vec<AuditEntry>,
     authorities: HashMap<String, String>,
     counties: HashMap<String, String>,
 }
@@ -294,23 +293,22 @@ async fn render(
     let v = &g.view;
     let now = state.clock.now();
     let authority = |code: &str| g.authorities.get(code).cloned().unwrap_or(code.into());
-    let status: Option<AppStatus> = v.status.parse().ok();
-    let open = status.is_some_and(AppStatus::is_open);
-    let withdrawable = open || status == Some(AppStatus::Draft);
+    let open = v.status.is_open();
+    let withdrawable = open || v.status == AppStatus::Draft;
     let phases: Vec<PhaseLine> = v
         .phases
         .iter()
         .map(|p| PhaseLine {
             label: labels::phase(&p.name, lang),
-            state: p.state.clone(),
+            state: p.state.as_str().to_string(),
             tasks: p
                 .tasks
                 .iter()
                 .map(|t| TaskLine {
                     authority: authority(&t.authority_code),
-                    state: t.state.clone(),
-                    state_label: labels::task_state(&t.state, lang),
-                    due: local(state, t.due_at.as_deref()),
+                    state: t.state.as_str().to_string(),
+                    state_label: labels::task_state(t.state.as_str(), lang),
+                    due: local(state, t.due_at),
                     overdue: t.is_overdue(now),
                     conditions: t.conditions.clone(),
                     comment: t.comment.clone().unwrap_or_default(),
@@ -322,15 +320,17 @@ async fn render(
         (Role::Reviewer, Some(code)) => v
             .phases
             .iter()
-            .filter(|p| p.state == "open")
+            .filter(|p| p.state == PhaseState::Open)
             .flat_map(|p| &p.tasks)
-            .find(|t| &t.authority_code == code && matches!(t.state.as_str(), "open" | "claimed"))
+            .find(|t| {
+                &t.authority_code == code && matches!(t.state, TaskState::Open | TaskState::Claimed)
+            })
             .map(|t| MyTask {
                 id: t.id.clone(),
                 authority: authority(code),
-                open: t.state == "open",
+                open: t.state == TaskState::Open,
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
-                held_by_other: t.state == "claimed"
+                held_by_other: t.state == TaskState::Claimed
                     && t.assignee.as_deref() != Some(current.user.id.as_str()),
             }),
         _ => None,
@@ -374,8 +374,8 @@ async fn render(
         frame,
         id: v.id.clone(),
         reference: v.reference.clone(),
-        status: v.status.clone(),
-        status_label: labels::app_status(&v.status, lang),
+        status: v.status.as_str().to_string(),
+        status_label: labels::app_status(v.status.as_str(), lang),
         class: v.permit_class.clone().unwrap_or_default(),
         issuer: v
             .issuing_authority
@@ -384,10 +384,10 @@ async fn render(
             .unwrap_or_default(),
         net: labels::duration(v.net_minutes, lang),
         net_minutes: v.net_minutes,
-        running: status.is_some_and(AppStatus::clock_runs),
+        running: v.status.clock_runs(),
         target_hours: state.engine.target_hours,
-        target_due: local(state, v.target_due_at.as_deref()),
-        statutory_due: local(state, v.statutory_due_at.as_deref()),
+        target_due: local(state, v.target_due_at),
+        statutory_due: local(state, v.statutory_due_at),
         late: open && v.net_minutes > i64::from(state.engine.target_hours) * 60,
         facts,
         segments,
@@ -406,7 +406,7 @@ async fn render(
         permit_no: v.permit_no.clone(),
         my_task,
         common_conditions: COMMON_CONDITIONS.to_vec(),
-        can_respond: applicant && v.status == "info_requested",
+        can_respond: applicant && v.status == AppStatus::InfoRequested,
         can_withdraw: applicant && withdrawable,
         message: outcome.message,
         typed_comment: outcome.typed_comment,
@@ -415,7 +415,7 @@ async fn render(
             .iter()
             .rev()
             .map(|e| EventLine {
-                at: local(state, Some(&e.at)),
+                at: local(state, Some(e.at)),
                 label: labels::event(&e.kind, lang),
                 actor: e.actor.clone().unwrap_or_default(),
                 detail: event_detail(&e.detail),

@@ -7,6 +7,7 @@ use super::frame::Frame;
 use super::html_with_status;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::ids::ApplicationId;
+use crate::domain::workflow::AppStatus;
 use crate::domain::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::service::applications as service;
@@ -199,8 +200,10 @@ async fn new_form(
         let view = state
             .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&copy), now))
             .await?;
-        let input = json!({"cargo": view.cargo, "vehicle": view.vehicle, "route": view.route,
-                           "escort": view.escort, "travel": {"trips": view.travel["trips"]}});
+        let i = &view.input;
+        let input = json!({"cargo": part(&i.cargo), "vehicle": part(&i.vehicle),
+                           "route": part(&i.route), "escort": part(&i.escort),
+                           "travel": {"trips": part(&i.travel)["trips"]}});
         // A copy travels on new dates: those are left for the applicant to fill in.
         values = values_of(&input);
     }
@@ -214,6 +217,11 @@ async fn new_form(
         status: StatusCode::OK,
     };
     render(&state, &session, &current, lang, shown).await
+}
+
+/// A part of the stored input as the form's JSON (`null` when the draft lacks it).
+fn part<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 #[get("/applications/{id}/edit")]
@@ -234,13 +242,15 @@ async fn edit_form(
     let view = state
         .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&app_id), now))
         .await?;
-    if view.status != "draft" {
+    if view.status != AppStatus::Draft {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/applications/{id}")))
             .finish());
     }
-    let input = json!({"cargo": view.cargo, "vehicle": view.vehicle, "route": view.route,
-                       "travel": view.travel, "escort": view.escort});
+    let i = &view.input;
+    let input = json!({"cargo": part(&i.cargo), "vehicle": part(&i.vehicle),
+                       "route": part(&i.route), "travel": part(&i.travel),
+                       "escort": part(&i.escort)});
     let shown = Shown {
         id: Some(id),
         reference: view.reference,

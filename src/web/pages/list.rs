@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
 use crate::domain::role::Role;
-use crate::domain::workflow::AppStatus;
+use crate::domain::workflow::TaskState;
 use crate::i18n::Lang;
 use crate::service::applications as service;
 use crate::web::error::AppError;
@@ -17,7 +17,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, TimeZone};
+use chrono::TimeZone;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -125,14 +125,18 @@ async fn list(
         .items
         .into_iter()
         .map(|v| {
-            let open_phase = v.phases.iter().find(|p| p.state == "open");
+            let open_phase = v.open_phase();
             let (progress, waiting) = match open_phase {
                 Some(p) => {
-                    let signed = p.tasks.iter().filter(|t| t.state == "approved").count();
+                    let signed = p
+                        .tasks
+                        .iter()
+                        .filter(|t| t.state == TaskState::Approved)
+                        .count();
                     let pending: Vec<String> = p
                         .tasks
                         .iter()
-                        .filter(|t| t.awaits_signature())
+                        .filter(|t| t.state.awaits_signature())
                         .map(|t| {
                             authorities
                                 .get(&t.authority_code)
@@ -152,23 +156,23 @@ async fn list(
                 }
                 None => (String::new(), String::new()),
             };
-            let status: Option<AppStatus> = v.status.parse().ok();
-            let open = status.is_some_and(AppStatus::is_open);
+            let open = v.status.is_open();
+            let route = v.input.route.as_ref();
             let route = format!(
                 "{} → {}",
-                v.route["origin"].as_str().unwrap_or_default(),
-                v.route["destination"].as_str().unwrap_or_default()
+                route.and_then(|r| r.origin.as_deref()).unwrap_or_default(),
+                route
+                    .and_then(|r| r.destination.as_deref())
+                    .unwrap_or_default()
             );
             Line {
-                status_label: labels::app_status(&v.status, lang),
+                status_label: labels::app_status(v.status.as_str(), lang),
                 class: v.permit_class.clone().unwrap_or_default(),
                 route,
                 submitted: v
                     .submitted_at
-                    .as_deref()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                     .map(|t| {
-                        tz.from_utc_datetime(&t.naive_utc())
+                        tz.from_utc_datetime(&t)
                             .format("%Y-%m-%d %H:%M")
                             .to_string()
                     })
@@ -180,13 +184,13 @@ async fn list(
                 },
                 late: open && v.net_minutes > target,
                 net_minutes: v.net_minutes,
-                running: status.is_some_and(AppStatus::clock_runs),
+                running: v.status.clock_runs(),
                 progress,
                 waiting,
                 permit_no: v.permit_no.clone(),
                 id: v.id,
                 reference: v.reference,
-                status: v.status,
+                status: v.status.as_str().to_string(),
             }
         })
         .collect();

@@ -15,7 +15,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, TimeZone};
+use chrono::TimeZone;
 use serde::Deserialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,24 +77,20 @@ async fn queue(
         .into_iter()
         .map(|t| {
             let overdue = t.is_overdue(now);
-            let due = t
-                .due_at
-                .as_deref()
-                .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
-                .map(|d| d.naive_utc());
+            let due = t.due_at;
             Row {
                 application_id: t.application_id,
                 reference: t.reference,
                 class: t.permit_class.unwrap_or_default(),
                 phase: labels::phase(&t.phase, lang),
-                state_label: labels::task_state(&t.state, lang),
+                state_label: labels::task_state(t.state.as_str(), lang),
                 overdue,
                 due: due
                     .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
                     .unwrap_or_default(),
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
                 level: t.escalation_level,
-                state: t.state,
+                state: t.state.as_str().to_string(),
             }
         })
         .collect();
