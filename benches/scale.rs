@@ -126,12 +126,34 @@ impl Filler {
                 (at - o).num_minutes().to_string(),
             ),
         };
+        // The SLA moment the engine would have stored with the task.
+        let next_sla = permitflow::domain::workflow::escalation::next_moment(
+            &permitflow::domain::workflow::Task {
+                id: String::new(),
+                phase: phase as usize,
+                step: step.into(),
+                authority_code: authority.into(),
+                budget_minutes: budget,
+                state: state.parse().unwrap(),
+                assignee: None,
+                opened_at: opened,
+                claimed_at: None,
+                due_at: due,
+                decided_at,
+                decision: None,
+                conditions: Vec::new(),
+                comment: None,
+                escalation_level: 0,
+                reminded_at: None,
+            },
+        );
         self.tasks.rows.push(format!(
-            "('t{:011}','{app}',{phase},{position},'{step}','{authority}',{budget},'{state}',NULL,{},NULL,{},{},{decision},'[]',NULL,0,NULL,{net})",
+            "('t{:011}','{app}',{phase},{position},'{step}','{authority}',{budget},'{state}',NULL,{},NULL,{},{},{decision},'[]',NULL,0,NULL,{net},{})",
             self.task_no,
             opt_ts(opened),
             opt_ts(due),
             opt_ts(decided_at),
+            opt_ts(next_sla),
         ));
     }
 
@@ -358,7 +380,7 @@ fn fill(conn: &mut DbConnection, n: u64, now: NaiveDateTime) {
         applicant,
         apps: Batch::new("INSERT INTO applications (id, reference, firm_id, created_by, status, version, input, workflow, workflow_version, permit_class, issuing_level, issuing_authority, statutory_working_days, statutory_due_at, created_at, updated_at, submitted_at, accepted_at, decided_at, issued_at, paused_minutes, paused_since, permit_no, net_minutes, submitted_day, submitted_week) VALUES "),
         phases: Batch::new("INSERT INTO application_phases (application_id, position, name, state, opened_at, completed_at) VALUES "),
-        tasks: Batch::new("INSERT INTO review_tasks (id, application_id, phase_position, position, step, authority_code, budget_minutes, state, assignee, opened_at, claimed_at, due_at, decided_at, decision, conditions, comment, escalation_level, reminded_at, net_minutes) VALUES "),
+        tasks: Batch::new("INSERT INTO review_tasks (id, application_id, phase_position, position, step, authority_code, budget_minutes, state, assignee, opened_at, claimed_at, due_at, decided_at, decision, conditions, comment, escalation_level, reminded_at, net_minutes, next_sla_at) VALUES "),
         areas: Batch::new("INSERT INTO application_areas (application_id, county, prefecture) VALUES "),
         task_no: 0,
     };
