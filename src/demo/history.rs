@@ -7,7 +7,7 @@
 //! Deterministic for a seed and a moment.
 
 use super::work::{caller, reviewer};
-use crate::db::users::{self as q};
+use crate::db::users as q;
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
 use crate::domain::ids::{ApplicationId, TaskId};

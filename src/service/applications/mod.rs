@@ -1,6 +1,7 @@
-//! Application use cases: drafts, submission through every rule of SPEC §2, the review
-//! commands, information rounds, withdrawal, and what each caller may see. Each change is one
-//! write transaction holding the new state, its audit events (and, later, its emails).
+//! Application use cases, one module per capability: drafts, submission through every rule
+//! of SPEC §2 (and withdrawal), information rounds, the reviewers' commands, what each caller
+//! may read, attachments. Each change is one write transaction holding the new state, its
+//! audit events and its e-mails; this module holds the loading and storing they share.
 
 pub mod attachments;
 pub mod drafts;
@@ -16,7 +17,7 @@ use self::view::Application;
 use super::notify;
 use super::{scope_of, Caller, Engine, ServiceError};
 use crate::db::applications::{self as q, ApplicationRow};
-use crate::db::users::{self as user_q};
+use crate::db::users as user_q;
 use crate::db::DbConnection;
 use crate::domain::application::ApplicationInput;
 use crate::domain::role::Role;
