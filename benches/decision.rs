@@ -10,7 +10,6 @@
 mod common;
 
 use common::{ms, percentile, run_to_issue_timed, BenchApp};
-use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -26,19 +25,7 @@ async fn main() {
     let api = &bench.api;
     let applicant = api.token("applicant@demo.local").await;
     let mut reviewers = HashMap::new();
-    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
-    let input = json!({
-        "cargo": {"description": "Wind turbine blade", "pieces": 1, "divisible": false,
-                  "length_m": 126.0, "width_m": 4.8, "height_m": 4.9, "mass_kg": 58000},
-        "vehicle": {"tractor_plate": "新B12345", "trailer_plates": ["新B6789挂"], "trailer_type": "extendable_blade",
-                    "axles": 10, "overall_length_m": 131.5, "overall_width_m": 5.0, "overall_height_m": 5.3,
-                    "gross_mass_kg": 98000, "max_axle_load_kg": 12500},
-        "route": {"origin": "Mulei", "destination": "Santanghu",
-                  "segments": [{"road": "G7", "jurisdiction": "652328", "length_km": 60.5},
-                               {"road": "S303", "jurisdiction": "650521", "length_km": 140.0}]},
-        "travel": {"from": tomorrow.to_string(), "to": (tomorrow + chrono::Days::new(30)).to_string(), "trips": 30},
-        "escort": {"vehicles": 2, "police_escort": true}
-    });
+    let input = common::blade_input();
     // Tokens fetched, and the bureau checked to be the one deciding, outside the timing.
     let mut first = HashMap::new();
     run_to_issue_timed(api, &applicant, &mut reviewers, &input, &mut first).await;

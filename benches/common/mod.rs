@@ -318,3 +318,21 @@ pub fn demo_applicant(conn: &mut permitflow::db::DbConnection) -> (String, Strin
         .unwrap();
     (user, firm.unwrap())
 }
+
+/// A 126 m blade from Mulei to Santanghu, travelling from tomorrow for 30 days: a class III
+/// joint review through three phases, issued by the region's highway bureau.
+pub fn blade_input() -> Value {
+    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::days(1)).date_naive();
+    json!({
+        "cargo": {"description": "Wind turbine blade", "pieces": 1, "divisible": false,
+                  "length_m": 126.0, "width_m": 4.8, "height_m": 4.9, "mass_kg": 58000},
+        "vehicle": {"tractor_plate": "新B12345", "trailer_plates": ["新B6789挂"], "trailer_type": "extendable_blade",
+                    "axles": 10, "overall_length_m": 131.5, "overall_width_m": 5.0, "overall_height_m": 5.3,
+                    "gross_mass_kg": 98000, "max_axle_load_kg": 12500},
+        "route": {"origin": "Mulei", "destination": "Santanghu",
+                  "segments": [{"road": "G7", "jurisdiction": "652328", "length_km": 60.5},
+                               {"road": "S303", "jurisdiction": "650521", "length_km": 140.0}]},
+        "travel": {"from": tomorrow.to_string(), "to": (tomorrow + chrono::Days::new(30)).to_string(), "trips": 30},
+        "escort": {"vehicles": 2, "police_escort": true}
+    })
+}
