@@ -45,6 +45,8 @@ pub struct ApplicationRow {
     /// The local day of submission and the Monday of its week (the report's period and weeks).
     pub submitted_day: Option<NaiveDate>,
     pub submitted_week: Option<NaiveDate>,
+    /// `single` or `project`, fixed when the draft is created.
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -110,6 +112,8 @@ pub struct AttachmentRow {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at: NaiveDateTime,
+    /// The project load a contour drawing is for.
+    pub load_key: Option<String>,
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApplicationRow>> {
@@ -324,7 +328,8 @@ pub fn attachments_of(
 }
 
 /// A reviewer's queue row: the task, its application's reference and class, its phase name.
-pub type QueueRow = (TaskRow, String, Option<String>, String);
+/// A queue's task with its application's reference, class, kind and input, and its phase.
+pub type QueueRow = (TaskRow, String, Option<String>, String, String, String);
 
 /// Tasks of an authority in the given states (and, if given, held by `assignee`), oldest due first.
 pub fn queue(
@@ -355,6 +360,8 @@ pub fn queue(
             applications::reference,
             applications::permit_class,
             application_phases::name,
+            applications::kind,
+            applications::input,
         ))
         .load(conn)
 }

@@ -1,6 +1,6 @@
 //! Permits, their numbering counters, and the trips recorded against them.
 
-use super::schema::{permit_trips, permits};
+use super::schema::{permit_trips, permits, trip_scans};
 use super::sql::Value;
 use super::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -30,6 +30,12 @@ pub struct PermitRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
+    /// The load's position in its project; 0 for a single application.
+    pub position: i32,
+    pub load_key: Option<String>,
+    pub project_name: Option<String>,
+    /// JSON: each vehicle that may use the permit as its plates, the tractor's first.
+    pub fleet: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -43,6 +49,27 @@ pub struct TripRow {
     pub note: String,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
+    /// The tractor plate of the vehicle on this trip.
+    pub vehicle: String,
+    pub arrived_at: Option<NaiveDateTime>,
+    pub last_seen_at: Option<NaiveDateTime>,
+    pub last_seen_location: Option<String>,
+}
+
+/// One scan of a trip: its departure, a checkpoint sighting, its arrival.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = trip_scans)]
+pub struct ScanRow {
+    pub id: String,
+    pub permit_no: String,
+    pub trip_no: i32,
+    pub stage: String,
+    pub plate: String,
+    pub location: String,
+    pub note: String,
+    pub inspector: String,
+    pub at: NaiveDateTime,
+    pub warnings: String,
 }
 
 /// The next number in a jurisdiction's year (see `counters`: no gaps, no duplicates).
@@ -108,6 +135,111 @@ pub fn insert_trip(conn: &mut DbConnection, row: &TripRow) -> QueryResult<()> {
         .values(row)
         .execute(conn)
         .map(drop)
+}
+
+/// The vehicle's trip on this permit that is under way: departed at or after `since` and
+/// not arrived.
+pub fn under_way(
+    conn: &mut DbConnection,
+    permit_no: &str,
+    vehicle: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<TripRow>> {
+    permit_trips::table
+        .filter(permit_trips::permit_no.eq(permit_no))
+        .filter(permit_trips::vehicle.eq(vehicle))
+        .filter(permit_trips::recorded_at.ge(since))
+        .filter(permit_trips::arrived_at.is_null())
+        .order(permit_trips::trip_no.desc())
+        .select(TripRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A sighting or the arrival of a trip: when and where it was last seen, and its end.
+pub fn touch_trip(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+    location: &str,
+    arrived: bool,
+) -> QueryResult<()> {
+    let target = permit_trips::table.find(id);
+    let seen = (
+        permit_trips::last_seen_at.eq(Some(at)),
+        permit_trips::last_seen_location.eq(Some(location)),
+    );
+    if arrived {
+        diesel::update(target)
+            .set((seen, permit_trips::arrived_at.eq(Some(at))))
+            .execute(conn)
+            .map(drop)
+    } else {
+        diesel::update(target).set(seen).execute(conn).map(drop)
+    }
+}
+
+pub fn insert_scan(conn: &mut DbConnection, row: &ScanRow) -> QueryResult<()> {
+    diesel::insert_into(trip_scans::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find_scan(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ScanRow>> {
+    trip_scans::table
+        .find(id)
+        .select(ScanRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every scan of a permit's trips, by trip and time.
+pub fn scans(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Vec<ScanRow>> {
+    trip_scans::table
+        .filter(trip_scans::permit_no.eq(permit_no))
+        .order((trip_scans::trip_no, trip_scans::at))
+        .select(ScanRow::as_select())
+        .load(conn)
+}
+
+/// An application's permits in load order (one for a single application).
+pub fn of_application(
+    conn: &mut DbConnection,
+    application_id: &str,
+) -> QueryResult<Vec<PermitRow>> {
+    permits::table
+        .filter(permits::application_id.eq(application_id))
+        .order(permits::position)
+        .select(PermitRow::as_select())
+        .load(conn)
+}
+
+/// The trips under way on these permits (departed at or after `since`, not arrived).
+pub fn all_under_way(
+    conn: &mut DbConnection,
+    permit_nos: &[String],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<TripRow>> {
+    permit_trips::table
+        .filter(permit_trips::permit_no.eq_any(permit_nos))
+        .filter(permit_trips::recorded_at.ge(since))
+        .filter(permit_trips::arrived_at.is_null())
+        .order((permit_trips::permit_no, permit_trips::trip_no))
+        .select(TripRow::as_select())
+        .load(conn)
+}
+
+/// Trips made by each vehicle over these permits.
+pub fn trips_by_vehicle(
+    conn: &mut DbConnection,
+    permit_nos: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    permit_trips::table
+        .filter(permit_trips::permit_no.eq_any(permit_nos))
+        .group_by(permit_trips::vehicle)
+        .select((permit_trips::vehicle, diesel::dsl::count_star()))
+        .load(conn)
 }
 
 pub fn trips(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Vec<TripRow>> {

@@ -26,6 +26,9 @@ pub enum Key {
     Week,
     Class,
     Workflow,
+    /// Single application or transport project: a project counts once, its turnaround the
+    /// review's.
+    Kind,
     /// Decided review tasks by authority.
     Authority,
     /// Decided review tasks by phase name.
@@ -65,11 +68,12 @@ pub struct Ranked {
 /// tasks, for authority and phase), each with its key and whether it was in time.
 fn sample(sql: &mut Sql, key: Key, filter: &Filter, target_minutes: i32) {
     match key {
-        Key::All | Key::Week | Key::Class | Key::Workflow => {
+        Key::All | Key::Week | Key::Class | Key::Workflow | Key::Kind => {
             let k = match key {
                 Key::All => "'all'",
                 Key::Week => "CAST(a.submitted_week AS TEXT)",
                 Key::Class => "COALESCE(a.permit_class, '')",
+                Key::Kind => "a.kind",
                 _ => "COALESCE(a.workflow, '')",
             };
             sql.push("SELECT ")

@@ -134,6 +134,7 @@ diesel::table! {
         net_minutes -> Nullable<Integer>,
         submitted_day -> Nullable<Date>,
         submitted_week -> Nullable<Date>,
+        kind -> Text,
     }
 }
 
@@ -205,6 +206,7 @@ diesel::table! {
         sha256 -> Text,
         uploaded_by -> Text,
         uploaded_at -> Timestamp,
+        load_key -> Nullable<Text>,
     }
 }
 
@@ -274,6 +276,10 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Text>,
         revoke_reason -> Nullable<Text>,
+        position -> Integer,
+        load_key -> Nullable<Text>,
+        project_name -> Nullable<Text>,
+        fleet -> Text,
     }
 }
 
@@ -287,6 +293,25 @@ diesel::table! {
         note -> Text,
         recorded_by -> Text,
         recorded_at -> Timestamp,
+        vehicle -> Text,
+        arrived_at -> Nullable<Timestamp>,
+        last_seen_at -> Nullable<Timestamp>,
+        last_seen_location -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    trip_scans (id) {
+        id -> Text,
+        permit_no -> Text,
+        trip_no -> Integer,
+        stage -> Text,
+        plate -> Text,
+        location -> Text,
+        note -> Text,
+        inspector -> Text,
+        at -> Timestamp,
+        warnings -> Text,
     }
 }
 
@@ -305,6 +330,7 @@ diesel::joinable!(applications -> firms (firm_id));
 diesel::joinable!(permits -> applications (application_id));
 diesel::joinable!(permit_trips -> permits (permit_no));
 diesel::joinable!(permit_trips -> users (recorded_by));
+diesel::joinable!(trip_scans -> permits (permit_no));
 diesel::joinable!(review_tasks -> applications (application_id));
 diesel::joinable!(application_phases -> applications (application_id));
 diesel::joinable!(application_events -> applications (application_id));
@@ -333,5 +359,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     permit_counters,
     permits,
     permit_trips,
+    trip_scans,
     admin_events,
 );

@@ -246,6 +246,7 @@ impl Story<'_> {
             let name = format!("{kind}.pdf");
             let upload = apps::Upload {
                 kind,
+                load: None,
                 filename: &name,
                 bytes: pdf,
             };

@@ -149,6 +149,7 @@ fn advance(
             &ApplicationId::from(&draft.id),
             apps::Upload {
                 kind,
+                load: None,
                 filename: &name,
                 bytes: pdf,
             },

@@ -5,9 +5,13 @@
 #[path = "application_parse.rs"]
 mod parse;
 
-use self::parse::{parse_cargo, parse_escort, parse_route, parse_travel, parse_vehicle};
+pub(in crate::domain) use self::parse::{
+    parse_cargo, parse_escort, parse_loaded, parse_plates, parse_route, parse_travel,
+    parse_vehicle, parse_window,
+};
 use super::error::{FieldError, Message, ValidationErrors};
 use super::jurisdiction::JurisdictionTree;
+use super::project::{FleetVehicleInput, LoadInput, ProjectInfoInput, ProjectSpec};
 use super::rules::PermitRules;
 use super::values::{count_within, positive_at_most, text, Plate, PlateKind};
 use chrono::NaiveDate;
@@ -15,14 +19,50 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplicationInput {
+    /// `single` (also when absent) or `project` (SPEC §7a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     pub cargo: Option<CargoInput>,
     pub vehicle: Option<VehicleInput>,
     pub route: Option<RouteInput>,
     pub travel: Option<TravelInput>,
     pub escort: Option<EscortInput>,
+    /// A project's name, site and number of component sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectInfoInput>,
+    /// A project's loads, each with its own cargo, loaded vehicle and trips.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loads: Option<Vec<LoadInput>>,
+    /// A project's vehicles and the loads each may carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<Vec<FleetVehicleInput>>,
 }
 
+/// How big a project is: what a reviewer sees of it in a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectCounts {
+    pub loads: usize,
+    pub vehicles: usize,
+    pub trips: i64,
+}
+
+text_enum!(
+    /// One load applied for once, or a whole campaign's loads and fleet (信息上报).
+    ApplicationKind {
+        Single = "single",
+        Project = "project",
+    }
+);
+
 impl ApplicationInput {
+    /// The kind the input says it is; `None` for a kind that does not exist.
+    pub fn kind(&self) -> Option<ApplicationKind> {
+        match self.kind.as_deref().map(str::trim) {
+            None | Some("") => Some(ApplicationKind::Single),
+            Some(other) => other.parse().ok(),
+        }
+    }
+
     /// Lists longer than the rules allow, refused even in a draft: what a client sends is
     /// capped before anything is stored.
     pub fn oversized(&self, rules: &PermitRules) -> ValidationErrors {
@@ -50,13 +90,37 @@ impl ApplicationInput {
                 Message::new("error.too_many").with("max", p.max_trailer_plates),
             ));
         }
+        if self.kind() == Some(ApplicationKind::Project) {
+            for error in super::project::oversized(self, rules).0 {
+                errors.push(error);
+            }
+        }
         errors
+    }
+
+    /// A project's size as a queue shows it: loads, vehicles, trips over every load.
+    pub fn project_counts(&self) -> Option<ProjectCounts> {
+        (self.kind() == Some(ApplicationKind::Project)).then(|| ProjectCounts {
+            loads: self.loads.as_ref().map_or(0, Vec::len),
+            vehicles: self.fleet.as_ref().map_or(0, Vec::len),
+            trips: self
+                .loads
+                .iter()
+                .flatten()
+                .filter_map(|l| l.trips)
+                .filter(|t| *t > 0)
+                .sum(),
+        })
     }
 
     /// Does `other` change what reviewers judge: the cargo, the vehicle or the route? Such a
     /// change in an information round re-opens every review of the current phase.
     pub fn differs_materially_from(&self, other: &ApplicationInput) -> bool {
-        self.cargo != other.cargo || self.vehicle != other.vehicle || self.route != other.route
+        self.cargo != other.cargo
+            || self.vehicle != other.vehicle
+            || self.route != other.route
+            || self.loads != other.loads
+            || self.fleet != other.fleet
     }
 }
 
@@ -160,6 +224,58 @@ impl TrailerType {
     }
 }
 
+/// The loaded vehicle's figures, without its plates: what every rule is checked against, and
+/// what a project's load states once for every vehicle of the fleet that carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoadedVehicle {
+    pub trailer_type: TrailerType,
+    pub axles: u32,
+    pub overall_length_m: f64,
+    pub overall_width_m: f64,
+    pub overall_height_m: f64,
+    pub gross_mass_kg: f64,
+    pub max_axle_load_kg: f64,
+}
+
+/// Something the rules can weigh as a loaded vehicle.
+pub trait AsLoaded {
+    fn loaded(&self) -> LoadedVehicle;
+}
+
+impl AsLoaded for LoadedVehicle {
+    fn loaded(&self) -> LoadedVehicle {
+        *self
+    }
+}
+
+impl AsLoaded for Vehicle {
+    fn loaded(&self) -> LoadedVehicle {
+        LoadedVehicle {
+            trailer_type: self.trailer_type,
+            axles: self.axles,
+            overall_length_m: self.overall_length_m,
+            overall_width_m: self.overall_width_m,
+            overall_height_m: self.overall_height_m,
+            gross_mass_kg: self.gross_mass_kg,
+            max_axle_load_kg: self.max_axle_load_kg,
+        }
+    }
+}
+
+impl LoadedVehicle {
+    /// A figure a workflow condition may name (`vehicle.overall_height_m`, …).
+    pub fn figure(&self, field: &str) -> Option<f64> {
+        Some(match field {
+            "vehicle.overall_height_m" => self.overall_height_m,
+            "vehicle.overall_width_m" => self.overall_width_m,
+            "vehicle.overall_length_m" => self.overall_length_m,
+            "vehicle.gross_mass_kg" => self.gross_mass_kg,
+            "vehicle.max_axle_load_kg" => self.max_axle_load_kg,
+            _ => return None,
+        })
+    }
+}
+
 /// The loaded vehicle: the figures every rule is checked against.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Vehicle {
@@ -236,8 +352,14 @@ impl ApplicationSpec {
         today: NaiveDate,
     ) -> Result<ApplicationSpec, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let cargo = parse_cargo(input.cargo.as_ref(), rules, &mut errors);
-        let vehicle = parse_vehicle(input.vehicle.as_ref(), rules, cargo.as_ref(), &mut errors);
+        let cargo = parse_cargo("", input.cargo.as_ref(), rules, &mut errors);
+        let vehicle = parse_vehicle(
+            "",
+            input.vehicle.as_ref(),
+            rules,
+            cargo.as_ref(),
+            &mut errors,
+        );
         let route = parse_route(input.route.as_ref(), rules, tree, &mut errors);
         let travel = parse_travel(input.travel.as_ref(), rules, today, &mut errors);
         let escort = parse_escort(input.escort.as_ref(), rules, &mut errors);
@@ -254,6 +376,103 @@ impl ApplicationSpec {
                 })
             }
             _ => Err(errors),
+        }
+    }
+}
+
+/// One load as the rules see it: where its fields are named, what it carries, on what.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadFacts<'a> {
+    /// `""` for a single application, `loads[2].` for a project's third load.
+    pub prefix: &'a str,
+    /// The project load's key; `None` for a single application.
+    pub key: Option<&'a str>,
+    pub cargo: &'a Cargo,
+    pub vehicle: LoadedVehicle,
+}
+
+/// What a submission is judged on, single application or project alike: its loads, its route,
+/// and the figures a workflow condition may name (a project's highest load decides).
+pub trait Subject {
+    fn loads(&self) -> Vec<LoadFacts<'_>>;
+    fn route(&self) -> &Route;
+    fn figure(&self, field: &str) -> Option<f64> {
+        self.loads()
+            .iter()
+            .filter_map(|l| match field {
+                "cargo.mass_kg" => Some(l.cargo.mass_kg),
+                _ => l.vehicle.figure(field),
+            })
+            .reduce(f64::max)
+    }
+}
+
+impl Subject for ApplicationSpec {
+    fn loads(&self) -> Vec<LoadFacts<'_>> {
+        vec![LoadFacts {
+            prefix: "",
+            key: None,
+            cargo: &self.cargo,
+            vehicle: self.vehicle.loaded(),
+        }]
+    }
+
+    fn route(&self) -> &Route {
+        &self.route
+    }
+}
+
+/// A parsed submission of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submission {
+    Single(ApplicationSpec),
+    Project(ProjectSpec),
+}
+
+impl Submission {
+    /// Parses the input as the kind it says it is, every problem at once.
+    pub fn parse(
+        input: &ApplicationInput,
+        rules: &PermitRules,
+        tree: &JurisdictionTree,
+        today: NaiveDate,
+    ) -> Result<Submission, ValidationErrors> {
+        match input.kind() {
+            Some(ApplicationKind::Single) => {
+                ApplicationSpec::parse(input, rules, tree, today).map(Submission::Single)
+            }
+            Some(ApplicationKind::Project) => {
+                ProjectSpec::parse(input, rules, tree, today).map(Submission::Project)
+            }
+            None => Err(ValidationErrors(vec![FieldError::new(
+                "kind",
+                Message::new("error.one_of")
+                    .with("value", input.kind.as_deref().unwrap_or_default())
+                    .with("allowed", "single, project"),
+            )])),
+        }
+    }
+
+    pub fn kind(&self) -> ApplicationKind {
+        match self {
+            Submission::Single(_) => ApplicationKind::Single,
+            Submission::Project(_) => ApplicationKind::Project,
+        }
+    }
+}
+
+impl Subject for Submission {
+    fn loads(&self) -> Vec<LoadFacts<'_>> {
+        match self {
+            Submission::Single(s) => s.loads(),
+            Submission::Project(p) => p.loads(),
+        }
+    }
+
+    fn route(&self) -> &Route {
+        match self {
+            Submission::Single(s) => s.route(),
+            Submission::Project(p) => p.route(),
         }
     }
 }

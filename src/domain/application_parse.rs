@@ -3,42 +3,57 @@
 
 use super::*;
 
-pub(super) fn parse_cargo(
+pub(in crate::domain) fn parse_cargo(
+    prefix: &str,
     input: Option<&CargoInput>,
     rules: &PermitRules,
     errors: &mut ValidationErrors,
 ) -> Option<Cargo> {
     let Some(c) = input else {
-        errors.push(FieldError::new("cargo", Message::new("error.required")));
+        errors.push(FieldError::new(
+            format!("{prefix}cargo"),
+            Message::new("error.required"),
+        ));
         return None;
     };
     let p = &rules.plausible;
-    let description = errors.collect(text("cargo.description", c.description.as_deref(), 500));
-    let pieces = errors.collect(count_within("cargo.pieces", c.pieces, 1, p.max_pieces));
-    let divisible = errors.collect(
-        c.divisible
-            .ok_or_else(|| FieldError::new("cargo.divisible", Message::new("error.required"))),
-    );
+    let description = errors.collect(text(
+        &format!("{prefix}cargo.description"),
+        c.description.as_deref(),
+        500,
+    ));
+    let pieces = errors.collect(count_within(
+        &format!("{prefix}cargo.pieces"),
+        c.pieces,
+        1,
+        p.max_pieces,
+    ));
+    let divisible = errors.collect(c.divisible.ok_or_else(|| {
+        FieldError::new(
+            format!("{prefix}cargo.divisible"),
+            Message::new("error.required"),
+        )
+    }));
     let length_m = errors.collect(positive_at_most(
-        "cargo.length_m",
+        &format!("{prefix}cargo.length_m"),
         c.length_m,
         p.max_length_m,
         "m",
     ));
     let width_m = errors.collect(positive_at_most(
-        "cargo.width_m",
+        &format!("{prefix}cargo.width_m"),
         c.width_m,
         p.max_width_m,
         "m",
     ));
     let height_m = errors.collect(positive_at_most(
-        "cargo.height_m",
+        &format!("{prefix}cargo.height_m"),
         c.height_m,
         p.max_height_m,
         "m",
     ));
     let mass_kg = errors.collect(positive_at_most(
-        "cargo.mass_kg",
+        &format!("{prefix}cargo.mass_kg"),
         c.mass_kg,
         p.max_mass_kg,
         "kg",
@@ -54,76 +69,124 @@ pub(super) fn parse_cargo(
     })
 }
 
-pub(super) fn parse_vehicle(
+pub(in crate::domain) fn parse_vehicle(
+    prefix: &str,
     input: Option<&VehicleInput>,
     rules: &PermitRules,
     cargo: Option<&Cargo>,
     errors: &mut ValidationErrors,
 ) -> Option<Vehicle> {
     let Some(v) = input else {
-        errors.push(FieldError::new("vehicle", Message::new("error.required")));
+        errors.push(FieldError::new(
+            format!("{prefix}vehicle"),
+            Message::new("error.required"),
+        ));
         return None;
     };
-    let p = &rules.plausible;
+    let plates = parse_plates(
+        &format!("{prefix}vehicle."),
+        v.tractor_plate.as_deref(),
+        v.trailer_plates.as_deref().unwrap_or_default(),
+        rules,
+        errors,
+    );
+    let loaded = parse_loaded(prefix, v, rules, cargo, errors);
+    let ((tractor_plate, trailer_plates), loaded) = (plates?, loaded?);
+    Some(Vehicle {
+        tractor_plate,
+        trailer_plates,
+        trailer_type: loaded.trailer_type,
+        axles: loaded.axles,
+        overall_length_m: loaded.overall_length_m,
+        overall_width_m: loaded.overall_width_m,
+        overall_height_m: loaded.overall_height_m,
+        gross_mass_kg: loaded.gross_mass_kg,
+        max_axle_load_kg: loaded.max_axle_load_kg,
+    })
+}
+
+/// A tractor's plate and its trailers' plates, named under `prefix` (`vehicle.`, `fleet[3].`).
+pub(in crate::domain) fn parse_plates(
+    prefix: &str,
+    tractor: Option<&str>,
+    trailers: &[String],
+    rules: &PermitRules,
+    errors: &mut ValidationErrors,
+) -> Option<(Plate, Vec<Plate>)> {
     let tractor_plate = errors.collect(Plate::parse(
-        "vehicle.tractor_plate",
-        v.tractor_plate.as_deref().unwrap_or_default(),
+        &format!("{prefix}tractor_plate"),
+        tractor.unwrap_or_default(),
         PlateKind::Tractor,
     ));
-    let raw_trailers = v.trailer_plates.as_deref().unwrap_or_default();
-    if raw_trailers.len() > p.max_trailer_plates {
+    if trailers.len() > rules.plausible.max_trailer_plates {
         errors.push(FieldError::new(
-            "vehicle.trailer_plates",
-            Message::new("error.too_many").with("max", p.max_trailer_plates),
+            format!("{prefix}trailer_plates"),
+            Message::new("error.too_many").with("max", rules.plausible.max_trailer_plates),
         ));
     }
-    let trailer_plates: Vec<Option<Plate>> = raw_trailers
+    let trailer_plates: Vec<Option<Plate>> = trailers
         .iter()
         .enumerate()
         .map(|(i, raw)| {
             errors.collect(Plate::parse(
-                &format!("vehicle.trailer_plates[{i}]"),
+                &format!("{prefix}trailer_plates[{i}]"),
                 raw,
                 PlateKind::Trailer,
             ))
         })
         .collect();
+    Some((
+        tractor_plate?,
+        trailer_plates.into_iter().collect::<Option<Vec<_>>>()?,
+    ))
+}
+
+/// The loaded vehicle's figures (everything but its plates), named under `{prefix}vehicle.`.
+pub(in crate::domain) fn parse_loaded(
+    prefix: &str,
+    v: &VehicleInput,
+    rules: &PermitRules,
+    cargo: Option<&Cargo>,
+    errors: &mut ValidationErrors,
+) -> Option<LoadedVehicle> {
+    let p = &rules.plausible;
+    let field = |name: &str| format!("{prefix}vehicle.{name}");
     let trailer_type = errors.collect(TrailerType::parse(
-        "vehicle.trailer_type",
+        &field("trailer_type"),
         v.trailer_type.as_deref(),
     ));
     let axles = errors.collect(count_within(
-        "vehicle.axles",
+        &field("axles"),
         v.axles,
         p.min_axles,
         p.max_axles,
     ));
     let length = errors.collect(positive_at_most(
-        "vehicle.overall_length_m",
+        &field("overall_length_m"),
         v.overall_length_m,
         p.max_length_m,
         "m",
     ));
     let width = errors.collect(positive_at_most(
-        "vehicle.overall_width_m",
+        &field("overall_width_m"),
         v.overall_width_m,
         p.max_width_m,
         "m",
     ));
     let height = errors.collect(positive_at_most(
-        "vehicle.overall_height_m",
+        &field("overall_height_m"),
         v.overall_height_m,
         p.max_height_m,
         "m",
     ));
     let gross = errors.collect(positive_at_most(
-        "vehicle.gross_mass_kg",
+        &field("gross_mass_kg"),
         v.gross_mass_kg,
         p.max_mass_kg,
         "kg",
     ));
     let axle_load = errors.collect(positive_at_most(
-        "vehicle.max_axle_load_kg",
+        &field("max_axle_load_kg"),
         v.max_axle_load_kg,
         p.max_mass_kg,
         "kg",
@@ -132,15 +195,15 @@ pub(super) fn parse_vehicle(
     // The loaded vehicle cannot be smaller or lighter than what it carries: a swapped field.
     if let Some(cargo) = cargo {
         let pairs = [
-            ("vehicle.overall_length_m", length, cargo.length_m, "m"),
-            ("vehicle.overall_width_m", width, cargo.width_m, "m"),
-            ("vehicle.overall_height_m", height, cargo.height_m, "m"),
-            ("vehicle.gross_mass_kg", gross, cargo.mass_kg, "kg"),
+            ("overall_length_m", length, cargo.length_m, "m"),
+            ("overall_width_m", width, cargo.width_m, "m"),
+            ("overall_height_m", height, cargo.height_m, "m"),
+            ("gross_mass_kg", gross, cargo.mass_kg, "kg"),
         ];
-        for (field, vehicle_value, cargo_value, unit) in pairs {
+        for (name, vehicle_value, cargo_value, unit) in pairs {
             if vehicle_value.is_some_and(|v| v < cargo_value) {
                 errors.push(FieldError::new(
-                    field,
+                    field(name),
                     Message::new("error.below_cargo")
                         .with("value", cargo_value)
                         .with("unit", unit),
@@ -151,14 +214,12 @@ pub(super) fn parse_vehicle(
     if let (Some(load), Some(gross)) = (axle_load, gross) {
         if load > gross {
             errors.push(FieldError::new(
-                "vehicle.max_axle_load_kg",
+                field("max_axle_load_kg"),
                 Message::new("error.axle_above_gross"),
             ));
         }
     }
-    Some(Vehicle {
-        tractor_plate: tractor_plate?,
-        trailer_plates: trailer_plates.into_iter().collect::<Option<Vec<_>>>()?,
+    Some(LoadedVehicle {
         trailer_type: trailer_type?,
         axles: axles?,
         overall_length_m: length?,
@@ -169,7 +230,7 @@ pub(super) fn parse_vehicle(
     })
 }
 
-pub(super) fn parse_route(
+pub(in crate::domain) fn parse_route(
     input: Option<&RouteInput>,
     rules: &PermitRules,
     tree: &JurisdictionTree,
@@ -244,7 +305,10 @@ pub(super) fn parse_route(
     })
 }
 
-pub(super) fn parse_date(field: &str, raw: Option<&str>) -> Result<NaiveDate, FieldError> {
+pub(in crate::domain) fn parse_date(
+    field: &str,
+    raw: Option<&str>,
+) -> Result<NaiveDate, FieldError> {
     match raw.map(str::trim) {
         None | Some("") => Err(FieldError::new(field, Message::new("error.required"))),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -252,7 +316,7 @@ pub(super) fn parse_date(field: &str, raw: Option<&str>) -> Result<NaiveDate, Fi
     }
 }
 
-pub(super) fn parse_travel(
+pub(in crate::domain) fn parse_travel(
     input: Option<&TravelInput>,
     rules: &PermitRules,
     today: NaiveDate,
@@ -262,14 +326,31 @@ pub(super) fn parse_travel(
         errors.push(FieldError::new("travel", Message::new("error.required")));
         return None;
     };
-    let from = errors.collect(parse_date("travel.from", t.from.as_deref()));
-    let to = errors.collect(parse_date("travel.to", t.to.as_deref()));
+    let window = parse_window(t, rules.plausible.max_window_days, today, errors);
     let trips = errors.collect(count_within(
         "travel.trips",
         t.trips,
         1,
         rules.plausible.max_trips,
     ));
+    let (from, to) = window?;
+    Some(TravelWindow {
+        from,
+        to,
+        trips: trips?,
+    })
+}
+
+/// The first and last day of travel: from today on, the end after the start, at most
+/// `max_days` long.
+pub(in crate::domain) fn parse_window(
+    t: &TravelInput,
+    max_days: i64,
+    today: NaiveDate,
+    errors: &mut ValidationErrors,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let from = errors.collect(parse_date("travel.from", t.from.as_deref()));
+    let to = errors.collect(parse_date("travel.to", t.to.as_deref()));
     if let Some(from) = from {
         if from < today {
             errors.push(FieldError::new(
@@ -284,21 +365,17 @@ pub(super) fn parse_travel(
                 "travel.to",
                 Message::new("error.travel_end_before_start"),
             ));
-        } else if (to - from).num_days() > rules.plausible.max_window_days {
+        } else if (to - from).num_days() > max_days {
             errors.push(FieldError::new(
                 "travel.to",
-                Message::new("error.travel_too_long").with("max", rules.plausible.max_window_days),
+                Message::new("error.travel_too_long").with("max", max_days),
             ));
         }
     }
-    Some(TravelWindow {
-        from: from?,
-        to: to?,
-        trips: trips?,
-    })
+    Some((from?, to?))
 }
 
-pub(super) fn parse_escort(
+pub(in crate::domain) fn parse_escort(
     input: Option<&EscortInput>,
     rules: &PermitRules,
     errors: &mut ValidationErrors,

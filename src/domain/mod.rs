@@ -37,6 +37,7 @@ pub mod ids;
 pub mod jurisdiction;
 pub mod paging;
 pub mod permit;
+pub mod project;
 pub mod role;
 pub mod rules;
 pub mod values;

@@ -31,8 +31,34 @@ text_enum!(
         PlateMismatch = "plate_mismatch",
         UsedUp = "used_up",
         Revoked = "revoked",
+        NoTripUnderWay = "no_trip_under_way",
+        TripUnderWay = "trip_under_way",
+        Superseded = "superseded",
     }
 );
+
+text_enum!(
+    /// Where in its journey a vehicle is scanned (API.md "Trips"): a departure (at loading or
+    /// the first checkpoint) uses one trip of the allowance, a checkpoint sighting of the trip
+    /// under way uses nothing, the arrival ends it. Refusals add no_trip_under_way (a sighting
+    /// of a vehicle not under way), trip_under_way (a departure while it is) and superseded
+    /// (an older version's QR code).
+    TripStage {
+        Departure = "departure",
+        Checkpoint = "checkpoint",
+        Arrival = "arrival",
+    }
+);
+
+/// The stage a scan is taken as: the one asked for, or without one a checkpoint sighting if
+/// the vehicle has a trip under way and a departure if not.
+pub fn scan_stage(asked: Option<TripStage>, under_way: bool) -> TripStage {
+    asked.unwrap_or(if under_way {
+        TripStage::Checkpoint
+    } else {
+        TripStage::Departure
+    })
+}
 
 /// The facts of a permit that its state depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +104,112 @@ impl PermitFacts {
             PermitStatus::Valid => Ok(()),
         }
     }
+}
+
+impl PermitFacts {
+    /// May this scan be recorded? A departure needs a trip left and no trip of the vehicle
+    /// under way; a checkpoint or arrival needs its trip under way, and uses nothing, so the
+    /// last trip of a permit now used up is still sighted and arrives. A revoked permit or a
+    /// day outside the window stops every scan; `vehicle_known` is whether the plate seen is
+    /// one of the permit's vehicles.
+    pub fn check_scan(
+        &self,
+        today: NaiveDate,
+        stage: TripStage,
+        vehicle_known: bool,
+        under_way: bool,
+    ) -> Result<(), TripRefusal> {
+        match (self.status(today), stage) {
+            (PermitStatus::Revoked, _) => Err(TripRefusal::Revoked),
+            (PermitStatus::Expired | PermitStatus::NotYetValid, _) => Err(TripRefusal::NotValidNow),
+            // Its own trip under way says more than the count: the vehicle is on its way.
+            (_, TripStage::Departure) if vehicle_known && under_way => {
+                Err(TripRefusal::TripUnderWay)
+            }
+            (PermitStatus::UsedUp, TripStage::Departure) => Err(TripRefusal::UsedUp),
+            _ if !vehicle_known => Err(TripRefusal::PlateMismatch),
+            (_, TripStage::Checkpoint | TripStage::Arrival) if !under_way => {
+                Err(TripRefusal::NoTripUnderWay)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The hours of the day a condition allows travel in, as (start, end) local times; the end
+/// may be past midnight (22:00–06:00). A condition limits the hours when it says so: "night
+/// travel only" / 夜间通行 (22:00–06:00 unless it names other hours), or names a range with
+/// "only" / 通行 / 仅; a range to avoid (避开, avoid) is not a limit.
+pub fn allowed_hours(conditions: &[String]) -> Option<(chrono::NaiveTime, chrono::NaiveTime)> {
+    conditions.iter().find_map(|c| {
+        let lower = c.to_lowercase();
+        if lower.contains("avoid") || c.contains("避开") {
+            return None;
+        }
+        let night = lower.contains("night") || c.contains("夜间");
+        let limiting = night || lower.contains("only") || c.contains("仅") || c.contains("通行");
+        match time_range(c) {
+            Some(range) if limiting => Some(range),
+            None if night => Some((
+                chrono::NaiveTime::from_hms_opt(22, 0, 0)?,
+                chrono::NaiveTime::from_hms_opt(6, 0, 0)?,
+            )),
+            _ => None,
+        }
+    })
+}
+
+/// Is `at` (a local time) inside the hours, the range possibly running past midnight?
+pub fn within_hours(
+    at: chrono::NaiveTime,
+    (start, end): (chrono::NaiveTime, chrono::NaiveTime),
+) -> bool {
+    if start <= end {
+        at >= start && at < end
+    } else {
+        at >= start || at < end
+    }
+}
+
+/// The first `HH:MM–HH:MM` (any dash, spaces allowed) in a text.
+fn time_range(text: &str) -> Option<(chrono::NaiveTime, chrono::NaiveTime)> {
+    let chars: Vec<char> = text.chars().collect();
+    let time_at = |i: usize| -> Option<(chrono::NaiveTime, usize)> {
+        let mut j = i;
+        let mut hour = String::new();
+        while j < chars.len() && chars[j].is_ascii_digit() && hour.len() < 2 {
+            hour.push(chars[j]);
+            j += 1;
+        }
+        if hour.is_empty() || chars.get(j) != Some(&':') {
+            return None;
+        }
+        let minute: String = chars.get(j + 1..j + 3)?.iter().collect();
+        let time = chrono::NaiveTime::parse_from_str(&format!("{hour}:{minute}"), "%H:%M").ok()?;
+        Some((time, j + 3))
+    };
+    for i in 0..chars.len() {
+        if i > 0 && chars[i - 1].is_ascii_digit() {
+            continue;
+        }
+        let Some((start, mut j)) = time_at(i) else {
+            continue;
+        };
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        if !matches!(chars.get(j), Some('-' | '–' | '—' | '~' | '至')) {
+            continue;
+        }
+        j += 1;
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        if let Some((end, _)) = time_at(j) {
+            return Some((start, end));
+        }
+    }
+    None
 }
 
 /// The plate an inspector reads may be the tractor's or any trailer's, typed any way.

@@ -190,3 +190,104 @@ fn the_qr_code_decodes_back_to_its_text() {
     assert!(!svg.contains("href"), "nothing loaded from elsewhere");
     assert_eq!(decode_svg(&svg), url);
 }
+
+mod journeys {
+    use super::super::*;
+    use chrono::{NaiveDate, NaiveTime};
+
+    fn facts(used: i32) -> PermitFacts {
+        PermitFacts {
+            valid_from: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            valid_to: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            trips_allowed: 2,
+            trips_used: used,
+            revoked: false,
+        }
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()
+    }
+
+    #[test]
+    fn without_a_stage_a_vehicle_under_way_is_sighted_else_it_departs() {
+        assert_eq!(scan_stage(None, true), TripStage::Checkpoint);
+        assert_eq!(scan_stage(None, false), TripStage::Departure);
+        assert_eq!(
+            scan_stage(Some(TripStage::Arrival), true),
+            TripStage::Arrival
+        );
+    }
+
+    #[test]
+    fn departures_use_the_allowance_sightings_do_not() {
+        let f = facts(2);
+        assert_eq!(
+            f.check_scan(day(), TripStage::Departure, true, false),
+            Err(TripRefusal::UsedUp)
+        );
+        assert_eq!(
+            f.check_scan(day(), TripStage::Departure, true, true),
+            Err(TripRefusal::TripUnderWay)
+        );
+        // The last trip, under way, is still sighted and arrives.
+        assert_eq!(
+            f.check_scan(day(), TripStage::Checkpoint, true, true),
+            Ok(())
+        );
+        assert_eq!(f.check_scan(day(), TripStage::Arrival, true, true), Ok(()));
+        let f = facts(1);
+        assert_eq!(
+            f.check_scan(day(), TripStage::Departure, true, true),
+            Err(TripRefusal::TripUnderWay)
+        );
+        assert_eq!(
+            f.check_scan(day(), TripStage::Checkpoint, true, false),
+            Err(TripRefusal::NoTripUnderWay)
+        );
+        assert_eq!(
+            f.check_scan(day(), TripStage::Checkpoint, false, true),
+            Err(TripRefusal::PlateMismatch)
+        );
+        let mut revoked = facts(0);
+        revoked.revoked = true;
+        assert_eq!(
+            revoked.check_scan(day(), TripStage::Checkpoint, true, true),
+            Err(TripRefusal::Revoked)
+        );
+        let late = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(
+            facts(0).check_scan(late, TripStage::Arrival, true, true),
+            Err(TripRefusal::NotValidNow)
+        );
+    }
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn conditions_that_limit_the_hours_are_read_from_their_words() {
+        let night = allowed_hours(&["夜间 22:00–06:00 通行 Travel 22:00–06:00 only".into()]);
+        assert_eq!(night, Some((t(22, 0), t(6, 0))));
+        assert_eq!(
+            allowed_hours(&["night travel only".into()]),
+            Some((t(22, 0), t(6, 0)))
+        );
+        assert_eq!(
+            allowed_hours(&["Travel 9:30-16:00 only".into()]),
+            Some((t(9, 30), t(16, 0)))
+        );
+        assert_eq!(
+            allowed_hours(&["避开 07:30–09:30、17:30–19:30 高峰 Avoid rush hours".into()]),
+            None
+        );
+        assert_eq!(allowed_hours(&["police escort".into()]), None);
+        let hours = (t(22, 0), t(6, 0));
+        assert!(within_hours(t(23, 30), hours));
+        assert!(within_hours(t(5, 59), hours));
+        assert!(!within_hours(t(6, 0), hours));
+        assert!(!within_hours(t(14, 0), hours));
+        assert!(within_hours(t(10, 0), (t(9, 30), t(16, 0))));
+    }
+}

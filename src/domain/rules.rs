@@ -3,7 +3,7 @@
 //! granted (不予许可), and which attachments a class needs. The numbers come from
 //! `data/rules.toml` through [`PermitRules`].
 
-use super::application::{ApplicationSpec, TrailerType, Vehicle};
+use super::application::{AsLoaded, Subject, TrailerType};
 use super::error::{FieldError, Message, ValidationErrors};
 use super::jurisdiction::{Issuer, JurisdictionTree};
 use chrono::NaiveDate;
@@ -19,6 +19,9 @@ pub struct PermitRules {
     pub class_iii: ClassIII,
     pub axle_loads: AxleLoads,
     pub plausible: Plausible,
+    /// Campaign-scale bounds (a data folder from before projects gets the shipped values).
+    #[serde(default)]
+    pub projects: super::project::ProjectRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -145,7 +148,8 @@ impl PermitRules {
     }
 
     /// Is the loaded vehicle above any general limit? If not, no permit is needed.
-    pub fn needs_permit(&self, v: &Vehicle) -> bool {
+    pub fn needs_permit(&self, v: &impl AsLoaded) -> bool {
+        let v = v.loaded();
         let g = &self.general_limits;
         v.overall_height_m > g.height_m
             || v.overall_width_m > g.width_m
@@ -155,7 +159,8 @@ impl PermitRules {
 
     /// Class I, II or III from the loaded vehicle's figures (Art. 15). Class I also needs the
     /// mass within the general limit; the axle loads are bounded by [`Self::cannot_be_granted`].
-    pub fn classify(&self, v: &Vehicle) -> PermitClass {
+    pub fn classify(&self, v: &impl AsLoaded) -> PermitClass {
+        let v = v.loaded();
         let (i, ii) = (&self.class_i, &self.class_ii);
         if v.overall_height_m <= i.max_height_m
             && v.overall_width_m <= i.max_width_m
@@ -175,7 +180,8 @@ impl PermitRules {
     }
 
     /// Axle loads no permit can allow (不予许可), each with its reason.
-    pub fn cannot_be_granted(&self, v: &Vehicle) -> Vec<FieldError> {
+    pub fn cannot_be_granted(&self, v: &impl AsLoaded) -> Vec<FieldError> {
+        let v = v.loaded();
         let (limit, kind) = match v.trailer_type {
             TrailerType::HydraulicModular => {
                 (&self.axle_loads.hydraulic_modular, "hydraulic_modular")
@@ -292,16 +298,18 @@ pub struct FirmStanding {
 
 /// Reasons an application is not accepted at all (不予受理).
 pub fn not_accepted(
-    spec: &ApplicationSpec,
+    subject: &impl Subject,
     firm: &FirmStanding,
     today: NaiveDate,
 ) -> Vec<FieldError> {
     let mut reasons = Vec::new();
-    if spec.cargo.divisible {
-        reasons.push(FieldError::new(
-            "cargo.divisible",
-            Message::new("rule.divisible"),
-        ));
+    for load in subject.loads() {
+        if load.cargo.divisible {
+            reasons.push(FieldError::new(
+                format!("{}cargo.divisible", load.prefix),
+                Message::new("rule.divisible"),
+            ));
+        }
     }
     if !firm.oversize_qualified {
         reasons.push(FieldError::new(
@@ -326,39 +334,79 @@ pub struct Assessment {
     pub statutory_working_days: u32,
 }
 
-/// Every rule a submission must pass, with every failure at once: a permit is needed, the
-/// firm may apply, the load can be granted, the class's attachments are there.
+/// An attachment as the rules see it: its kind, and the project load it is for, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub kind: AttachmentKind,
+    pub load: Option<String>,
+}
+
+impl From<AttachmentKind> for Attached {
+    fn from(kind: AttachmentKind) -> Self {
+        Attached { kind, load: None }
+    }
+}
+
+/// Every rule a submission must pass, with every failure at once: each load needs a permit,
+/// can be accepted and granted; the firm may apply; each class's attachments are there (for a
+/// project, a contour drawing per class III load and one escort plan for all). The class is
+/// the highest of the loads'.
 pub fn assess(
     rules: &PermitRules,
     tree: &JurisdictionTree,
-    spec: &ApplicationSpec,
+    subject: &impl Subject,
     firm: &FirmStanding,
-    attachments: &[AttachmentKind],
+    attachments: &[Attached],
     today: NaiveDate,
 ) -> Result<Assessment, ValidationErrors> {
     let mut errors = ValidationErrors::default();
-    if !rules.needs_permit(&spec.vehicle) {
-        errors.push(FieldError::new(
-            "vehicle",
-            Message::new("rule.no_permit_needed"),
-        ));
-    }
-    for reason in not_accepted(spec, firm, today) {
-        errors.push(reason);
-    }
-    for reason in rules.cannot_be_granted(&spec.vehicle) {
-        errors.push(reason);
-    }
-    let class = rules.classify(&spec.vehicle);
-    for kind in rules.required_attachments(class) {
-        if !attachments.contains(kind) {
+    let loads = subject.loads();
+    for load in &loads {
+        if !rules.needs_permit(&load.vehicle) {
             errors.push(FieldError::new(
-                format!("attachments.{}", kind.as_str()),
-                Message::new("rule.attachment_required").with("class", class),
+                format!("{}vehicle", load.prefix),
+                Message::new("rule.no_permit_needed"),
             ));
         }
     }
-    let issuer = tree.issuer_for(&spec.route.counties());
+    for reason in not_accepted(subject, firm, today) {
+        errors.push(reason);
+    }
+    for load in &loads {
+        for reason in rules.cannot_be_granted(&load.vehicle) {
+            errors.push(FieldError {
+                field: format!("{}{}", load.prefix, reason.field),
+                ..reason
+            });
+        }
+    }
+    let mut class = PermitClass::I;
+    for load in &loads {
+        let load_class = rules.classify(&load.vehicle);
+        class = class.max(load_class);
+        for kind in rules.required_attachments(load_class) {
+            let per_load = rules.projects.per_load_attachments.contains(kind);
+            let (field, present) = match load.key {
+                Some(key) if per_load => (
+                    format!("attachments.{}[{key}]", kind.as_str()),
+                    attachments
+                        .iter()
+                        .any(|a| a.kind == *kind && a.load.as_deref() == Some(key)),
+                ),
+                _ => (
+                    format!("attachments.{}", kind.as_str()),
+                    attachments.iter().any(|a| a.kind == *kind),
+                ),
+            };
+            if !present && !errors.has(&field) {
+                errors.push(FieldError::new(
+                    field,
+                    Message::new("rule.attachment_required").with("class", load_class),
+                ));
+            }
+        }
+    }
+    let issuer = tree.issuer_for(&subject.route().counties());
     if issuer.is_none() {
         errors.push(FieldError::new(
             "route.segments",

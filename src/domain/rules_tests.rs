@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::application::tests::{blade_input, today};
-use crate::domain::application::ApplicationSpec;
+use crate::domain::application::{ApplicationSpec, Vehicle};
 use crate::domain::jurisdiction::tests::sample_tree;
 use crate::domain::jurisdiction::Level;
 
@@ -33,7 +33,16 @@ fn qualified() -> FirmStanding {
     }
 }
 
-const BOTH: [AttachmentKind; 2] = [AttachmentKind::ContourDrawing, AttachmentKind::EscortPlan];
+const BOTH: [Attached; 2] = [
+    Attached {
+        kind: AttachmentKind::ContourDrawing,
+        load: None,
+    },
+    Attached {
+        kind: AttachmentKind::EscortPlan,
+        load: None,
+    },
+];
 
 #[test]
 fn no_permit_is_needed_within_every_general_limit() {
@@ -250,7 +259,7 @@ fn class_iii_needs_the_contour_drawing_and_the_escort_plan() {
         &tree,
         &spec,
         &qualified(),
-        &[AttachmentKind::Other],
+        &[AttachmentKind::Other.into()],
         today(),
     )
     .unwrap_err();
@@ -261,7 +270,7 @@ fn class_iii_needs_the_contour_drawing_and_the_escort_plan() {
         &tree,
         &spec,
         &qualified(),
-        &[AttachmentKind::EscortPlan],
+        &[AttachmentKind::EscortPlan.into()],
         today(),
     )
     .unwrap_err();

@@ -7,18 +7,19 @@ use super::notify;
 use super::ServiceError;
 use super::{scope_of, Caller, Engine};
 use crate::db::applications::{self as app_q, ApplicationRow, Scope};
-use crate::db::permits::{self as q, PermitRow, TripRow};
+use crate::db::permits::{self as q, PermitRow, ScanRow, TripRow};
 use crate::db::{new_id, reference as ref_q, users as user_q, write_transaction, DbConnection};
-use crate::domain::application::ApplicationInput;
+use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::ids::PermitNo;
 use crate::domain::permit::{
-    merge_conditions, permit_number, PermitFacts, PermitStatus, TripRefusal,
+    allowed_hours, merge_conditions, permit_number, plate_matches, scan_stage, within_hours,
+    PermitFacts, PermitStatus, TripRefusal, TripStage,
 };
 use crate::domain::role::Role;
 use crate::domain::values::{text, Plate};
 use crate::domain::workflow::{Case, TaskState};
 use crate::domain::{FieldError, Message, ValidationErrors};
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta};
 use serde::Serialize;
 
 fn internal(what: &str) -> ServiceError {
@@ -29,42 +30,91 @@ fn json<T: Serialize>(value: &T) -> Result<String, ServiceError> {
     serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.into()))
 }
 
-/// Creates the permit of an application whose issuance was just approved, in the caller's
-/// transaction: a number from the issuer's counter, and a snapshot of what was approved.
+/// What one permit of an issuance covers: a single application's vehicle, or one load of a
+/// project and the fleet's vehicles that may carry it.
+struct PermitPart {
+    cargo: String,
+    vehicle: String,
+    /// Each vehicle's plates, the tractor's first.
+    fleet: Vec<Vec<String>>,
+    trips: i64,
+    load_key: Option<String>,
+}
+
+/// The parts of an issued application's input, one per permit, in load order.
+fn permit_parts(input: &ApplicationInput) -> Result<Vec<PermitPart>, ServiceError> {
+    let plates_of = |tractor: &Option<String>, trailers: &Option<Vec<String>>| -> Vec<String> {
+        tractor
+            .iter()
+            .chain(trailers.iter().flatten())
+            .map(|p| Plate::normalize(p))
+            .collect()
+    };
+    if input.kind() == Some(ApplicationKind::Project) {
+        let fleet = input.fleet.as_deref().unwrap_or_default();
+        return input
+            .loads
+            .iter()
+            .flatten()
+            .map(|load| {
+                let key = load
+                    .key
+                    .as_deref()
+                    .map(str::trim)
+                    .ok_or_else(|| internal("an issued project load without its key"))?;
+                let carriers = fleet
+                    .iter()
+                    .filter(|v| v.loads.iter().flatten().any(|k| k.trim() == key))
+                    .map(|v| plates_of(&v.tractor_plate, &v.trailer_plates))
+                    .collect();
+                Ok(PermitPart {
+                    cargo: json(&load.cargo)?,
+                    vehicle: json(&load.vehicle)?,
+                    fleet: carriers,
+                    trips: load
+                        .trips
+                        .ok_or_else(|| internal("an issued project load without trips"))?,
+                    load_key: Some(key.to_string()),
+                })
+            })
+            .collect();
+    }
+    let (Some(cargo), Some(vehicle), Some(travel)) = (&input.cargo, &input.vehicle, &input.travel)
+    else {
+        return Err(internal(
+            "an issued application without cargo, vehicle or travel",
+        ));
+    };
+    Ok(vec![PermitPart {
+        cargo: json(cargo)?,
+        vehicle: json(vehicle)?,
+        fleet: vec![plates_of(&vehicle.tractor_plate, &vehicle.trailer_plates)],
+        trips: travel
+            .trips
+            .ok_or_else(|| internal("an issued application without trips"))?,
+        load_key: None,
+    }])
+}
+
+/// Creates the permits of an application whose issuance was just approved, in the caller's
+/// transaction: one for a single application, one per load for a project, each numbered from
+/// the issuer's gap-free counter, each a snapshot of what was approved.
 pub fn issue(
     conn: &mut DbConnection,
     engine: &Engine,
     row: &ApplicationRow,
     case: &Case,
     now: NaiveDateTime,
-) -> Result<PermitRow, ServiceError> {
+) -> Result<Vec<PermitRow>, ServiceError> {
     let input: ApplicationInput =
         serde_json::from_str(&row.input).map_err(|e| ServiceError::Internal(e.into()))?;
-    let (Some(cargo), Some(vehicle), Some(route), Some(travel)) =
-        (&input.cargo, &input.vehicle, &input.route, &input.travel)
-    else {
-        return Err(internal(
-            "an issued application without cargo, vehicle, route or travel",
-        ));
+    let (Some(route), Some(travel)) = (&input.route, &input.travel) else {
+        return Err(internal("an issued application without route or travel"));
     };
     let day = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<NaiveDate>().ok());
-    let (Some(valid_from), Some(valid_to), Some(trips)) =
-        (day(&travel.from), day(&travel.to), travel.trips)
-    else {
+    let (Some(valid_from), Some(valid_to)) = (day(&travel.from), day(&travel.to)) else {
         return Err(internal("an issued application without its travel window"));
     };
-    let mut plates: Vec<String> = vehicle
-        .tractor_plate
-        .iter()
-        .map(|p| Plate::normalize(p))
-        .collect();
-    plates.extend(
-        vehicle
-            .trailer_plates
-            .iter()
-            .flatten()
-            .map(|p| Plate::normalize(p)),
-    );
     let approved = case
         .tasks
         .iter()
@@ -78,33 +128,47 @@ pub fn issue(
     let authority = ref_q::find_authority(conn, &authority_code)?
         .ok_or_else(|| internal("the issuing authority is not in the reference data"))?;
     let firm = user_q::find_firm(conn, &row.firm_id)?.ok_or(ServiceError::NotFound)?;
+    let project_name = input
+        .project
+        .as_ref()
+        .and_then(|p| p.name.clone())
+        .filter(|_| input.kind() == Some(ApplicationKind::Project));
     let year = engine.today(now).year();
-    let sequence = q::next_sequence(conn, &authority.jurisdiction, year)?;
-    let permit = PermitRow {
-        permit_no: permit_number(&authority.jurisdiction, year, sequence.into()),
-        application_id: row.id.clone(),
-        version: 1,
-        holder_firm_id: firm.id,
-        holder_name: firm.name,
-        holder_credit_code: firm.credit_code,
-        plates: json(&plates)?,
-        cargo: json(cargo)?,
-        vehicle: json(vehicle)?,
-        route: json(route)?,
-        conditions: json(&conditions)?,
-        valid_from,
-        valid_to,
-        trips_allowed: i32::try_from(trips).map_err(|_| internal("trips out of range"))?,
-        trips_used: 0,
-        issuing_authority: authority_code,
-        issuing_jurisdiction: authority.jurisdiction,
-        issued_at: now,
-        revoked_at: None,
-        revoked_by: None,
-        revoke_reason: None,
-    };
-    q::insert(conn, &permit)?;
-    Ok(permit)
+    let mut permits = Vec::new();
+    for (position, part) in permit_parts(&input)?.into_iter().enumerate() {
+        let sequence = q::next_sequence(conn, &authority.jurisdiction, year)?;
+        let plates: Vec<&String> = part.fleet.iter().flatten().collect();
+        let permit = PermitRow {
+            permit_no: permit_number(&authority.jurisdiction, year, sequence.into()),
+            application_id: row.id.clone(),
+            version: 1,
+            holder_firm_id: firm.id.clone(),
+            holder_name: firm.name.clone(),
+            holder_credit_code: firm.credit_code.clone(),
+            plates: json(&plates)?,
+            cargo: part.cargo,
+            vehicle: part.vehicle,
+            route: json(route)?,
+            conditions: json(&conditions)?,
+            valid_from,
+            valid_to,
+            trips_allowed: i32::try_from(part.trips).map_err(|_| internal("trips out of range"))?,
+            trips_used: 0,
+            issuing_authority: authority_code.clone(),
+            issuing_jurisdiction: authority.jurisdiction.clone(),
+            issued_at: now,
+            revoked_at: None,
+            revoked_by: None,
+            revoke_reason: None,
+            position: i32::try_from(position).map_err(|_| internal("too many loads"))?,
+            load_key: part.load_key,
+            project_name: project_name.clone(),
+            fleet: json(&part.fleet)?,
+        };
+        q::insert(conn, &permit)?;
+        permits.push(permit);
+    }
+    Ok(permits)
 }
 
 /// A permit as its reader sees it: the stored row with its parsed lists and its state now.
@@ -201,6 +265,46 @@ pub fn get(
     Ok((Permit::new(conn, engine, row, now)?, trips))
 }
 
+/// A recorded scan as the inspector's verdict screen shows it: the scan, its trip and its
+/// permit (inspectors only; anyone else learns nothing).
+pub struct ScanVerdict {
+    pub scan: ScanRow,
+    pub trip: TripRow,
+    pub permit: Permit,
+}
+
+pub fn scan_verdict(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    scan_id: &str,
+    now: NaiveDateTime,
+) -> Result<ScanVerdict, ServiceError> {
+    if caller.role != Role::Inspector {
+        return Err(ServiceError::NotFound);
+    }
+    let scan = q::find_scan(conn, scan_id)?.ok_or(ServiceError::NotFound)?;
+    let trip = q::trips(conn, &scan.permit_no)?
+        .into_iter()
+        .find(|t| t.trip_no == scan.trip_no)
+        .ok_or(ServiceError::NotFound)?;
+    let row = q::find(conn, &scan.permit_no)?.ok_or(ServiceError::NotFound)?;
+    let permit = Permit::new(conn, engine, row, now)?;
+    Ok(ScanVerdict { scan, trip, permit })
+}
+
+/// A permit's trips and every scan of them, for the permit's readers.
+pub fn journeys(
+    conn: &mut DbConnection,
+    _engine: &Engine,
+    caller: &Caller,
+    permit_no: &PermitNo,
+) -> Result<(Vec<TripRow>, Vec<ScanRow>), ServiceError> {
+    let permit_no = permit_no.as_str();
+    load_readable(conn, caller, permit_no)?;
+    Ok((q::trips(conn, permit_no)?, q::scans(conn, permit_no)?))
+}
+
 /// What anyone holding the QR code learns: nothing unless the token is the permit's.
 pub fn verify(
     conn: &mut DbConnection,
@@ -220,25 +324,43 @@ pub fn verify(
     }
 }
 
-/// A trip as an inspector reports it.
+/// A scan as an inspector reports it.
 #[derive(Debug, Clone, Default)]
 pub struct TripInput {
     pub plate: Option<String>,
     pub location: Option<String>,
     pub note: Option<String>,
+    /// departure, checkpoint or arrival; without it, a checkpoint if the vehicle has a trip
+    /// under way and a departure if not.
+    pub stage: Option<String>,
+    /// The token read from the QR code, when the scan came from one.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TripOutcome {
     Recorded {
+        stage: TripStage,
+        /// The trip the scan belongs to.
         trip_no: i32,
         trips_used: i32,
         trips_allowed: i32,
+        /// What the inspector must see: `outside_allowed_hours`.
+        warnings: Vec<String>,
+        /// The recorded scan, for the inspector's verdict screen.
+        scan_id: String,
     },
     Refused(TripRefusal),
 }
 
-fn parse_trip(input: &TripInput) -> Result<(String, String, String), ServiceError> {
+struct ParsedScan {
+    plate: String,
+    location: String,
+    note: String,
+    stage: Option<TripStage>,
+}
+
+fn parse_trip(input: &TripInput) -> Result<ParsedScan, ServiceError> {
     let mut errors = Vec::new();
     let plate = text("plate", input.plate.as_deref(), 20).map_err(|e| errors.push(e));
     let location = text("location", input.location.as_deref(), 200).map_err(|e| errors.push(e));
@@ -249,15 +371,74 @@ fn parse_trip(input: &TripInput) -> Result<(String, String, String), ServiceErro
             Message::new("error.too_long").with("max", 1000),
         ));
     }
-    match (plate, location) {
-        (Ok(plate), Ok(location)) if errors.is_empty() => Ok((plate, location, note.to_string())),
+    let stage = match input.stage.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => raw.parse::<TripStage>().map(Some).map_err(|_| {
+            errors.push(FieldError::new(
+                "stage",
+                Message::new("error.one_of")
+                    .with("value", raw)
+                    .with("allowed", "departure, checkpoint, arrival"),
+            ))
+        }),
+    };
+    match (plate, location, stage) {
+        (Ok(plate), Ok(location), Ok(stage)) if errors.is_empty() => Ok(ParsedScan {
+            plate,
+            location,
+            note: note.to_string(),
+            stage,
+        }),
         _ => Err(ServiceError::Validation(ValidationErrors(errors))),
     }
 }
 
-/// Records a trip, or refuses it with the reason; either way the attempt is in the audit log
-/// (the refusal is committed, then reported). The permit's row lock makes concurrent scans
-/// take turns, so the count never passes the allowance.
+/// The vehicles that may use a permit, each as its plates (the tractor's first). A permit
+/// from before projects has its plates as its one vehicle.
+pub fn vehicles_of(row: &PermitRow) -> Result<Vec<Vec<String>>, ServiceError> {
+    let fleet: Vec<Vec<String>> = super::stored("permit fleet", &row.fleet)?;
+    if fleet.is_empty() {
+        Ok(vec![super::stored("permit plates", &row.plates)?])
+    } else {
+        Ok(fleet)
+    }
+}
+
+/// The vehicle a plate seen on the road belongs to, named by its tractor's plate.
+fn vehicle_with(vehicles: &[Vec<String>], seen: &str) -> Option<String> {
+    vehicles
+        .iter()
+        .find(|plates| plate_matches(seen, plates))
+        .and_then(|plates| plates.first().cloned())
+}
+
+/// A token from the QR code must be this version's: an older version's is superseded, any
+/// other is forged.
+fn check_token(
+    engine: &Engine,
+    row: &PermitRow,
+    token: Option<&str>,
+) -> Result<Option<TripRefusal>, ServiceError> {
+    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if engine
+        .permit_signer
+        .verify(&row.permit_no, row.version, token)
+    {
+        return Ok(None);
+    }
+    if (1..row.version).any(|v| engine.permit_signer.verify(&row.permit_no, v, token)) {
+        return Ok(Some(TripRefusal::Superseded));
+    }
+    Err(FieldError::new("t", Message::new("error.token_forged")).into())
+}
+
+/// Records a scan — a departure that uses a trip, a checkpoint sighting, an arrival — or
+/// refuses it with the reason; a departure or a refusal is in the audit log (the refusal is
+/// committed, then reported), every recorded scan in the trip's scans. The permit's row lock
+/// makes concurrent scans take turns, so the count never passes the allowance and a vehicle
+/// never departs twice at once.
 pub fn record_trip(
     conn: &mut DbConnection,
     engine: &Engine,
@@ -272,41 +453,101 @@ pub fn record_trip(
             "trips are recorded by inspectors".into(),
         ));
     }
-    let (plate, location, note) = parse_trip(input)?;
+    let scan = parse_trip(input)?;
     write_transaction(conn, |conn| {
         if !q::lock(conn, permit_no)? {
             return Err(ServiceError::NotFound);
         }
         let row = q::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
-        let plates: Vec<String> = super::stored("permit plates", &row.plates)?;
-        let checked = facts(&row).check_trip(engine.today(now), &plate, &plates);
-        let counted = match checked {
-            Ok(()) => q::count_trip(conn, permit_no)?.ok_or(TripRefusal::UsedUp),
-            Err(refusal) => Err(refusal),
+        let superseded = check_token(engine, &row, input.token.as_deref())?;
+        let vehicles = vehicles_of(&row)?;
+        let vehicle = vehicle_with(&vehicles, &scan.plate);
+        let since = now - TimeDelta::hours(engine.rules.projects.trip_hours);
+        let under_way = match &vehicle {
+            Some(v) => q::under_way(conn, permit_no, v, since)?,
+            None => None,
         };
+        let stage = scan_stage(scan.stage, under_way.is_some());
+        let checked = match superseded {
+            Some(refusal) => Err(refusal),
+            None => facts(&row).check_scan(
+                engine.today(now),
+                stage,
+                vehicle.is_some(),
+                under_way.is_some(),
+            ),
+        };
+        let conditions: Vec<String> = super::stored("permit conditions", &row.conditions)?;
+        let local = now.and_utc().with_timezone(&engine.timezone).time();
+        let warnings: Vec<String> = allowed_hours(&conditions)
+            .filter(|hours| !within_hours(local, *hours))
+            .map(|_| "outside_allowed_hours".to_string())
+            .into_iter()
+            .collect();
         let mut detail = serde_json::json!({
-            "permit_no": permit_no, "plate": plate, "location": location, "note": note,
+            "permit_no": permit_no, "plate": scan.plate, "location": scan.location,
+            "note": scan.note, "stage": stage.as_str(),
         });
-        let outcome = match counted {
-            Ok(trip_no) => {
-                q::insert_trip(
+        let recorded = match (checked, stage, &under_way, &vehicle) {
+            (Err(refusal), ..) => Err(refusal),
+            (Ok(()), TripStage::Departure, _, Some(vehicle)) => {
+                match q::count_trip(conn, permit_no)? {
+                    None => Err(TripRefusal::UsedUp),
+                    Some(trip_no) => {
+                        q::insert_trip(
+                            conn,
+                            &TripRow {
+                                id: new_id(),
+                                permit_no: permit_no.to_string(),
+                                trip_no,
+                                plate: Plate::normalize(&scan.plate),
+                                location: scan.location.clone(),
+                                note: scan.note.clone(),
+                                recorded_by: caller.user.id.clone(),
+                                recorded_at: now,
+                                vehicle: vehicle.clone(),
+                                arrived_at: None,
+                                last_seen_at: Some(now),
+                                last_seen_location: Some(scan.location.clone()),
+                            },
+                        )?;
+                        Ok((trip_no, trip_no))
+                    }
+                }
+            }
+            (Ok(()), _, Some(trip), _) => {
+                let arrived = stage == TripStage::Arrival;
+                q::touch_trip(conn, &trip.id, now, &scan.location, arrived)?;
+                Ok((trip.trip_no, row.trips_used))
+            }
+            (Ok(()), ..) => return Err(internal("a scan passed its checks without its trip")),
+        };
+        let outcome = match recorded {
+            Ok((trip_no, trips_used)) => {
+                let scan_id = new_id();
+                q::insert_scan(
                     conn,
-                    &TripRow {
-                        id: new_id(),
+                    &ScanRow {
+                        id: scan_id.clone(),
                         permit_no: permit_no.to_string(),
                         trip_no,
-                        plate: Plate::normalize(&plate),
-                        location,
-                        note,
-                        recorded_by: caller.user.id.clone(),
-                        recorded_at: now,
+                        stage: stage.as_str().to_string(),
+                        plate: Plate::normalize(&scan.plate),
+                        location: scan.location.clone(),
+                        note: scan.note.clone(),
+                        inspector: caller.user.id.clone(),
+                        at: now,
+                        warnings: json(&warnings)?,
                     },
                 )?;
                 detail["trip_no"] = trip_no.into();
                 TripOutcome::Recorded {
+                    stage,
                     trip_no,
-                    trips_used: trip_no,
+                    trips_used,
                     trips_allowed: row.trips_allowed,
+                    warnings,
+                    scan_id,
                 }
             }
             Err(refusal) => {
@@ -314,15 +555,21 @@ pub fn record_trip(
                 TripOutcome::Refused(refusal)
             }
         };
-        let kind = match outcome {
-            TripOutcome::Recorded { .. } => "trip_recorded",
-            TripOutcome::Refused(_) => "trip_refused",
+        let kind = match &outcome {
+            TripOutcome::Recorded {
+                stage: TripStage::Departure,
+                ..
+            } => Some("trip_recorded"),
+            TripOutcome::Recorded { .. } => None,
+            TripOutcome::Refused(_) => Some("trip_refused"),
         };
-        append_events(
-            conn,
-            &row.application_id,
-            &[audit(now, kind, caller, detail)],
-        )?;
+        if let Some(kind) = kind {
+            append_events(
+                conn,
+                &row.application_id,
+                &[audit(now, kind, caller, detail)],
+            )?;
+        }
         Ok(outcome)
     })
 }

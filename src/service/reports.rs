@@ -21,15 +21,17 @@ pub enum Group {
     Phase,
     Class,
     Workflow,
+    Kind,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Week,
         Group::Authority,
         Group::Phase,
         Group::Class,
         Group::Workflow,
+        Group::Kind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Group {
             Group::Phase => "phase",
             Group::Class => "class",
             Group::Workflow => "workflow",
+            Group::Kind => "kind",
         }
     }
 
@@ -53,6 +56,7 @@ impl Group {
             Group::Phase => Key::Phase,
             Group::Class => Key::Class,
             Group::Workflow => Key::Workflow,
+            Group::Kind => Key::Kind,
         }
     }
 }
@@ -102,7 +106,7 @@ impl ReportQuery {
                     "group",
                     Message::new("error.one_of")
                         .with("value", raw)
-                        .with("allowed", "week, authority, phase, class, workflow"),
+                        .with("allowed", "week, authority, phase, class, workflow, kind"),
                 )
             })),
         };

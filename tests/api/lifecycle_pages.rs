@@ -219,7 +219,8 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     phone.type_into("#plate", "新B12345").await;
     phone.type_into("#location", "G7 木垒收费站").await;
     phone.submit(".trip-form button").await;
-    assert!(phone.text(".notice.good").await.contains('1'));
+    let pass = phone.text(".scan-verdict.pass").await;
+    assert!(pass.contains("新B12345") && pass.contains('1'), "{pass}");
     keep(
         "inspector-phone.png",
         &phone.screenshot().await,

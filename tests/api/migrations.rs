@@ -317,6 +317,7 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
             net_minutes: None,
             submitted_day: None,
             submitted_week: None,
+            kind: "single".into(),
         })
         .execute(&mut c)
         .unwrap();

@@ -103,8 +103,12 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
     phone.type_into("#plate", "新b 12345").await;
     phone.type_into("#location", "G7 木垒收费站").await;
     phone.submit(".trip-form button").await;
-    let notice = phone.text(".notice").await;
-    assert!(notice.contains('1'), "the trip is confirmed: {notice}");
+    let verdict = phone.text(".scan-verdict.pass").await;
+    assert!(
+        (verdict.contains("放行") || verdict.contains("PASS")) && verdict.contains("新B12345"),
+        "the departure passes, for this plate: {verdict}"
+    );
+    assert!(verdict.contains('1'), "trip 1: {verdict}");
     keep(
         "verify-recorded.png",
         &phone.screenshot().await,
@@ -118,15 +122,23 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
         .unwrap();
     assert_eq!(after["trips_used"], 1);
     assert_eq!(after["trips"][0]["location"], "G7 木垒收费站");
-    // A wrong plate on the form is refused, with the reason in words.
+    // A wrong plate on the form is a full red stop with the reason in words, and nothing
+    // green on the screen.
+    phone.goto(&app.url(&verify_page)).await;
     phone.type_into("#plate", "新B99999").await;
     phone.type_into("#location", "G7 木垒收费站").await;
     phone.submit(".trip-form button").await;
-    let notice = phone.text(".notice.bad").await;
+    let stop = phone.text(".scan-verdict.stop").await;
     assert!(
-        notice.contains("号牌") || notice.contains("plate"),
-        "{notice}"
+        (stop.contains("停车") || stop.contains("STOP"))
+            && stop.contains("新B99999")
+            && (stop.contains("不在本许可证上") || stop.contains("not on this permit")),
+        "{stop}"
     );
+    let green = phone
+        .script("return document.querySelectorAll('.pass, .state-valid, .notice.good').length")
+        .await;
+    assert_eq!(green, 0, "no green above a refusal");
 
     // A code that was not signed here says so, and nothing else.
     let forged = verify_page.replace("?t=", "?t=AAAA");
@@ -167,27 +179,69 @@ async fn an_inspector_checks_a_typed_number_and_records_the_trip_on_a_phone() {
         "{verdict}"
     );
     assert!(verdict.contains('2'), "trips left: {verdict}");
-    phone.type_into("#plate", "新B6789挂").await;
-    phone.type_into("#location", "S228 检查站").await;
-    phone.submit(".trip-form button").await;
-    assert!(phone.text(".notice.good").await.contains('1'));
-    assert!(phone.text(".trips-list").await.contains("S228 检查站"));
+    // The trailer's plate departs trip 1 of 2: a green pass for this plate.
+    let scan = |plate: &'static str, stage: &'static str| {
+        let phone = &phone;
+        let page = app.url(&format!("/inspect?no={permit_no}"));
+        async move {
+            phone.goto(&page).await;
+            phone.type_into("#plate", plate).await;
+            phone.type_into("#location", "S228 检查站").await;
+            if !stage.is_empty() {
+                phone
+                    .click(&format!("input[name=stage][value={stage}]"))
+                    .await;
+            }
+            phone.submit(".trip-form button").await;
+        }
+    };
+    scan("新B6789挂", "").await;
+    let pass = phone.text(".scan-verdict.pass").await;
+    assert!(
+        pass.contains("新B6789挂") && pass.contains("1") && pass.contains('2'),
+        "{pass}"
+    );
     keep(
         "inspect-phone.png",
         &phone.screenshot().await,
         app.dir.path(),
     );
-    phone.type_into("#plate", "新B12345").await;
-    phone.type_into("#location", "S228 检查站").await;
-    phone.submit(".trip-form button").await;
-    phone.type_into("#plate", "新B12345").await;
-    phone.type_into("#location", "S228 检查站").await;
-    phone.submit(".trip-form button").await;
-    let refused = phone.text(".notice.bad").await;
+    // Reloading the pass shows it again and records nothing.
+    phone.goto(&phone.url().await).await;
+    // The tractor seen at the next checkpoint is the same trip; then it arrives.
+    scan("新B12345", "").await;
+    let pass = phone.text(".scan-verdict.pass").await;
+    assert!(
+        pass.contains("途经") || pass.contains("Checkpoint"),
+        "{pass}"
+    );
+    scan("新B12345", "arrival").await;
+    assert!(
+        phone.text(".scan-verdict.pass").await.contains("到达")
+            || phone.text(".scan-verdict.pass").await.contains("Arrival")
+    );
+    scan("新B12345", "").await;
+    scan("新B12345", "arrival").await;
+    // A third departure: every trip used, a red stop with the reason.
+    scan("新B12345", "departure").await;
+    let refused = phone.text(".scan-verdict.stop").await;
     assert!(
         refused.contains("用完") || refused.contains("used"),
         "{refused}"
     );
+    keep(
+        "inspect-stop-phone.png",
+        &phone.screenshot().await,
+        app.dir.path(),
+    );
+    let p: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["trips_used"], 2);
+    assert_eq!(p["trips"][0]["location"], "S228 检查站");
 
     phone.goto(&app.url("/inspect?no=652328-2026-999999")).await;
     let verdict = phone.text(".verdict").await;

@@ -68,6 +68,21 @@ async fn trip(flow: &Flow<'_>, token: &str, permit_no: &str, plate: &str) -> req
     .await
 }
 
+async fn scan(
+    flow: &Flow<'_>,
+    token: &str,
+    permit_no: &str,
+    plate: &str,
+    stage: &str,
+) -> reqwest::Response {
+    flow.post(
+        token,
+        &format!("/api/v1/permits/{permit_no}/trips"),
+        &json!({"plate": plate, "location": "G7 Mulei toll station", "stage": stage}),
+    )
+    .await
+}
+
 const HOLDER: &str = "木垒风电大件物流有限公司 Mulei Wind Heavy Logistics Co., Ltd.";
 
 async fn status_of(flow: &Flow<'_>, token: &str, permit_no: &str) -> Value {
@@ -210,15 +225,38 @@ async fn an_issued_permit_is_read_verified_used_and_revoked() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error["fields"]["plate"].is_string() && error["fields"]["location"].is_string());
-    for (i, plate) in ["新B12345", "新b·6789挂", "新B 12345"].iter().enumerate() {
-        let response = trip(&flow, &inspector, &permit_no, plate).await;
-        assert_eq!(response.status(), 201);
-        let body: Value = response.json().await.unwrap();
+    // Trips are journeys: a departure uses a trip, the same vehicle seen on its way (by any
+    // of its plates, typed any way) is a sighting of that trip, its arrival ends it. Every
+    // scan is in daytime, outside the night hours a condition allows: recorded, with the
+    // warning.
+    let expect = |body: Value, stage: &str, trip_no: i64, used: i64| {
         assert_eq!(
             body,
-            json!({"trip_no": i + 1, "trips_used": i + 1, "trips_allowed": 3})
+            json!({"trip_no": trip_no, "trips_used": used, "trips_allowed": 3,
+                   "stage": stage, "warnings": ["outside_allowed_hours"]})
         );
+    };
+    for n in 1..=3 {
+        let response = trip(&flow, &inspector, &permit_no, "新B12345").await;
+        assert_eq!(response.status(), 201);
+        expect(response.json().await.unwrap(), "departure", n, n);
+        let response = trip(&flow, &inspector, &permit_no, "新b·6789挂").await;
+        expect(response.json().await.unwrap(), "checkpoint", n, n);
+        let (status, error) =
+            error_of(scan(&flow, &inspector, &permit_no, "新B12345", "departure").await).await;
+        assert_eq!(
+            (status, error["reason"].as_str()),
+            (StatusCode::CONFLICT, Some("trip_under_way"))
+        );
+        let response = scan(&flow, &inspector, &permit_no, "新B 12345", "arrival").await;
+        expect(response.json().await.unwrap(), "arrival", n, n);
     }
+    let (status, error) =
+        error_of(scan(&flow, &inspector, &permit_no, "新B12345", "checkpoint").await).await;
+    assert_eq!(
+        (status, error["reason"].as_str()),
+        (StatusCode::CONFLICT, Some("no_trip_under_way"))
+    );
     let (status, error) = error_of(trip(&flow, &inspector, &permit_no, "新B12345").await).await;
     assert_eq!(
         (status, error["reason"].as_str()),
@@ -232,8 +270,32 @@ async fn an_issued_permit_is_read_verified_used_and_revoked() {
     assert_eq!(p["status"], "used_up");
     assert_eq!(p["trips_used"], 3);
     assert_eq!(p["trips"].as_array().unwrap().len(), 3);
-    assert_eq!(p["trips"][1]["plate"], "新B6789挂");
+    assert_eq!(p["trips"][1]["vehicle"], "新B12345");
     assert_eq!(p["trips"][0]["location"], "G7 Mulei toll station");
+    assert!(p["trips"][2]["arrived_at"].is_string());
+    let journeys: Value = flow
+        .get(
+            &flow.applicant,
+            &format!("/api/v1/permits/{permit_no}/trips"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stages: Vec<&str> = journeys[0]["scans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["departure", "checkpoint", "arrival"]);
+    assert_eq!(journeys[0]["scans"][1]["plate"], "新B6789挂");
+    assert_eq!(
+        flow.get(&police, &format!("/api/v1/permits/{permit_no}/trips"))
+            .await
+            .status(),
+        200
+    );
 
     // Revocation: not by another authority, with a reason, told to the holder.
     let revoke = |token: String, body: Value| {
@@ -311,14 +373,24 @@ async fn an_issued_permit_is_read_verified_used_and_revoked() {
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     assert_eq!(count("permit_issued"), 1);
     assert_eq!(count("trip_recorded"), 3);
-    assert_eq!(count("trip_refused"), 3, "plate_mismatch, used_up, revoked");
     assert_eq!(count("permit_revoked"), 1);
     let refusals: Vec<&str> = events
         .iter()
         .filter(|e| e["kind"] == "trip_refused")
         .map(|e| e["detail"]["reason"].as_str().unwrap())
         .collect();
-    assert_eq!(refusals, ["plate_mismatch", "used_up", "revoked"]);
+    assert_eq!(
+        refusals,
+        [
+            "plate_mismatch",
+            "trip_under_way",
+            "trip_under_way",
+            "trip_under_way",
+            "no_trip_under_way",
+            "used_up",
+            "revoked"
+        ]
+    );
 
     // The holder was told: issued with the permit link and conditions, then revoked.
     app.run_jobs().await;
@@ -388,19 +460,34 @@ async fn concurrent_scans_never_exceed_the_allowance() {
     let application = issued(&flow, &county_blade(3), &[]).await;
     let permit_no = application["permit_no"].as_str().unwrap().to_string();
     let inspector = app.token("inspector@demo.local", DEMO).await;
-    let scans = (0..16).map(|_| trip(&flow, &inspector, &permit_no, "新B12345"));
+    // The same vehicle scanned for departure at sixteen gates at once departs once.
+    let scans = (0..16).map(|_| scan(&flow, &inspector, &permit_no, "新B12345", "departure"));
     let responses = futures_util::future::join_all(scans).await;
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 201).count(),
-        3,
+        1,
         "{statuses:?}"
     );
     assert_eq!(
         statuses.iter().filter(|s| **s == 409).count(),
-        13,
+        15,
         "{statuses:?}"
     );
+    // Journeys back to back, each arrival and departure at once with sightings: never more
+    // trips than allowed.
+    for _ in 0..4 {
+        scan(&flow, &inspector, &permit_no, "新B12345", "arrival").await;
+        let scans = (0..8).map(|i| {
+            let stage = if i % 2 == 0 {
+                "departure"
+            } else {
+                "checkpoint"
+            };
+            scan(&flow, &inspector, &permit_no, "新B12345", stage)
+        });
+        futures_util::future::join_all(scans).await;
+    }
     let p: Value = permit(&flow, &inspector, &permit_no)
         .await
         .json()

@@ -3,7 +3,7 @@
 //! the region of the route, optionally only for some issuing levels or under a condition on
 //! the application; each step has a time budget.
 
-use crate::domain::application::ApplicationSpec;
+use crate::domain::application::Subject;
 use crate::domain::jurisdiction::{Issuer, Level};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -57,21 +57,12 @@ const CONDITION_FIELDS: [&str; 6] = [
 ];
 
 impl Condition {
-    fn value_in(&self, spec: &ApplicationSpec) -> Option<f64> {
-        let v = &spec.vehicle;
-        Some(match self.field.as_str() {
-            "vehicle.overall_height_m" => v.overall_height_m,
-            "vehicle.overall_width_m" => v.overall_width_m,
-            "vehicle.overall_length_m" => v.overall_length_m,
-            "vehicle.gross_mass_kg" => v.gross_mass_kg,
-            "vehicle.max_axle_load_kg" => v.max_axle_load_kg,
-            "cargo.mass_kg" => spec.cargo.mass_kg,
-            _ => return None,
-        })
-    }
-
-    pub fn holds(&self, spec: &ApplicationSpec) -> bool {
-        self.value_in(spec).is_some_and(|value| value > self.above)
+    /// For a project, the highest of its loads' figures decides.
+    pub fn holds(&self, subject: &impl Subject) -> bool {
+        CONDITION_FIELDS.contains(&self.field.as_str())
+            && subject
+                .figure(&self.field)
+                .is_some_and(|value| value > self.above)
     }
 }
 
@@ -183,7 +174,7 @@ impl WorkflowDefinition {
     /// The phases and tasks for one application: tasks resolved for the route and the issuing
     /// level, the issuer never also reviewing, each authority once per phase, empty phases
     /// left out.
-    pub fn plan(&self, spec: &ApplicationSpec, issuer: &Issuer) -> Vec<PlannedPhase> {
+    pub fn plan(&self, spec: &impl Subject, issuer: &Issuer) -> Vec<PlannedPhase> {
         let mut phases = Vec::new();
         for phase in &self.phases {
             let mut tasks: Vec<PlannedTask> = Vec::new();

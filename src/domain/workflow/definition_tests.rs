@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::application::tests::{blade_input, today};
+use crate::domain::application::ApplicationSpec;
 use crate::domain::jurisdiction::tests::sample_tree;
 use crate::domain::rules::PermitRules;
 

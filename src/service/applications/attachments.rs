@@ -4,6 +4,7 @@ use super::rows::Loaded;
 use super::{audit, load_own, rows, view};
 use crate::db::applications::AttachmentRow;
 use crate::db::{applications as q, new_id, write_transaction, DbConnection};
+use crate::domain::application::ApplicationInput;
 use crate::domain::ids::ApplicationId;
 use crate::domain::rules::AttachmentKind;
 use crate::domain::workflow::AppStatus;
@@ -15,6 +16,8 @@ use chrono::NaiveDateTime;
 #[derive(Debug, Clone, Copy)]
 pub struct Upload<'a> {
     pub kind: &'a str,
+    /// The project load a contour drawing is for (a project's loads' keys); none otherwise.
+    pub load: Option<&'a str>,
     pub filename: &'a str,
     pub bytes: &'a [u8],
 }
@@ -35,9 +38,11 @@ pub fn add_attachment(
     let id = id.as_str();
     let Upload {
         kind,
+        load,
         filename,
         bytes,
     } = upload;
+    let load = load.map(str::trim).filter(|l| !l.is_empty());
     let kind: AttachmentKind = kind.parse().map_err(|_| {
         ServiceError::from(FieldError::new(
             "kind",
@@ -54,7 +59,9 @@ pub fn add_attachment(
         return Err(FieldError::new("file", Message::new("error.attachment_too_large")).into());
     }
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
-    open_for_files(&load_own(conn, caller, id)?)?;
+    let current = load_own(conn, caller, id)?;
+    open_for_files(&current)?;
+    check_load(&current, load)?;
     store_file(engine, &sha256, bytes)?;
     write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
@@ -69,6 +76,7 @@ pub fn add_attachment(
             sha256: sha256.clone(),
             uploaded_by: caller.user.id.clone(),
             uploaded_at: now,
+            load_key: load.map(str::to_string),
         };
         q::insert_attachment(conn, &row)?;
         let next = rows::next_row(&before.row, &before.case, now);
@@ -77,6 +85,7 @@ pub fn add_attachment(
             "kind": row.kind,
             "filename": row.filename,
             "sha256": row.sha256,
+            "load": row.load_key,
         });
         rows::store(
             conn,
@@ -87,6 +96,28 @@ pub fn add_attachment(
         )?;
         Ok(view::Attachment::from(row))
     })
+}
+
+/// A file for a load names one of the project's loads; a single application has none.
+fn check_load(loaded: &Loaded, load: Option<&str>) -> Result<(), ServiceError> {
+    let Some(load) = load else {
+        return Ok(());
+    };
+    let input: ApplicationInput = crate::service::stored("application input", &loaded.row.input)?;
+    let known = input
+        .loads
+        .iter()
+        .flatten()
+        .any(|l| l.key.as_deref().map(str::trim) == Some(load));
+    if known {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "load",
+            Message::new("error.unknown_load").with("value", load),
+        )
+        .into())
+    }
 }
 
 /// Files are added to a draft, or while information is asked for.

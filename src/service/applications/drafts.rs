@@ -7,7 +7,7 @@ use super::view::Application;
 use super::{audit, input_json, load_own, refuse_oversized, rows, view};
 use crate::db::applications::ApplicationRow;
 use crate::db::{applications as q, new_id, write_transaction, DbConnection};
-use crate::domain::application::ApplicationInput;
+use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Case};
@@ -56,6 +56,11 @@ pub fn create(
             submitted_day: None,
             submitted_week: None,
             permit_no: None,
+            kind: input
+                .kind()
+                .unwrap_or(ApplicationKind::Single)
+                .as_str()
+                .to_string(),
         };
         q::insert(conn, &row)?;
         rows::append_events(
@@ -90,6 +95,14 @@ pub fn update(
     refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, caller, id)?;
+        let kind = input.kind().unwrap_or(ApplicationKind::Single);
+        if kind.as_str() != before.row.kind {
+            return Err(FieldError::new(
+                "kind",
+                Message::new("error.kind_fixed").with("kind", &before.row.kind),
+            )
+            .into());
+        }
         let mut row = rows::next_row(&before.row, &before.case, now);
         let mut detail = serde_json::json!({});
         match before.case.status {

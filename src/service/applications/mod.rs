@@ -19,7 +19,7 @@ use super::{scope_of, Caller, Engine, ServiceError};
 use crate::db::applications::{self as q, ApplicationRow};
 use crate::db::users as user_q;
 use crate::db::DbConnection;
-use crate::domain::application::ApplicationInput;
+use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::role::Role;
 use crate::domain::workflow::{Case, DomainError, Event};
 use crate::domain::{FieldError, Message};
@@ -65,7 +65,7 @@ pub fn view(
         .unwrap_or_default();
     let attachments = q::attachments_of(conn, &loaded.row.id)?;
     let input = super::stored("application input", &loaded.row.input)?;
-    Ok(Application::new(
+    let mut application = Application::new(
         &loaded.row,
         &loaded.case,
         input,
@@ -73,7 +73,14 @@ pub fn view(
         attachments,
         engine.target_hours,
         now,
-    ))
+    );
+    if application.kind == ApplicationKind::Project && loaded.row.permit_no.is_some() {
+        application.permits = crate::db::permits::of_application(conn, &loaded.row.id)?
+            .into_iter()
+            .map(|p| p.permit_no)
+            .collect();
+    }
+    Ok(application)
 }
 
 fn domain_error(error: DomainError) -> ServiceError {
@@ -103,7 +110,17 @@ fn audit(at: NaiveDateTime, kind: &str, actor: &Caller, detail: serde_json::Valu
     }
 }
 
+/// Refuses, even in a draft, a kind that does not exist and lists longer than the rules allow.
 fn refuse_oversized(engine: &Engine, input: &ApplicationInput) -> Result<(), ServiceError> {
+    if input.kind().is_none() {
+        return Err(FieldError::new(
+            "kind",
+            Message::new("error.one_of")
+                .with("value", input.kind.as_deref().unwrap_or_default())
+                .with("allowed", "single, project"),
+        )
+        .into());
+    }
     let errors = input.oversized(&engine.rules);
     if errors.is_empty() {
         Ok(())

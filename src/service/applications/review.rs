@@ -5,11 +5,12 @@ use super::rows::Loaded;
 use super::view::{Application, QueueEntry};
 use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, view};
 use crate::db::{applications as q, write_transaction, DbConnection};
+use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::ids::TaskId;
 use crate::domain::workflow::case::decide as decide_command;
 use crate::domain::workflow::{Command, Decision, Event};
 use crate::service::reference::load_calendar;
-use crate::service::{Caller, Engine, ServiceError};
+use crate::service::{stored, Caller, Engine, ServiceError};
 use chrono::NaiveDateTime;
 
 /// A reviewer's command on a task: claim, release or decide. Returns the application after it.
@@ -40,13 +41,15 @@ pub fn task_command(
         let mut row = rows::next_row(&before.row, &after, now);
         // The permit is created with the approval that issues it, in the same transaction.
         let issued = events.iter().any(|e| matches!(e, Event::Issued { .. }));
+        let mut permits = Vec::new();
         if issued {
-            let permit = crate::service::permits::issue(conn, engine, &row, &after, now)?;
-            row.permit_no = Some(permit.permit_no);
+            permits = crate::service::permits::issue(conn, engine, &row, &after, now)?;
+            row.permit_no = permits.first().map(|p| p.permit_no.clone());
         }
         store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         if let (true, Some(permit_no)) = (issued, &row.permit_no) {
-            let detail = serde_json::json!({"permit_no": permit_no});
+            let all: Vec<&str> = permits.iter().map(|p| p.permit_no.as_str()).collect();
+            let detail = serde_json::json!({"permit_no": permit_no, "permits": all});
             rows::append_events(
                 conn,
                 &row.id,
@@ -124,5 +127,8 @@ pub fn claim_or_release(
         due_at: task.due_at,
         escalation_level: task.escalation_level,
         permit_class: loaded.row.permit_class.clone(),
+        kind: loaded.row.kind.parse().unwrap_or(ApplicationKind::Single),
+        project: stored::<ApplicationInput>("application input", &loaded.row.input)?
+            .project_counts(),
     })
 }

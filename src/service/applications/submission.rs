@@ -6,18 +6,25 @@ use super::view::Application;
 use super::{applied, domain_error, load_own, rows, store_and_notify, view};
 use crate::db::applications::{ApplicationRow, AttachmentRow};
 use crate::db::{applications as q, new_id, users as user_q, write_transaction, DbConnection};
-use crate::domain::application::{ApplicationInput, ApplicationSpec};
+use crate::domain::application::{ApplicationInput, Submission};
 use crate::domain::ids::ApplicationId;
-use crate::domain::rules::{self, AttachmentKind, FirmStanding};
+use crate::domain::rules::{self, Attached, AttachmentKind, FirmStanding};
 use crate::domain::workflow::case::{decide as decide_command, NewPhase, NewTask};
 use crate::domain::workflow::{AppStatus, Command};
 use crate::service::reference::load_tree;
 use crate::service::{stored, Caller, Engine, ServiceError};
 use chrono::{Datelike, NaiveDateTime};
 
-/// The attachment kinds the application has.
-fn attachment_kinds(list: &[AttachmentRow]) -> Vec<AttachmentKind> {
-    list.iter().filter_map(|a| a.kind.parse().ok()).collect()
+/// The attachments the application has, as the rules see them.
+fn attached(list: &[AttachmentRow]) -> Vec<Attached> {
+    list.iter()
+        .filter_map(|a| {
+            Some(Attached {
+                kind: a.kind.parse::<AttachmentKind>().ok()?,
+                load: a.load_key.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Parses and assesses an input against every rule, with every failure at once.
@@ -27,15 +34,15 @@ pub(super) fn assess(
     row: &ApplicationRow,
     input: &ApplicationInput,
     now: NaiveDateTime,
-) -> Result<(ApplicationSpec, rules::Assessment), ServiceError> {
+) -> Result<(Submission, rules::Assessment), ServiceError> {
     let tree = load_tree(conn)?;
-    let spec = ApplicationSpec::parse(input, &engine.rules, &tree, engine.today(now))?;
+    let spec = Submission::parse(input, &engine.rules, &tree, engine.today(now))?;
     let firm = user_q::find_firm(conn, &row.firm_id)?.ok_or(ServiceError::NotFound)?;
     let standing = FirmStanding {
         oversize_qualified: firm.oversize_qualified,
         restricted_until: firm.restricted_until,
     };
-    let kinds = attachment_kinds(&q::attachments_of(conn, &row.id)?);
+    let kinds = attached(&q::attachments_of(conn, &row.id)?);
     let assessment = rules::assess(
         &engine.rules,
         &tree,

@@ -2,7 +2,7 @@
 //! UTC times). The API's shapes and their RFC 3339 times are `web::api::views`.
 
 use crate::db::applications::{ApplicationRow, AttachmentRow, QueueRow};
-use crate::domain::application::ApplicationInput;
+use crate::domain::application::{ApplicationInput, ApplicationKind, ProjectCounts};
 use crate::domain::workflow::{AppStatus, Case, Decision, PhaseState, TaskState};
 use crate::service::ServiceError;
 use chrono::NaiveDateTime;
@@ -46,11 +46,14 @@ pub struct Attachment {
     pub filename: String,
     pub size: i64,
     pub sha256: String,
+    /// The project load a contour drawing is for.
+    pub load: Option<String>,
 }
 
 impl From<AttachmentRow> for Attachment {
     fn from(a: AttachmentRow) -> Self {
         Attachment {
+            load: a.load_key,
             id: a.id,
             kind: a.kind,
             filename: a.filename,
@@ -90,6 +93,9 @@ pub struct Application {
     pub phases: Vec<PhaseSummary>,
     pub attachments: Vec<Attachment>,
     pub permit_no: Option<String>,
+    pub kind: ApplicationKind,
+    /// Every permit issued, in load order (a project has one per load).
+    pub permits: Vec<String>,
 }
 
 impl Application {
@@ -155,6 +161,8 @@ impl Application {
             phases,
             attachments: attachments.into_iter().map(Attachment::from).collect(),
             permit_no: row.permit_no.clone(),
+            kind: row.kind.parse().unwrap_or(ApplicationKind::Single),
+            permits: row.permit_no.iter().cloned().collect(),
         }
     }
 
@@ -179,6 +187,9 @@ pub struct QueueEntry {
     pub due_at: Option<NaiveDateTime>,
     pub escalation_level: i32,
     pub permit_class: Option<String>,
+    pub kind: ApplicationKind,
+    /// A project's loads, vehicles and trips.
+    pub project: Option<ProjectCounts>,
 }
 
 impl QueueEntry {
@@ -190,8 +201,20 @@ impl QueueEntry {
 impl TryFrom<QueueRow> for QueueEntry {
     type Error = ServiceError;
 
-    fn try_from((task, reference, permit_class, phase): QueueRow) -> Result<Self, ServiceError> {
+    fn try_from(
+        (task, reference, permit_class, phase, kind, input): QueueRow,
+    ) -> Result<Self, ServiceError> {
+        let kind: ApplicationKind = kind.parse().unwrap_or(ApplicationKind::Single);
+        let project = match kind {
+            ApplicationKind::Project => {
+                crate::service::stored::<ApplicationInput>("application input", &input)?
+                    .project_counts()
+            }
+            ApplicationKind::Single => None,
+        };
         Ok(QueueEntry {
+            kind,
+            project,
             state: task.state.parse().map_err(|e: String| {
                 ServiceError::Internal(anyhow::anyhow!("stored task state: {e}"))
             })?,

@@ -88,6 +88,7 @@ pub async fn upload(
     mut payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let mut kind: Option<String> = None;
+    let mut load: Option<String> = None;
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -108,6 +109,7 @@ pub async fn upload(
         match name.as_str() {
             "kind" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
             "file" => file = Some((filename, bytes)),
+            "load" => load = Some(String::from_utf8_lossy(&bytes).trim().to_string()),
             _ => {}
         }
     }
@@ -120,6 +122,7 @@ pub async fn upload(
         .db(move |conn| {
             let upload = service::Upload {
                 kind: &kind,
+                load: load.as_deref(),
                 filename: &filename,
                 bytes: &bytes,
             };

@@ -3,7 +3,7 @@
 use super::applications::typed;
 use super::idempotency::{self, Outcome};
 use super::rfc3339;
-use crate::db::permits::TripRow;
+use crate::db::permits::{ScanRow, TripRow};
 use crate::domain::ids::PermitNo;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
 use crate::service::Caller;
@@ -18,16 +18,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_permit)
         .service(verify)
         .service(record_trip)
+        .service(list_trips)
         .service(revoke);
 }
 
+/// A trip as a journey: its departure (`recorded_at`, where and with which plate), when and
+/// where it was last seen, its arrival.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TripView {
     pub trip_no: i32,
+    /// The plate scanned at departure.
     pub plate: String,
+    /// The tractor plate of the vehicle making the trip.
+    pub vehicle: String,
+    /// Where it departed.
     pub location: String,
     pub note: String,
+    /// When it departed (the scan that used the trip).
     pub recorded_at: String,
+    pub departed_at: String,
+    pub arrived_at: Option<String>,
+    pub last_seen_at: Option<String>,
+    pub last_seen_location: Option<String>,
 }
 
 impl From<TripRow> for TripView {
@@ -35,9 +47,64 @@ impl From<TripRow> for TripView {
         TripView {
             trip_no: t.trip_no,
             plate: t.plate,
+            vehicle: t.vehicle,
             location: t.location,
             note: t.note,
             recorded_at: rfc3339(t.recorded_at),
+            departed_at: rfc3339(t.recorded_at),
+            arrived_at: t.arrived_at.map(rfc3339),
+            last_seen_at: t.last_seen_at.map(rfc3339),
+            last_seen_location: t.last_seen_location,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScanView {
+    pub at: String,
+    /// departure, checkpoint or arrival.
+    pub stage: String,
+    pub plate: String,
+    pub location: String,
+    pub note: String,
+    /// The inspector's user id.
+    pub inspector: String,
+    /// Warnings the inspector saw (outside_allowed_hours).
+    pub warnings: Vec<String>,
+}
+
+/// A trip with every scan of it (API.md "Trips").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JourneyView {
+    pub trip_no: i32,
+    pub plate: String,
+    pub vehicle: String,
+    pub departed_at: String,
+    pub arrived_at: Option<String>,
+    pub scans: Vec<ScanView>,
+}
+
+impl JourneyView {
+    fn new(trip: TripRow, scans: &[ScanRow]) -> Self {
+        JourneyView {
+            trip_no: trip.trip_no,
+            plate: trip.plate,
+            vehicle: trip.vehicle,
+            departed_at: rfc3339(trip.recorded_at),
+            arrived_at: trip.arrived_at.map(rfc3339),
+            scans: scans
+                .iter()
+                .filter(|s| s.trip_no == trip.trip_no)
+                .map(|s| ScanView {
+                    at: rfc3339(s.at),
+                    stage: s.stage.clone(),
+                    plate: s.plate.clone(),
+                    location: s.location.clone(),
+                    note: s.note.clone(),
+                    inspector: s.inspector.clone(),
+                    warnings: serde_json::from_str(&s.warnings).unwrap_or_default(),
+                })
+                .collect(),
         }
     }
 }
@@ -77,6 +144,14 @@ pub struct PermitView {
     pub revoked_at: Option<String>,
     pub revoke_reason: Option<String>,
     pub trips: Vec<TripView>,
+    /// single or project.
+    pub application_kind: String,
+    /// A project's name (project permits only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_name: Option<String>,
+    /// The project load this permit is for (project permits only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_key: Option<String>,
 }
 
 fn parsed(text: &str) -> serde_json::Value {
@@ -109,6 +184,14 @@ impl PermitView {
             revoked_at: row.revoked_at.map(rfc3339),
             revoke_reason: row.revoke_reason,
             trips: trips.into_iter().map(TripView::from).collect(),
+            application_kind: if row.load_key.is_some() {
+                "project"
+            } else {
+                "single"
+            }
+            .into(),
+            project_name: row.project_name,
+            load_key: row.load_key,
         }
     }
 }
@@ -210,17 +293,30 @@ pub struct TripBody {
     /// Where: loading site, checkpoint, toll station.
     pub location: Option<String>,
     pub note: Option<String>,
+    /// departure, checkpoint or arrival; without it a checkpoint if the vehicle has a trip
+    /// under way, else a departure.
+    pub stage: Option<String>,
+    /// The token read from the QR code: a forged one is a 422 naming `t`, an older version's
+    /// a 409 `superseded`.
+    pub t: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TripRecorded {
+    /// The trip the scan belongs to.
     pub trip_no: i32,
     pub trips_used: i32,
     pub trips_allowed: i32,
+    /// departure, checkpoint or arrival.
+    pub stage: String,
+    /// e.g. outside_allowed_hours: recorded, not refused; the inspector must see it.
+    pub warnings: Vec<String>,
 }
 
-/// Record a trip on site (inspector). Refused with 409 and `error.reason`: not_valid_now,
-/// plate_mismatch, used_up or revoked.
+/// Record a scan on site (inspector): a departure uses a trip, a checkpoint sighting or the
+/// arrival of the trip under way uses nothing. Refused with 409 and `error.reason`:
+/// not_valid_now, plate_mismatch, used_up, revoked, no_trip_under_way, trip_under_way or
+/// superseded.
 #[utoipa::path(tag = "permits", request_body = TripBody,
     responses((status = 201, body = TripRecorded), (status = 409), (status = 422)), security(("bearer" = [])))]
 #[post("/permits/{permit_no}/trips")]
@@ -242,22 +338,55 @@ pub async fn record_trip(
             plate: parsed.plate,
             location: parsed.location,
             note: parsed.note,
+            stage: parsed.stage,
+            token: parsed.t,
         };
-        let outcome = service::record_trip(conn, &engine, &caller, &PermitNo::from(&permit_no), &input, now)?;
+        let outcome = service::record_trip(
+            conn,
+            &engine,
+            &caller,
+            &PermitNo::from(&permit_no),
+            &input,
+            now,
+        )?;
         Ok(match outcome {
             TripOutcome::Recorded {
+                stage,
                 trip_no,
                 trips_used,
                 trips_allowed,
+                warnings,
+                ..
             } => Outcome::Done(
                 StatusCode::CREATED,
-                serde_json::json!({"trip_no": trip_no, "trips_used": trips_used, "trips_allowed": trips_allowed}),
+                serde_json::json!({"trip_no": trip_no, "trips_used": trips_used,
+                    "trips_allowed": trips_allowed, "stage": stage.as_str(), "warnings": warnings}),
             ),
             // The refusal is recorded (an audit event); a retry is a new look at the permit.
             TripOutcome::Refused(reason) => Outcome::Refused(AppError::TripRefused(reason)),
         })
     })
     .await
+}
+
+/// Every trip of a permit with its scans (the permit's readers).
+#[utoipa::path(tag = "permits", responses((status = 200, body = [JourneyView]), (status = 404)), security(("bearer" = [])))]
+#[get("/permits/{permit_no}/trips")]
+pub async fn list_trips(
+    state: web::Data<AppState>,
+    current: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, engine) = (current, state.engine.clone());
+    let permit_no = path.into_inner();
+    let (trips, scans) = state
+        .db(move |conn| service::journeys(conn, &engine, &caller, &PermitNo::from(&permit_no)))
+        .await?;
+    let body: Vec<JourneyView> = trips
+        .into_iter()
+        .map(|t| JourneyView::new(t, &scans))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! models: states as their names, times in RFC 3339.
 
 use super::rfc3339;
+use crate::domain::application::ApplicationKind;
 use crate::service::applications::view::{
     Application, Attachment, AuditEntry, PhaseSummary, QueueEntry, TaskSummary,
 };
@@ -71,11 +72,15 @@ pub struct AttachmentView {
     pub filename: String,
     pub size: i64,
     pub sha256: String,
+    /// The project load a contour drawing is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<String>,
 }
 
 impl From<&Attachment> for AttachmentView {
     fn from(a: &Attachment) -> Self {
         AttachmentView {
+            load: a.load.clone(),
             id: a.id.clone(),
             kind: a.kind.clone(),
             filename: a.filename.clone(),
@@ -126,7 +131,24 @@ pub struct ApplicationView {
     pub net_minutes: i64,
     pub phases: Vec<PhaseView>,
     pub attachments: Vec<AttachmentView>,
+    /// The first permit (a project's first load's).
     pub permit_no: Option<String>,
+    /// single or project.
+    pub kind: String,
+    /// Every permit issued, in load order: one per load for a project.
+    pub permits: Vec<String>,
+    /// A project's name, site and sets (projects only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub project: Option<serde_json::Value>,
+    /// A project's loads, each with its cargo, loaded vehicle and trips (projects only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub loads: Option<serde_json::Value>,
+    /// A project's vehicles and the loads each may carry (projects only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub fleet: Option<serde_json::Value>,
 }
 
 /// A part of the input as JSON (`null` when the draft does not have it).
@@ -165,8 +187,19 @@ impl From<&Application> for ApplicationView {
             phases: a.phases.iter().map(PhaseView::from).collect(),
             attachments: a.attachments.iter().map(AttachmentView::from).collect(),
             permit_no: a.permit_no.clone(),
+            kind: a.kind.as_str().to_string(),
+            permits: a.permits.clone(),
+            project: project_part(a, &a.input.project),
+            loads: project_part(a, &a.input.loads),
+            fleet: project_part(a, &a.input.fleet),
         }
     }
+}
+
+/// A project's own part: present (`null` while a draft lacks it) for a project, absent for a
+/// single application.
+fn project_part<T: Serialize>(a: &Application, value: &T) -> Option<serde_json::Value> {
+    (a.kind == ApplicationKind::Project).then(|| part(value))
 }
 
 impl From<Application> for ApplicationView {
@@ -190,11 +223,26 @@ pub struct QueueItem {
     pub due_at: Option<String>,
     pub escalation_level: i32,
     pub permit_class: Option<String>,
+    /// single or project.
+    pub kind: String,
+    /// A project's number of loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loads: Option<usize>,
+    /// A project's number of vehicles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicles: Option<usize>,
+    /// A project's trips over every load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trips: Option<i64>,
 }
 
 impl From<QueueEntry> for QueueItem {
     fn from(q: QueueEntry) -> Self {
         QueueItem {
+            kind: q.kind.as_str().to_string(),
+            loads: q.project.map(|p| p.loads),
+            vehicles: q.project.map(|p| p.vehicles),
+            trips: q.project.map(|p| p.trips),
             id: q.id,
             application_id: q.application_id,
             reference: q.reference,

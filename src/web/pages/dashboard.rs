@@ -120,6 +120,11 @@ fn key_label(group: Group, key: &str, names: &HashMap<String, String>, lang: Lan
             other => other.into(),
         },
         Group::Class => lang.text("page.dashboard.class_key", &[("key", key.to_string())]),
+        Group::Kind => match key {
+            "project" => labels::word(en, "page.dashboard.kind_project").into(),
+            "single" => labels::word(en, "page.dashboard.kind_single").into(),
+            other => other.into(),
+        },
         Group::Week => lang.text("page.dashboard.week_of_key", &[("key", key.to_string())]),
     }
 }
@@ -206,6 +211,7 @@ async fn dashboard(
                 Group::Authority,
                 Group::Phase,
                 Group::Class,
+                Group::Kind,
             ] {
                 others.push((
                     group,
@@ -413,6 +419,7 @@ fn tables(
                     Group::Phase => pick("page.dashboard.by_phase_tasks"),
                     Group::Class => pick("page.dashboard.by_class"),
                     Group::Workflow => pick("page.dashboard.by_workflow"),
+                    Group::Kind => pick("page.dashboard.by_kind"),
                 },
                 key_label: match group {
                     Group::Week => pick("page.dashboard.week"),
@@ -420,6 +427,7 @@ fn tables(
                     Group::Phase => pick("page.dashboard.phase"),
                     Group::Class => pick("page.dashboard.class"),
                     Group::Workflow => pick("page.dashboard.workflow"),
+                    Group::Kind => pick("page.dashboard.kind"),
                 },
                 within_label: if tasks {
                     pick("page.dashboard.within_budget")

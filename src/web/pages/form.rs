@@ -330,6 +330,7 @@ async fn handle(
                         &ApplicationId::from(&view.id),
                         service::Upload {
                             kind,
+                            load: None,
                             filename,
                             bytes,
                         },

@@ -4,9 +4,7 @@
 
 use super::frame::Frame;
 use super::html_with_status;
-use super::permits::{
-    after_trip, status_names, trip_from_form, trip_lines, trip_message, TripForm, TripLine,
-};
+use super::permits::{status_names, trip_from_form, trip_lines, TripForm, TripLine};
 use crate::domain::ids::PermitNo;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
@@ -18,7 +16,7 @@ use crate::web::extract::Locale;
 use crate::web::session;
 use crate::web::AppState;
 use actix_session::Session;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -64,9 +62,6 @@ struct CheckPage {
 #[derive(Debug, Deserialize)]
 pub struct CheckQuery {
     pub no: Option<String>,
-    pub trip: Option<String>,
-    #[serde(rename = "n")]
-    pub trip_no: Option<i32>,
 }
 
 /// Permit numbers are typed on phones: spaces and lower case do not matter.
@@ -159,7 +154,7 @@ async fn check(
     let query = query.into_inner();
     let number = tidy_number(query.no.as_deref().unwrap_or_default());
     let typed = Typed {
-        message: trip_message(lang, query.trip.as_deref(), query.trip_no),
+        message: None,
         plate: String::new(),
         location: String::new(),
         status: StatusCode::OK,
@@ -185,15 +180,24 @@ async fn record(
     let permit_no = path.into_inner();
     match trip_from_form(&state, current.clone(), lang, &permit_no, &form).await? {
         Ok(outcome) => {
-            let page = format!(
+            let back = format!(
                 "/inspect?{}",
                 serde_urlencoded::to_string([("no", &permit_no)]).unwrap_or_default()
             );
-            // `no` is the permit's number on this page, so the trip's goes in `n`.
-            let location = after_trip(&page, &outcome, "n");
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
-                .finish())
+            let plate = form.plate.clone().unwrap_or_default();
+            super::scan::answer(
+                &state,
+                &session,
+                lang,
+                current,
+                super::scan::Scanned {
+                    permit_no: &permit_no,
+                    plate: &plate,
+                    back,
+                },
+                outcome,
+            )
+            .await
         }
         Err(errors) => {
             let typed = Typed {

@@ -13,6 +13,7 @@ pub mod labels;
 pub mod list;
 pub mod permits;
 pub mod queue;
+pub mod scan;
 
 use super::error::AppError;
 use super::extract::Locale;
@@ -38,6 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(dashboard::routes)
         .configure(admin::routes)
         .configure(inspect::routes)
+        .configure(scan::routes)
         .configure(permits::routes);
 }
 

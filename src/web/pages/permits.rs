@@ -7,7 +7,7 @@ use super::html_with_status;
 use crate::db::permits::{PermitRow, TripRow};
 use crate::domain::application::{ApplicationInput, TrailerType};
 use crate::domain::ids::PermitNo;
-use crate::domain::permit::{qr_svg, PermitStatus, TripRefusal};
+use crate::domain::permit::{qr_svg, PermitStatus};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::permits::{self as service, Permit, TripInput, TripOutcome};
@@ -29,7 +29,7 @@ use serde::Deserialize;
 #[path = "permits_verify.rs"]
 mod verify;
 
-pub use self::verify::{after_trip, trip_from_form, trip_message, TripForm, VerifyQuery};
+pub use self::verify::{trip_from_form, TripForm, VerifyQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(print_page)
@@ -102,7 +102,7 @@ pub struct PermitDoc {
     pub timezone: String,
 }
 
-fn local(engine: &Engine, t: NaiveDateTime) -> String {
+pub fn local(engine: &Engine, t: NaiveDateTime) -> String {
     engine
         .timezone
         .from_utc_datetime(&t)

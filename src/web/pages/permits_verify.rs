@@ -38,33 +38,6 @@ struct PublicView {
 #[derive(Debug, Deserialize)]
 pub struct VerifyQuery {
     pub t: Option<String>,
-    /// After a trip form: `recorded` or the refusal's reason.
-    pub trip: Option<String>,
-    pub no: Option<i32>,
-}
-
-/// The line shown after a trip form: `recorded` (with the trip's number) or a refusal.
-pub fn trip_message(lang: Lang, trip: Option<&str>, no: Option<i32>) -> Option<(bool, String)> {
-    match (trip, no) {
-        (Some("recorded"), Some(no)) => Some((
-            true,
-            lang.text("page.verify.trip_recorded", &[("no", no.to_string())]),
-        )),
-        (Some(reason), _) => reason
-            .parse::<TripRefusal>()
-            .ok()
-            .map(|r| (false, refusal_message(lang, r))),
-        _ => None,
-    }
-}
-
-fn refusal_message(lang: Lang, reason: TripRefusal) -> String {
-    crate::web::error::AppError::TripRefused(reason)
-        .body(lang, "-")
-        .pointer("/error/message")
-        .and_then(|m| m.as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// What the page says besides the permit: a message after a trip form, what was typed.
@@ -160,14 +133,13 @@ async fn verify_page(
     query: crate::web::input::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let message = trip_message(lang, query.trip.as_deref(), query.no);
     render_verify(
         &state,
         &session,
         lang,
         path.into_inner(),
         query.t.unwrap_or_default(),
-        FormState::message(message),
+        FormState::message(None),
     )
     .await
 }
@@ -191,6 +163,7 @@ pub struct TripForm {
     pub plate: Option<String>,
     pub location: Option<String>,
     pub note: Option<String>,
+    pub stage: Option<String>,
 }
 
 /// Records a trip from a page's form: the outcome, or the form's errors in words that name
@@ -206,6 +179,8 @@ pub async fn trip_from_form(
         plate: form.plate.clone(),
         location: form.location.clone(),
         note: form.note.clone(),
+        stage: form.stage.clone(),
+        token: form.t.clone(),
     };
     let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let no = permit_no.to_string();
@@ -223,21 +198,6 @@ pub async fn trip_from_form(
         ))),
         Err(other) => Err(other),
     }
-}
-
-/// Where a trip form goes back to, with its outcome for `trip_message`; the trip's number
-/// goes in the query parameter `number_param`.
-pub fn after_trip(base: &str, outcome: &TripOutcome, number_param: &str) -> String {
-    let query = match outcome {
-        TripOutcome::Recorded { trip_no, .. } => serde_urlencoded::to_string([
-            ("trip", "recorded".to_string()),
-            (number_param, trip_no.to_string()),
-        ]),
-        TripOutcome::Refused(reason) => serde_urlencoded::to_string([("trip", reason.as_str())]),
-    }
-    .unwrap_or_default();
-    let joiner = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{joiner}{query}")
 }
 
 /// The inspector's trip form on the verification page; back to the page with the outcome.
@@ -274,15 +234,26 @@ async fn record_trip(
         };
         return render_verify(&state, &session, lang, permit_no, token, form).await;
     }
-    match trip_from_form(&state, current, lang, &permit_no, &form).await? {
+    match trip_from_form(&state, current.clone(), lang, &permit_no, &form).await? {
         Ok(outcome) => {
-            let page = format!(
+            let back = format!(
                 "/verify/{permit_no}?{}",
                 serde_urlencoded::to_string([("t", &token)]).unwrap_or_default()
             );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, after_trip(&page, &outcome, "no")))
-                .finish())
+            let plate = form.plate.clone().unwrap_or_default();
+            super::super::scan::answer(
+                &state,
+                &session,
+                lang,
+                current,
+                super::super::scan::Scanned {
+                    permit_no: &permit_no,
+                    plate: &plate,
+                    back,
+                },
+                outcome,
+            )
+            .await
         }
         Err(errors) => {
             let form = FormState {
