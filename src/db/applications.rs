@@ -147,6 +147,7 @@ pub fn list(
     conn: &mut DbConnection,
     scope: &Scope,
     status: Option<&str>,
+    kind: Option<&str>,
     paging: crate::domain::paging::Paging,
 ) -> QueryResult<(Vec<ApplicationRow>, i64)> {
     let filtered = |select: &str| {
@@ -156,6 +157,9 @@ pub fn list(
         if let Some(s) = status {
             sql.push(" AND a.status = ")
                 .bind(Value::Text(s.to_string()));
+        }
+        if let Some(k) = kind {
+            sql.push(" AND a.kind = ").bind(Value::Text(k.to_string()));
         }
         sql
     };

@@ -234,6 +234,7 @@ pub fn seed_applications(
         conn,
         &Scope::Firm(firm),
         None,
+        None,
         crate::domain::paging::Paging {
             page: 1,
             per_page: 1,

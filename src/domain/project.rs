@@ -287,10 +287,13 @@ fn parse_fleet(
         ));
         return None;
     }
-    let by_key: HashMap<&str, &LoadInput> = loads
-        .iter()
-        .filter_map(|l| Some((l.key.as_deref()?.trim(), l)))
-        .collect();
+    // A key used twice is an error of the second load: vehicles are checked against the first.
+    let mut by_key: HashMap<&str, &LoadInput> = HashMap::new();
+    for load in loads {
+        if let Some(key) = load.key.as_deref() {
+            by_key.entry(key.trim()).or_insert(load);
+        }
+    }
     let mut plates_seen: HashSet<String> = HashSet::new();
     let fleet: Vec<Option<FleetVehicle>> = input
         .iter()

@@ -20,6 +20,7 @@ mod ops;
 mod outage;
 mod permit_pages;
 mod permits;
+mod projects;
 mod reference;
 mod reports;
 mod review;

@@ -414,3 +414,66 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
         "the cases cover a moment and its absence"
     );
 }
+
+/// Upgrading to projects keeps every permit and trip: each trip gets its vehicle and its
+/// departure scan, so a trip under way at the upgrade is sighted, not departed, afterwards.
+#[tokio::test]
+async fn trips_recorded_before_projects_become_journeys_on_upgrade() {
+    use permitflow::db::schema::{permit_trips, permits, trip_scans};
+
+    let app = spawn_app().await;
+    let flow = crate::flow::Flow::new(&app).await;
+    crate::permits::issued(&flow, &crate::permits::county_blade(3), &[]).await;
+    let mut c = app.connect();
+    let permits_before: i64 = permits::table.count().get_result(&mut c).unwrap();
+    let permit_no: String = permits::table
+        .select(permits::permit_no)
+        .first(&mut c)
+        .expect("a permit");
+    let inspector: String = permitflow::db::schema::users::table
+        .filter(permitflow::db::schema::users::email.eq("inspector@demo.local"))
+        .select(permitflow::db::schema::users::id)
+        .first(&mut c)
+        .unwrap();
+    let (down, up) = if app.db.is_postgres() {
+        (
+            include_str!("../../migrations/postgres/2026-12-01-000009_projects/down.sql"),
+            include_str!("../../migrations/postgres/2026-12-01-000009_projects/up.sql"),
+        )
+    } else {
+        (
+            include_str!("../../migrations/sqlite/2026-12-01-000009_projects/down.sql"),
+            include_str!("../../migrations/sqlite/2026-12-01-000009_projects/up.sql"),
+        )
+    };
+    // As the migration harness runs them: each in its own transaction; two trips recorded
+    // the old way in between.
+    c.transaction(|c| c.batch_execute(down)).unwrap();
+    for n in 1..=2 {
+        diesel::sql_query(format!(
+            "INSERT INTO permit_trips (id, permit_no, trip_no, plate, location, note, \
+             recorded_by, recorded_at) VALUES ('old-{n}', '{permit_no}', {n}, '新B12345', \
+             'G7', '', '{inspector}', '2026-11-30 10:0{n}:00')"
+        ))
+        .execute(&mut c)
+        .unwrap();
+    }
+    let trips_before = 2;
+    c.transaction(|c| c.batch_execute(up)).unwrap();
+    let permits_after: i64 = permits::table.count().get_result(&mut c).unwrap();
+    assert_eq!(permits_after, permits_before);
+    let trips: Vec<(String, String, String)> = permit_trips::table
+        .select((permit_trips::id, permit_trips::plate, permit_trips::vehicle))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(trips.len() as i64, trips_before);
+    for (id, plate, vehicle) in &trips {
+        assert_eq!(plate, vehicle, "trip {id}");
+        let stage: String = trip_scans::table
+            .find(id)
+            .select(trip_scans::stage)
+            .first(&mut c)
+            .unwrap();
+        assert_eq!(stage, "departure");
+    }
+}

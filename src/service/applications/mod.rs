@@ -6,6 +6,7 @@
 pub mod attachments;
 pub mod drafts;
 pub mod information;
+pub mod projects;
 pub mod queries;
 pub mod review;
 pub mod rows;
@@ -28,6 +29,7 @@ use chrono::NaiveDateTime;
 pub use self::attachments::{add_attachment, attachment_file, Upload};
 pub use self::drafts::{create, update};
 pub use self::information::respond;
+pub use self::projects::{copy, progress, Progress};
 pub use self::queries::{events, get, list, queue, Page};
 pub use self::review::{claim_or_release, decide, task_command, TaskDecision};
 pub use self::submission::{check, submit, withdraw};

@@ -3,6 +3,7 @@
 use super::view::{Application, AuditEntry, QueueEntry};
 use super::{load_visible, rows, view};
 use crate::db::{applications as q, DbConnection};
+use crate::domain::application::ApplicationKind;
 use crate::domain::ids::ApplicationId;
 use crate::domain::paging::Paging;
 use crate::domain::role::Role;
@@ -35,9 +36,20 @@ pub fn list(
     engine: &Engine,
     caller: &Caller,
     status: Option<&str>,
+    kind: Option<&str>,
     paging: Paging,
     now: NaiveDateTime,
 ) -> Result<Page, ServiceError> {
+    if let Some(k) = kind {
+        k.parse::<ApplicationKind>().map_err(|_| {
+            ServiceError::from(FieldError::new(
+                "kind",
+                Message::new("error.one_of")
+                    .with("value", k)
+                    .with("allowed", "single, project"),
+            ))
+        })?;
+    }
     if let Some(s) = status {
         s.parse::<AppStatus>().map_err(|_| {
             ServiceError::from(FieldError::new("status", Message::new("error.one_of").with("value", s).with(
@@ -47,7 +59,7 @@ pub fn list(
         })?;
     }
     let scope = scope_of(conn, caller)?;
-    let (found, total) = q::list(conn, &scope, status, paging)?;
+    let (found, total) = q::list(conn, &scope, status, kind, paging)?;
     let mut items = Vec::with_capacity(found.len());
     for row in found {
         let loaded = rows::load(conn, &row.id)?.ok_or(ServiceError::NotFound)?;

@@ -1,7 +1,7 @@
 //! Applications: drafts, attachments, submission, information rounds, withdrawal, reading.
 
 use super::idempotency;
-use super::views::{ApplicationView, AttachmentView, EventView};
+use super::views::{ApplicationView, AttachmentView, EventView, ProgressView};
 use crate::domain::application::ApplicationInput;
 use crate::domain::attachment::MAX_ATTACHMENT_BYTES;
 use crate::domain::ids::ApplicationId;
@@ -27,6 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(submit)
         .service(respond)
         .service(withdraw)
+        .service(copy)
+        .service(progress)
         .service(events);
 }
 
@@ -77,7 +79,8 @@ pub async fn update(
     idempotency::command(&state, &req, current, &request, StatusCode::OK, updated).await
 }
 
-/// Upload an attachment: multipart fields `kind` and `file` (PDF, PNG or JPEG by content, at most 10 MB).
+/// Upload an attachment: multipart fields `kind` and `file` (PDF, PNG or JPEG by content, at most 10 MB),
+/// and for a project's contour drawing `load`, the key of the load it shows.
 #[utoipa::path(tag = "applications", request_body(content = String, content_type = "multipart/form-data"),
     responses((status = 201, body = AttachmentView), (status = 413), (status = 422)), security(("bearer" = [])))]
 #[post("/applications/{id}/attachments")]
@@ -249,9 +252,53 @@ pub async fn withdraw(
     .await
 }
 
+/// Copy an application of the caller's firm into a new draft: the same input (a project's
+/// loads and fleet) and the same attachments, for the next phase of a campaign.
+#[utoipa::path(tag = "applications", responses((status = 201, body = ApplicationView), (status = 404)), security(("bearer" = [])))]
+#[post("/applications/{id}/copy")]
+pub async fn copy(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    current: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = ApplicationId::from(path.into_inner());
+    let run = move |conn: &mut _, engine: &_, caller: &_, now| {
+        service::copy(conn, engine, caller, &id, now).map(ApplicationView::from)
+    };
+    idempotency::command(
+        &state,
+        &req,
+        current,
+        &serde_json::Value::Null,
+        StatusCode::CREATED,
+        run,
+    )
+    .await
+}
+
+/// A campaign's progress: trips made and allowed per load and in all, the vehicles under way
+/// and where each was last seen, trips per vehicle (whoever may read the application).
+#[utoipa::path(tag = "applications", responses((status = 200, body = ProgressView), (status = 404)), security(("bearer" = [])))]
+#[get("/applications/{id}/progress")]
+pub async fn progress(
+    state: web::Data<AppState>,
+    current: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
+    let id = ApplicationId::from(path.into_inner());
+    let progress = state
+        .db(move |conn| service::progress(conn, &engine, &caller, &id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(ProgressView::from(progress)))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     pub status: Option<String>,
+    /// single or project.
+    pub kind: Option<String>,
     /// 1 to 10,000 (1 if absent).
     #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
@@ -281,7 +328,10 @@ pub async fn list(
     let (caller, now) = (current, state.clock.now());
     let engine = state.engine.clone();
     let page = state
-        .db(move |conn| service::list(conn, &engine, &caller, query.status.as_deref(), paging, now))
+        .db(move |conn| {
+            let (status, kind) = (query.status.as_deref(), query.kind.as_deref());
+            service::list(conn, &engine, &caller, status, kind, paging, now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(ApplicationPage {
         items: page.items.iter().map(ApplicationView::from).collect(),

@@ -6,6 +6,7 @@ use crate::domain::application::ApplicationKind;
 use crate::service::applications::view::{
     Application, Attachment, AuditEntry, PhaseSummary, QueueEntry, TaskSummary,
 };
+use crate::service::applications::Progress;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -276,6 +277,82 @@ impl From<AuditEntry> for EventView {
             kind: e.kind,
             actor: e.actor,
             detail: e.detail,
+        }
+    }
+}
+
+/// A vehicle under way now on a load's permit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InTransitView {
+    /// The tractor plate of the vehicle.
+    pub plate: String,
+    pub trip_no: i32,
+    pub departed_at: String,
+    pub last_seen_at: String,
+    pub last_seen_location: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoadProgressView {
+    /// The load's key (null for a single application).
+    pub key: Option<String>,
+    pub permit_no: Option<String>,
+    pub trips_allowed: i64,
+    pub trips_used: i64,
+    pub in_transit: Vec<InTransitView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VehicleTripsView {
+    pub tractor_plate: String,
+    pub trips: i64,
+    pub under_way: bool,
+}
+
+/// A campaign's progress (API.md "Transport projects").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProgressView {
+    pub loads: Vec<LoadProgressView>,
+    pub vehicles: Vec<VehicleTripsView>,
+    pub trips_used: i64,
+    pub trips_allowed: i64,
+}
+
+impl From<Progress> for ProgressView {
+    fn from(p: Progress) -> Self {
+        ProgressView {
+            loads: p
+                .loads
+                .into_iter()
+                .map(|l| LoadProgressView {
+                    key: l.key,
+                    permit_no: l.permit_no,
+                    trips_allowed: l.trips_allowed,
+                    trips_used: l.trips_used,
+                    in_transit: l
+                        .in_transit
+                        .into_iter()
+                        .map(|t| InTransitView {
+                            plate: t.plate,
+                            trip_no: t.trip_no,
+                            departed_at: rfc3339(t.departed_at),
+                            last_seen_at: rfc3339(t.last_seen_at),
+                            last_seen_location: t.last_seen_location,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            vehicles: p
+                .vehicles
+                .into_iter()
+                .map(|v| VehicleTripsView {
+                    tractor_plate: v.tractor_plate,
+                    trips: v.trips,
+                    under_way: v.under_way,
+                })
+                .collect(),
+            trips_used: p.trips_used,
+            trips_allowed: p.trips_allowed,
         }
     }
 }

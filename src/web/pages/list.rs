@@ -110,7 +110,7 @@ async fn list(
     let (found, authorities) = state
         .db(move |conn| {
             let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
-            let found = service::list(conn, &engine, &caller, filter, paging, now)?;
+            let found = service::list(conn, &engine, &caller, filter, None, paging, now)?;
             let authorities: HashMap<String, String> =
                 crate::service::reference::authorities(conn)?
                     .into_iter()
