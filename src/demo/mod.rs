@@ -2,9 +2,11 @@
 //! password `permitflow-demo`. Only `seed --demo` and `serve --demo` call this; without
 //! them no known password exists.
 //!
-//! `history` runs weeks of past work through the service; `work` the applications in flight.
+//! `history` runs weeks of past work through the service; `work` the applications in flight;
+//! `project` the transport projects, one part-way through its trips, one under review.
 
 pub mod history;
+pub mod project;
 pub mod work;
 
 use crate::db::users::{self as q, FirmRow, UserRow};

@@ -279,6 +279,7 @@ pub fn seed_applications(
             step: chrono::TimeDelta::minutes(35),
         },
     )?;
+    super::project::seed(conn, engine, &first, now)?;
     let work = [
         (
             &first,

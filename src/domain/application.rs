@@ -148,6 +148,22 @@ pub struct VehicleInput {
     pub max_axle_load_kg: Option<f64>,
 }
 
+impl VehicleInput {
+    /// The loaded figures, if every one of them is there and readable (for showing a class;
+    /// the rules themselves use the parsed spec).
+    pub fn loaded_figures(&self) -> Option<LoadedVehicle> {
+        Some(LoadedVehicle {
+            trailer_type: TrailerType::parse("", self.trailer_type.as_deref()).ok()?,
+            axles: u32::try_from(self.axles?).ok().filter(|a| *a > 0)?,
+            overall_length_m: self.overall_length_m?,
+            overall_width_m: self.overall_width_m?,
+            overall_height_m: self.overall_height_m?,
+            gross_mass_kg: self.gross_mass_kg?,
+            max_axle_load_kg: self.max_axle_load_kg?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RouteInput {
     pub origin: Option<String>,

@@ -80,7 +80,11 @@ async fn a_manager_lands_on_the_dashboard_and_reads_the_story() {
         .await,
     )
     .unwrap();
-    assert_eq!(links.len(), 5);
+    assert_eq!(
+        links.len(),
+        6,
+        "week, workflow, authority, phase, class, kind"
+    );
     keep("dashboard.png", &desk.screenshot().await, app.dir.path());
 
     // The same in Chinese.

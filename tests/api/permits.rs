@@ -596,10 +596,46 @@ async fn the_demo_has_a_valid_permit_and_work_at_every_stage() {
             "draft",
             "info_requested",
             "issued",
+            "issued",
             "submitted",
+            "under_review",
             "under_review"
         ]
     );
+    // A campaign part-way done with vehicles on the road, and the next under joint review.
+    let projects: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "project")
+        .collect();
+    assert_eq!(projects.len(), 2);
+    let done = projects.iter().find(|a| a["status"] == "issued").unwrap();
+    assert_eq!(done["permits"].as_array().unwrap().len(), 4);
+    let progress: Value = app
+        .get_as(
+            &format!(
+                "/api/v1/applications/{}/progress",
+                done["id"].as_str().unwrap()
+            ),
+            &applicant,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let used = progress["trips_used"].as_i64().unwrap();
+    assert!(
+        used > 200 && used < progress["trips_allowed"].as_i64().unwrap(),
+        "{used}"
+    );
+    let moving: usize = progress["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["in_transit"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(moving, 4, "a third of the fleet is on the road today");
     let region = app.token("650000-highway@demo.local", DEMO).await;
     let queue: Value = app
         .get_as("/api/v1/tasks", &region)

@@ -6,7 +6,7 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
-use crate::domain::application::{ApplicationInput, TrailerType};
+use crate::domain::application::{ApplicationInput, ApplicationKind, TrailerType};
 use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
 use crate::domain::workflow::{AppStatus, Decision, PhaseState, TaskState};
@@ -29,6 +29,8 @@ use std::collections::HashMap;
 
 #[path = "application_actions.rs"]
 mod actions;
+#[path = "application_project.rs"]
+mod project;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(show)
@@ -112,6 +114,12 @@ struct ApplicationPage {
     message: Option<(bool, String)>,
     typed_comment: String,
     timeline: Vec<EventLine>,
+    /// A transport project's loads, fleet and progress.
+    project: Option<project::ProjectSection>,
+    /// The firm may copy it (a project of its own).
+    can_copy: bool,
+    /// Where a draft is edited: the project form or the single one.
+    edit_href: String,
 }
 
 fn local(state: &AppState, t: Option<NaiveDateTime>) -> String {
@@ -240,6 +248,7 @@ fn facts(input: &ApplicationInput, lang: Lang) -> Vec<(&'static str, String)> {
 
 /// Everything the page shows, gathered in one go.
 struct Gathered {
+    progress: Option<crate::service::applications::Progress>,
     view: Application,
     input: ApplicationInput,
     events: Vec<AuditEntry>,
@@ -262,9 +271,20 @@ async fn gather(
             let view = service::get(conn, &engine, &caller, &ApplicationId::from(&id), now)?;
             let events = service::events(conn, &caller, &ApplicationId::from(&id))?;
             let input = view.input.clone();
+            let progress = match view.kind {
+                ApplicationKind::Project => Some(service::progress(
+                    conn,
+                    &engine,
+                    &caller,
+                    &ApplicationId::from(&id),
+                    now,
+                )?),
+                ApplicationKind::Single => None,
+            };
             let names = crate::service::reference::names(conn, en)?;
             let (authorities, counties) = (names.authorities, names.jurisdictions);
             Ok(Gathered {
+                progress,
                 view,
                 input,
                 events,
@@ -352,7 +372,20 @@ async fn render(
             )
         })
         .collect();
-    let mut facts = facts(&g.input, lang);
+    let project = (v.kind == ApplicationKind::Project).then(|| {
+        project::section(
+            &g.input,
+            g.progress.as_ref(),
+            &state.engine.rules,
+            lang,
+            |t| local(state, Some(t)),
+        )
+    });
+    let mut facts = if project.is_some() {
+        Vec::new()
+    } else {
+        facts(&g.input, lang)
+    };
     if let Some(r) = &g.input.route {
         facts.insert(
             0,
@@ -421,6 +454,12 @@ async fn render(
                 detail: event_detail(&e.detail),
             })
             .collect(),
+        edit_href: match v.kind {
+            ApplicationKind::Project => format!("/projects/{}/edit", v.id),
+            ApplicationKind::Single => format!("/applications/{}/edit", v.id),
+        },
+        can_copy: applicant && v.kind == ApplicationKind::Project,
+        project,
     };
     html_with_status(outcome.status, shown)
 }

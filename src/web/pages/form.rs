@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 #[path = "form_fields.rs"]
-mod fields;
+pub(super) mod fields;
 
 use self::fields::{input_of, read_form, segment_count, values_of};
 
@@ -245,6 +245,11 @@ async fn edit_form(
     if view.status != AppStatus::Draft {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/applications/{id}")))
+            .finish());
+    }
+    if view.kind == crate::domain::application::ApplicationKind::Project {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/projects/{id}/edit")))
             .finish());
     }
     let i = &view.input;

@@ -5,7 +5,7 @@
 use super::*;
 
 /// A stored number as a person would type it: 126, not 126.0.
-pub(super) fn number_text(n: &serde_json::Number) -> String {
+pub(in crate::web::pages) fn number_text(n: &serde_json::Number) -> String {
     match n.as_f64() {
         Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
         _ => n.to_string(),
@@ -151,14 +151,14 @@ pub(super) fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldErr
 }
 
 /// A submitted form: its fields, the files chosen for each kind, and which button was pressed.
-pub(super) struct Posted {
-    pub(super) values: HashMap<String, String>,
-    pub(super) files: Vec<(String, String, Vec<u8>)>,
-    pub(super) csrf: String,
-    pub(super) action: String,
+pub(in crate::web::pages) struct Posted {
+    pub(in crate::web::pages) values: HashMap<String, String>,
+    pub(in crate::web::pages) files: Vec<(String, String, Vec<u8>)>,
+    pub(in crate::web::pages) csrf: String,
+    pub(in crate::web::pages) action: String,
 }
 
-pub(super) async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
+pub(in crate::web::pages) async fn read_form(mut payload: Multipart) -> Result<Posted, AppError> {
     let mut posted = Posted {
         values: HashMap::new(),
         files: Vec::new(),

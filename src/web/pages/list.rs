@@ -5,6 +5,8 @@
 use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
+use crate::domain::application::ApplicationKind;
+use crate::domain::ids::ApplicationId;
 use crate::domain::role::Role;
 use crate::domain::workflow::TaskState;
 use crate::i18n::Lang;
@@ -45,6 +47,9 @@ struct Line {
     /// The authorities still reviewing.
     waiting: String,
     permit_no: Option<String>,
+    /// A transport project: its name and progress.
+    project: String,
+    edit_href: String,
 }
 
 #[derive(Template)]
@@ -56,6 +61,7 @@ struct ListPage {
     applicant: bool,
     lines: Vec<Line>,
     status: String,
+    kind: String,
     statuses: Vec<(&'static str, &'static str)>,
     page: i64,
     pages: i64,
@@ -66,6 +72,7 @@ struct ListPage {
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     pub status: Option<String>,
+    pub kind: Option<String>,
     pub page: Option<i64>,
 }
 
@@ -106,17 +113,31 @@ async fn list(
     };
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let (caller, filter) = (current.clone(), status.clone());
+    let kind_filter = match query.kind.as_deref() {
+        Some(k @ ("single" | "project")) => k.to_string(),
+        _ => String::new(),
+    };
+    let kind_filter_shown = kind_filter.clone();
     let en = lang == Lang::En;
-    let (found, authorities) = state
+    let (found, authorities, campaigns) = state
         .db(move |conn| {
             let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
-            let found = service::list(conn, &engine, &caller, filter, None, paging, now)?;
+            let kind = Some(kind_filter.as_str()).filter(|k| !k.is_empty());
+            let found = service::list(conn, &engine, &caller, filter, kind, paging, now)?;
+            let mut campaigns = HashMap::new();
+            for v in &found.items {
+                if v.kind == ApplicationKind::Project && v.permit_no.is_some() {
+                    let id = ApplicationId::from(&v.id);
+                    let p = service::progress(conn, &engine, &caller, &id, now)?;
+                    campaigns.insert(v.id.clone(), p);
+                }
+            }
             let authorities: HashMap<String, String> =
                 crate::service::reference::authorities(conn)?
                     .into_iter()
                     .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
                     .collect();
-            Ok((found, authorities))
+            Ok((found, authorities, campaigns))
         })
         .await?;
     let tz = state.engine.timezone;
@@ -188,6 +209,11 @@ async fn list(
                 progress,
                 waiting,
                 permit_no: v.permit_no.clone(),
+                project: project_line(&v, campaigns.get(&v.id), lang),
+                edit_href: match v.kind {
+                    ApplicationKind::Project => format!("/projects/{}/edit", v.id),
+                    ApplicationKind::Single => format!("/applications/{}/edit", v.id),
+                },
                 id: v.id,
                 reference: v.reference,
                 status: v.status.as_str().to_string(),
@@ -205,6 +231,7 @@ async fn list(
         applicant: current.role == Role::Applicant,
         lines,
         status,
+        kind: kind_filter_shown,
         statuses,
         page: found.page,
         pages: ((found.total + PER_PAGE - 1) / PER_PAGE).max(1),
@@ -212,4 +239,34 @@ async fn list(
         target_minutes: target,
     };
     html_with_status(StatusCode::OK, page_view)
+}
+
+/// A project's line in a list: its name, and once issued its trips made of trips allowed.
+fn project_line(
+    v: &crate::service::applications::view::Application,
+    progress: Option<&crate::service::applications::Progress>,
+    lang: Lang,
+) -> String {
+    if v.kind != ApplicationKind::Project {
+        return String::new();
+    }
+    let name = v
+        .input
+        .project
+        .as_ref()
+        .and_then(|p| p.name.clone())
+        .unwrap_or_default();
+    match progress {
+        Some(p) => lang.text(
+            "page.list.project_progress",
+            &[
+                ("name", name),
+                ("used", p.trips_used.to_string()),
+                ("allowed", p.trips_allowed.to_string()),
+                ("percent", p.percent().to_string()),
+                ("moving", p.in_transit().to_string()),
+            ],
+        ),
+        None => name,
+    }
 }

@@ -12,6 +12,8 @@ pub mod inspect;
 pub mod labels;
 pub mod list;
 pub mod permits;
+pub mod project_fields;
+pub mod project_form;
 pub mod queue;
 pub mod scan;
 
@@ -33,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(auth::routes)
         // Before the application page, whose /applications/{id} would take "new".
         .configure(form::routes)
+        .configure(project_form::routes)
         .configure(application::routes)
         .configure(queue::routes)
         .configure(list::routes)

@@ -34,6 +34,8 @@ struct Row {
     mine: bool,
     /// 督办 level: 1 the authority, 2 the prefecture, 3 the region.
     level: i32,
+    /// A transport project's size: loads, vehicles, trips.
+    project: String,
 }
 
 #[derive(Template)]
@@ -91,6 +93,19 @@ async fn queue(
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
                 level: t.escalation_level,
                 state: t.state.as_str().to_string(),
+                project: t
+                    .project
+                    .map(|p| {
+                        lang.text(
+                            "page.queue.project_size",
+                            &[
+                                ("loads", p.loads.to_string()),
+                                ("vehicles", p.vehicles.to_string()),
+                                ("trips", p.trips.to_string()),
+                            ],
+                        )
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect();
