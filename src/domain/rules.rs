@@ -380,31 +380,17 @@ pub fn assess(
             });
         }
     }
-    let mut class = PermitClass::I;
-    for load in &loads {
-        let load_class = rules.classify(&load.vehicle);
-        class = class.max(load_class);
-        for kind in rules.required_attachments(load_class) {
-            let per_load = rules.projects.per_load_attachments.contains(kind);
-            let (field, present) = match load.key {
-                Some(key) if per_load => (
-                    format!("attachments.{}[{key}]", kind.as_str()),
-                    attachments
-                        .iter()
-                        .any(|a| a.kind == *kind && a.load.as_deref() == Some(key)),
-                ),
-                _ => (
-                    format!("attachments.{}", kind.as_str()),
-                    attachments.iter().any(|a| a.kind == *kind),
-                ),
-            };
-            if !present && !errors.has(&field) {
-                errors.push(FieldError::new(
-                    field,
-                    Message::new("rule.attachment_required").with("class", load_class),
-                ));
-            }
-        }
+    let classes: Vec<(Option<&str>, PermitClass)> = loads
+        .iter()
+        .map(|l| (l.key, rules.classify(&l.vehicle)))
+        .collect();
+    let class = classes
+        .iter()
+        .map(|(_, c)| *c)
+        .max()
+        .unwrap_or(PermitClass::I);
+    for missing in missing_attachments(rules, &classes, attachments) {
+        errors.push(missing);
     }
     let issuer = tree.issuer_for(&subject.route().counties());
     if issuer.is_none() {
@@ -421,6 +407,41 @@ pub fn assess(
         }),
         _ => Err(errors),
     }
+}
+
+/// The attachments each load's class needs and the application lacks, each named once: a
+/// project's per-load kinds as `attachments.contour_drawing[blade]`, the others (and a single
+/// application's) as `attachments.escort_plan`. `loads` are (project load key, class).
+pub fn missing_attachments(
+    rules: &PermitRules,
+    loads: &[(Option<&str>, PermitClass)],
+    attachments: &[Attached],
+) -> Vec<FieldError> {
+    let mut missing: Vec<FieldError> = Vec::new();
+    for (key, class) in loads {
+        for kind in rules.required_attachments(*class) {
+            let per_load = rules.projects.per_load_attachments.contains(kind);
+            let (field, present) = match key {
+                Some(key) if per_load => (
+                    format!("attachments.{}[{key}]", kind.as_str()),
+                    attachments
+                        .iter()
+                        .any(|a| a.kind == *kind && a.load.as_deref() == Some(key)),
+                ),
+                _ => (
+                    format!("attachments.{}", kind.as_str()),
+                    attachments.iter().any(|a| a.kind == *kind),
+                ),
+            };
+            if !present && !missing.iter().any(|e| e.field == field) {
+                missing.push(FieldError::new(
+                    field,
+                    Message::new("rule.attachment_required").with("class", class),
+                ));
+            }
+        }
+    }
+    missing
 }
 
 #[cfg(test)]

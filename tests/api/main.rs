@@ -20,6 +20,7 @@ mod ops;
 mod outage;
 mod permit_pages;
 mod permits;
+mod project_pages;
 mod projects;
 mod reference;
 mod reports;

@@ -44,13 +44,16 @@ async fn submission_reports_every_problem_with_its_field_and_leaves_the_draft_al
         "route.segments[1].jurisdiction",
         "travel.from",
         "travel.trips",
+        // The vehicle's figures can be read: its class III needs both files, said at once.
+        "attachments.contour_drawing",
+        "attachments.escort_plan",
     ] {
         assert!(
             fields.contains_key(field),
             "{field} missing from {fields:?}"
         );
     }
-    assert_eq!(fields.len(), 7, "{fields:?}");
+    assert_eq!(fields.len(), 9, "{fields:?}");
     assert_eq!(fields["travel.from"], "must be today (2026-12-01) or later");
     let after = flow.fetch(id).await;
     assert_eq!(

@@ -6,7 +6,7 @@ use super::view::Application;
 use super::{applied, domain_error, load_own, rows, store_and_notify, view};
 use crate::db::applications::{ApplicationRow, AttachmentRow};
 use crate::db::{applications as q, new_id, users as user_q, write_transaction, DbConnection};
-use crate::domain::application::{ApplicationInput, Submission};
+use crate::domain::application::{ApplicationInput, ApplicationKind, Submission};
 use crate::domain::ids::ApplicationId;
 use crate::domain::rules::{self, Attached, AttachmentKind, FirmStanding};
 use crate::domain::workflow::case::{decide as decide_command, NewPhase, NewTask};
@@ -27,6 +27,36 @@ fn attached(list: &[AttachmentRow]) -> Vec<Attached> {
         .collect()
 }
 
+/// The attachments missing for the loads whose loaded figures can be read, while the input as
+/// a whole cannot be parsed yet.
+fn readable_loads_missing(
+    engine: &Engine,
+    input: &ApplicationInput,
+    attachments: &[Attached],
+) -> Vec<crate::domain::FieldError> {
+    let classify = |v: &crate::domain::application::VehicleInput| {
+        v.loaded_figures().map(|f| engine.rules.classify(&f))
+    };
+    let loads: Vec<(Option<&str>, rules::PermitClass)> = match input.kind() {
+        Some(ApplicationKind::Project) => input
+            .loads
+            .iter()
+            .flatten()
+            .filter_map(|l| {
+                let key = l.key.as_deref().map(str::trim).filter(|k| !k.is_empty())?;
+                Some((Some(key), classify(l.vehicle.as_ref()?)?))
+            })
+            .collect(),
+        _ => input
+            .vehicle
+            .as_ref()
+            .and_then(classify)
+            .map(|c| vec![(None, c)])
+            .unwrap_or_default(),
+    };
+    rules::missing_attachments(&engine.rules, &loads, attachments)
+}
+
 /// Parses and assesses an input against every rule, with every failure at once.
 pub(super) fn assess(
     conn: &mut DbConnection,
@@ -36,7 +66,17 @@ pub(super) fn assess(
     now: NaiveDateTime,
 ) -> Result<(Submission, rules::Assessment), ServiceError> {
     let tree = load_tree(conn)?;
-    let spec = Submission::parse(input, &engine.rules, &tree, engine.today(now))?;
+    let spec = match Submission::parse(input, &engine.rules, &tree, engine.today(now)) {
+        Ok(spec) => spec,
+        Err(mut errors) => {
+            // Every problem at once: the files the readable loads' classes need, too.
+            let attached = attached(&q::attachments_of(conn, &row.id)?);
+            for missing in readable_loads_missing(engine, input, &attached) {
+                errors.push(missing);
+            }
+            return Err(errors.into());
+        }
+    };
     let firm = user_q::find_firm(conn, &row.firm_id)?.ok_or(ServiceError::NotFound)?;
     let standing = FirmStanding {
         oversize_qualified: firm.oversize_qualified,

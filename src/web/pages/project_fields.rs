@@ -221,6 +221,24 @@ fn insert_path(root: &mut Map<String, Value>, path: &[&str], value: Value) {
     }
 }
 
+/// Sets `path` to `value` unless it is there already.
+fn insert_default(root: &mut Map<String, Value>, path: &[&str], value: Value) {
+    let mut map = root;
+    for (i, part) in path.iter().enumerate() {
+        if i + 1 == path.len() {
+            map.entry((*part).to_string()).or_insert(value);
+            return;
+        }
+        let entry = map
+            .entry((*part).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(next) = entry else {
+            return;
+        };
+        map = next;
+    }
+}
+
 /// The typed values as a project input. Text that should be a number and is not is an error
 /// of its field; blank fields are missing (a draft may be partial). Rows must be compacted.
 pub fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldError>) {
@@ -268,6 +286,13 @@ pub fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldError>) {
             }
         }
     }
+    // An unticked box is not posted: it says no.
+    for ((family, _), row) in rows.iter_mut() {
+        if *family == "loads" {
+            insert_default(row, &["cargo", "divisible"], json!(false));
+        }
+    }
+    insert_default(&mut root, &["escort", "police_escort"], json!(false));
     for family in FAMILIES {
         let list: Vec<Value> = rows
             .iter()
