@@ -99,10 +99,25 @@ pub fn find(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Option<Perm
         .optional()
 }
 
-/// Takes the permit's row lock for the rest of the transaction (PostgreSQL; on SQLite the
-/// write transaction already holds the database), so checks and writes that follow see every
-/// trip committed before and none that commits meanwhile. `false` when there is no such permit.
+/// Takes the row locks of the permit's application, then of the permit, for the rest of the
+/// transaction (PostgreSQL; on SQLite the write transaction already holds the database), so
+/// checks and writes that follow see every trip committed before and none that commits
+/// meanwhile, and the application's audit log takes one entry at a time: a project's permits
+/// share one log. The application first, as every decision does. `false` when there is no
+/// such permit.
 pub fn lock(conn: &mut DbConnection, permit_no: &str) -> QueryResult<bool> {
+    use super::schema::applications;
+    let Some(application_id) = permits::table
+        .find(permit_no)
+        .select(permits::application_id)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    diesel::update(applications::table.find(&application_id))
+        .set(applications::version.eq(applications::version))
+        .execute(conn)?;
     diesel::update(permits::table.find(permit_no))
         .set(permits::version.eq(permits::version))
         .execute(conn)

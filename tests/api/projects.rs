@@ -661,3 +661,68 @@ async fn a_scan_inside_the_allowed_hours_has_no_warning_and_outside_it_is_record
     );
     assert!(journeys[0]["arrived_at"].is_string());
 }
+
+/// Vehicles on different loads' permits of one project share its audit log: departing at
+/// once, each is recorded, none refused for another's write.
+#[tokio::test]
+async fn a_fleet_on_several_permits_departs_at_once_and_every_departure_is_recorded() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let mut input = project();
+    let fleet: Vec<Value> = (0..16)
+        .map(|i| {
+            let (trailer, axles, load) = if i % 2 == 0 {
+                ("extendable_blade", 8, "blade")
+            } else {
+                ("hydraulic_modular", 10, "nacelle")
+            };
+            json!({"tractor_plate": format!("新B{}", 41000 + i), "trailer_plates": [],
+                   "trailer_type": trailer, "axles": axles, "loads": [load]})
+        })
+        .collect();
+    input["fleet"] = Value::Array(fleet);
+    let issued = issued_project(&flow, &input).await;
+    let permits: Vec<String> = issued["permits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    let scans = (0..16).map(|i| {
+        let (flow, inspector, permit) = (&flow, &inspector, &permits[i % 2]);
+        async move {
+            scan(
+                flow,
+                inspector,
+                permit,
+                &format!("新B{}", 41000 + i),
+                "departure",
+            )
+            .await
+            .0
+            .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(scans).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let events: Vec<Value> = flow
+        .get(
+            &flow.applicant,
+            &format!(
+                "/api/v1/applications/{}/events",
+                issued["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["kind"] == "trip_recorded")
+            .count(),
+        16
+    );
+}

@@ -447,6 +447,11 @@ async fn render(
             .events
             .iter()
             .rev()
+            // A campaign's trips are counted in its progress and listed on each permit.
+            .filter(|e| {
+                v.kind == ApplicationKind::Single
+                    || !matches!(e.kind.as_str(), "trip_recorded" | "trip_refused")
+            })
             .map(|e| EventLine {
                 at: local(state, Some(e.at)),
                 label: labels::event(&e.kind, lang),
