@@ -9,7 +9,7 @@ use crate::db::applications::ApplicationRow;
 use crate::db::permits::{self as permit_q, PermitRow};
 use crate::db::users::{self as user_q, UserRow};
 use crate::db::{reference as ref_q, DbConnection};
-use crate::domain::application::ApplicationInput;
+use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::workflow::{Case, Event, Task, TaskState};
 use crate::mail::outbox::{enqueue, NewEmail};
 use crate::mail::templates::{EmailContext, EmailKind};
@@ -59,18 +59,47 @@ fn escalation_recipients(
     Ok(people)
 }
 
+/// A project's cargo line: its name, each load with its trips, its fleet.
+fn project_summary(input: &ApplicationInput) -> String {
+    let name = input
+        .project
+        .as_ref()
+        .and_then(|p| p.name.clone())
+        .unwrap_or_default();
+    let loads: Vec<String> = input
+        .loads
+        .iter()
+        .flatten()
+        .map(|l| {
+            format!(
+                "{} × {}",
+                l.key.clone().unwrap_or_default(),
+                l.trips.unwrap_or_default()
+            )
+        })
+        .collect();
+    let vehicles = input.fleet.as_ref().map_or(0, Vec::len);
+    format!(
+        "{name}: {} trips / 趟; {vehicles} vehicles / 辆车",
+        loads.join(", ")
+    )
+}
+
 fn summaries(row: &ApplicationRow) -> Result<(String, String), ServiceError> {
     let input: ApplicationInput = super::stored("application input", &row.input)?;
-    let cargo = input.cargo.map(|c| {
-        let dims = match (c.length_m, c.width_m, c.height_m) {
-            (Some(l), Some(w), Some(h)) => format!(", {l} × {w} × {h} m"),
-            _ => String::new(),
-        };
-        let mass = c
-            .mass_kg
-            .map(|m| format!(", {} t", m / 1000.0))
-            .unwrap_or_default();
-        format!("{}{dims}{mass}", c.description.unwrap_or_default())
+    let project = (input.kind() == Some(ApplicationKind::Project)).then(|| project_summary(&input));
+    let cargo = project.or_else(|| {
+        input.cargo.clone().map(|c| {
+            let dims = match (c.length_m, c.width_m, c.height_m) {
+                (Some(l), Some(w), Some(h)) => format!(", {l} × {w} × {h} m"),
+                _ => String::new(),
+            };
+            let mass = c
+                .mass_kg
+                .map(|m| format!(", {} t", m / 1000.0))
+                .unwrap_or_default();
+            format!("{}{dims}{mass}", c.description.unwrap_or_default())
+        })
     });
     let route = input.route.map(|r| {
         let mut counties: Vec<String> = r
@@ -335,13 +364,26 @@ impl<'a> Mailer<'a> {
         mail: &Mail,
         net_minutes: i64,
     ) -> Result<Vec<NewEmail>, ServiceError> {
+        let project = self.row.kind == ApplicationKind::Project.as_str();
+        let mut permit_no = self.row.permit_no.clone().unwrap_or_default();
         let (conditions, link) = match (&self.row.permit_no, mail.issued) {
             (Some(no), true) => {
                 let conditions = match permit_q::find(conn, no)? {
                     Some(p) => super::stored("permit conditions", &p.conditions)?,
                     None => Vec::new(),
                 };
-                (conditions, format!("{}/permits/{no}", self.engine.base_url))
+                if project {
+                    // One permit per load: the numbers, and the project's page that has them.
+                    let all: Vec<String> = permit_q::of_application(conn, &self.row.id)?
+                        .into_iter()
+                        .map(|p| p.permit_no)
+                        .collect();
+                    permit_no = all.join(", ");
+                    let page = format!("{}/applications/{}", self.engine.base_url, self.row.id);
+                    (conditions, page)
+                } else {
+                    (conditions, format!("{}/permits/{no}", self.engine.base_url))
+                }
             }
             _ => (
                 mail.conditions.clone(),
@@ -374,7 +416,7 @@ impl<'a> Mailer<'a> {
                     String::new()
                 },
                 target_hours: self.engine.target_hours,
-                permit_no: self.row.permit_no.clone().unwrap_or_default(),
+                permit_no: permit_no.clone(),
                 level: mail.level,
             };
             out.push(NewEmail {

@@ -262,6 +262,24 @@ async fn a_campaign_is_reviewed_once_and_issued_as_one_permit_per_load() {
         .collect();
     assert_eq!(permits.len(), 2);
     assert_eq!(latest["permit_no"], permits[0].as_str());
+    // The applicant's e-mail names every permit and the campaign, and links its page.
+    {
+        use diesel::prelude::*;
+        use permitflow::db::schema::outbox;
+        let bodies: Vec<String> = outbox::table
+            .filter(outbox::application_id.eq(&id))
+            .filter(outbox::event_kind.eq("issued"))
+            .select(outbox::body_text)
+            .load(&mut app.connect())
+            .unwrap();
+        let text = bodies.first().expect("an issued e-mail");
+        assert!(
+            permits.iter().all(|p| text.contains(p.as_str()))
+                && text.contains("blade × 300, nacelle × 100")
+                && text.contains(&format!("/applications/{id}")),
+            "{text}"
+        );
+    }
     let sequence = |no: &str| no.rsplit('-').next().unwrap().parse::<u32>().unwrap();
     assert_eq!(sequence(&permits[1]), sequence(&permits[0]) + 1);
     let permit = |no: String| {
@@ -724,5 +742,46 @@ async fn a_fleet_on_several_permits_departs_at_once_and_every_departure_is_recor
             .filter(|e| e["kind"] == "trip_recorded")
             .count(),
         16
+    );
+}
+
+/// A scan may carry the token read from the QR code: this version's passes, a forged one is
+/// an error of `t`.
+#[tokio::test]
+async fn a_scan_with_a_forged_qr_token_is_refused_naming_it() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let issued = issued_project(&flow, &project()).await;
+    let blade = issued["permits"][0].as_str().unwrap().to_string();
+    let permit: Value = flow
+        .get(&flow.applicant, &format!("/api/v1/permits/{blade}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = permit["verify_url"].as_str().unwrap();
+    let token = url.split("t=").nth(1).unwrap().to_string();
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    let with = |t: String| {
+        let (flow, inspector, blade) = (&flow, &inspector, &blade);
+        async move {
+            json_of(
+                flow.post(
+                    inspector,
+                    &format!("/api/v1/permits/{blade}/trips"),
+                    &json!({"plate": "新B12345", "location": "G7", "t": t}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    let (status, body) = with(format!("{}x", &token[..token.len() - 1])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["t"].is_string(), "{body}");
+    let (status, body) = with(token).await;
+    assert_eq!(
+        (status.as_u16(), &body["stage"]),
+        (201, &json!("departure"))
     );
 }
