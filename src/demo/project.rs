@@ -222,6 +222,57 @@ const DEPART: (&str, &str) = (
 const SIGHT: (&str, &str) = ("checkpoint", "S228 大石头检查站 Dashitou checkpoint");
 const ARRIVE: (&str, &str) = ("arrival", "大石头风电场 卸货点 Dashitou wind farm");
 
+/// The campaign's journeys: every day since `start`, each of the twelve vehicles one, leaving
+/// in the morning (the modular trailers take towers, a nacelle every third day), sighted on
+/// the way every other one and arriving; today a third of the fleet is still on the road.
+fn drive(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    inspector: &Caller,
+    [blade, tower, nacelle, hub]: [&String; 4],
+    start: NaiveDate,
+    days: i64,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let plates: Vec<String> = (0..12).map(|i| format!("新B{}", 31001 + i)).collect();
+    for day in 1..=days {
+        let morning = engine
+            .timezone
+            .from_local_datetime(
+                &(start + Days::new(day as u64))
+                    .and_hms_opt(7, 0, 0)
+                    .unwrap_or_default(),
+            )
+            .single()
+            .map(|t| t.naive_utc())
+            .unwrap_or(now);
+        for (i, plate) in plates.iter().enumerate() {
+            let permit = match i {
+                0..=5 => blade,
+                6..=9 if (day + i as i64) % 3 == 0 => nacelle,
+                6..=9 => tower,
+                _ => hub,
+            };
+            let mut at = |stage, when| scan(conn, engine, inspector, permit, plate, stage, when);
+            if day == days {
+                if i % 3 == 0 {
+                    let depart = now - TimeDelta::minutes(120 + 15 * i as i64);
+                    at(DEPART, depart)?;
+                    at(SIGHT, depart + TimeDelta::minutes(100))?;
+                }
+                continue;
+            }
+            let depart = morning + TimeDelta::minutes(20 * i as i64);
+            at(DEPART, depart)?;
+            if i % 2 == 0 {
+                at(SIGHT, depart + TimeDelta::minutes(100))?;
+            }
+            at(ARRIVE, depart + TimeDelta::minutes(260))?;
+        }
+    }
+    Ok(())
+}
+
 /// Both demo projects.
 pub fn seed(
     conn: &mut DbConnection,
@@ -261,62 +312,16 @@ pub fn seed(
             permits.len()
         )));
     };
-    let plates: Vec<String> = (0..12).map(|i| format!("新B{}", 31001 + i)).collect();
-    // Every day since: each vehicle one journey, leaving in the morning; the modular trailers
-    // take towers, a nacelle every third day.
     let days = (now - issued_at).num_days();
-    for day in 1..=days {
-        let morning = engine
-            .timezone
-            .from_local_datetime(
-                &(start + Days::new(day as u64))
-                    .and_hms_opt(7, 0, 0)
-                    .unwrap_or_default(),
-            )
-            .single()
-            .map(|t| t.naive_utc())
-            .unwrap_or(now);
-        for (i, plate) in plates.iter().enumerate() {
-            let permit = match i {
-                0..=5 => blade,
-                6..=9 if (day + i as i64) % 3 == 0 => nacelle,
-                6..=9 => tower,
-                _ => hub,
-            };
-            if day == days {
-                // Today: a third of the fleet left two to four hours ago and is on the road.
-                if i % 3 == 0 {
-                    let depart = now - TimeDelta::minutes(120 + 15 * i as i64);
-                    scan(conn, engine, &inspector, permit, plate, DEPART, depart)?;
-                    let seen = depart + TimeDelta::minutes(100);
-                    scan(conn, engine, &inspector, permit, plate, SIGHT, seen)?;
-                }
-                continue;
-            }
-            let depart = morning + TimeDelta::minutes(20 * i as i64);
-            scan(conn, engine, &inspector, permit, plate, DEPART, depart)?;
-            if i % 2 == 0 {
-                scan(
-                    conn,
-                    engine,
-                    &inspector,
-                    permit,
-                    plate,
-                    SIGHT,
-                    depart + TimeDelta::minutes(100),
-                )?;
-            }
-            scan(
-                conn,
-                engine,
-                &inspector,
-                permit,
-                plate,
-                ARRIVE,
-                depart + TimeDelta::minutes(260),
-            )?;
-        }
-    }
+    drive(
+        conn,
+        engine,
+        &inspector,
+        [blade, tower, nacelle, hub],
+        start,
+        days,
+        now,
+    )?;
 
     // The next wind farm's campaign, across two prefectures, submitted this morning and
     // half-way through its joint review.

@@ -268,6 +268,94 @@ fn parse_loads(
     loads.into_iter().collect()
 }
 
+/// Each plate belongs to one vehicle of the fleet: a later one naming it is an error.
+fn once_in_fleet(
+    prefix: &str,
+    (tractor, trailers): &(Plate, Vec<Plate>),
+    seen: &mut HashSet<String>,
+    errors: &mut ValidationErrors,
+) {
+    let fields = std::iter::once((format!("{prefix}tractor_plate"), tractor)).chain(
+        trailers
+            .iter()
+            .enumerate()
+            .map(|(j, p)| (format!("{prefix}trailer_plates[{j}]"), p)),
+    );
+    for (field, plate) in fields {
+        if !seen.insert(plate.as_str().to_string()) {
+            errors.push(FieldError::new(
+                field,
+                Message::new("error.duplicate_plate").with("value", plate),
+            ));
+        }
+    }
+}
+
+/// The loads a vehicle names must exist, and its trailer type and axles must be the ones
+/// each load's figures were stated for.
+fn carries(
+    prefix: &str,
+    keys: &[String],
+    by_key: &HashMap<&str, &LoadInput>,
+    (trailer_type, axles): (Option<TrailerType>, Option<u32>),
+    errors: &mut ValidationErrors,
+) {
+    for (j, key) in keys.iter().enumerate() {
+        let Some(load) = by_key.get(key.as_str()) else {
+            errors.push(FieldError::new(
+                format!("{prefix}loads[{j}]"),
+                Message::new("error.unknown_load").with("value", key),
+            ));
+            continue;
+        };
+        let figures = load.vehicle.as_ref();
+        let load_type = figures.and_then(|f| f.trailer_type.as_deref());
+        if let (Some(mine), Some(theirs)) = (trailer_type, load_type) {
+            if mine.as_str() != theirs.trim() {
+                errors.push(FieldError::new(
+                    format!("{prefix}trailer_type"),
+                    Message::new("error.fleet_trailer_mismatch")
+                        .with("load", key)
+                        .with("value", theirs),
+                ));
+            }
+        }
+        let load_axles = figures.and_then(|f| f.axles);
+        if let (Some(mine), Some(theirs)) = (axles, load_axles) {
+            if i64::from(mine) != theirs {
+                errors.push(FieldError::new(
+                    format!("{prefix}axles"),
+                    Message::new("error.fleet_axles_mismatch")
+                        .with("load", key)
+                        .with("value", theirs),
+                ));
+            }
+        }
+    }
+}
+
+/// A load no vehicle of the fleet names is an error of that load.
+fn every_load_carried(
+    loads: &[LoadInput],
+    fleet: &[FleetVehicleInput],
+    errors: &mut ValidationErrors,
+) {
+    for (i, load) in loads.iter().enumerate() {
+        let Some(key) = load.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) else {
+            continue;
+        };
+        let carried = fleet
+            .iter()
+            .any(|v| v.loads.iter().flatten().any(|k| k.trim() == key));
+        if !carried {
+            errors.push(FieldError::new(
+                format!("loads[{i}]"),
+                Message::new("error.load_without_vehicle").with("value", key),
+            ));
+        }
+    }
+}
+
 /// The fleet, each vehicle checked against the loads it may carry: they must exist, and its
 /// trailer type and axles must be the ones the load's figures were stated for.
 fn parse_fleet(
@@ -307,21 +395,8 @@ fn parse_fleet(
                 rules,
                 errors,
             );
-            if let Some((tractor, trailers)) = &plates {
-                let fields = std::iter::once((format!("{prefix}tractor_plate"), tractor)).chain(
-                    trailers
-                        .iter()
-                        .enumerate()
-                        .map(|(j, p)| (format!("{prefix}trailer_plates[{j}]"), p)),
-                );
-                for (field, plate) in fields {
-                    if !plates_seen.insert(plate.as_str().to_string()) {
-                        errors.push(FieldError::new(
-                            field,
-                            Message::new("error.duplicate_plate").with("value", plate),
-                        ));
-                    }
-                }
+            if let Some(plates) = &plates {
+                once_in_fleet(&prefix, plates, &mut plates_seen, errors);
             }
             let trailer_type = errors.collect(TrailerType::parse(
                 &format!("{prefix}trailer_type"),
@@ -345,39 +420,7 @@ fn parse_fleet(
                     Message::new("error.required"),
                 ));
             }
-            for (j, key) in keys.iter().enumerate() {
-                let field = format!("{prefix}loads[{j}]");
-                let Some(load) = by_key.get(key.as_str()) else {
-                    errors.push(FieldError::new(
-                        field,
-                        Message::new("error.unknown_load").with("value", key),
-                    ));
-                    continue;
-                };
-                let figures = load.vehicle.as_ref();
-                let load_type = figures.and_then(|f| f.trailer_type.as_deref());
-                if let (Some(mine), Some(theirs)) = (trailer_type, load_type) {
-                    if mine.as_str() != theirs.trim() {
-                        errors.push(FieldError::new(
-                            format!("{prefix}trailer_type"),
-                            Message::new("error.fleet_trailer_mismatch")
-                                .with("load", key)
-                                .with("value", theirs),
-                        ));
-                    }
-                }
-                let load_axles = figures.and_then(|f| f.axles);
-                if let (Some(mine), Some(theirs)) = (axles, load_axles) {
-                    if i64::from(mine) != theirs {
-                        errors.push(FieldError::new(
-                            format!("{prefix}axles"),
-                            Message::new("error.fleet_axles_mismatch")
-                                .with("load", key)
-                                .with("value", theirs),
-                        ));
-                    }
-                }
-            }
+            carries(&prefix, &keys, &by_key, (trailer_type, axles), errors);
             let (tractor_plate, trailer_plates) = plates?;
             Some(FleetVehicle {
                 tractor_plate,
@@ -388,20 +431,7 @@ fn parse_fleet(
             })
         })
         .collect();
-    for (i, load) in loads.iter().enumerate() {
-        let Some(key) = load.key.as_deref().map(str::trim) else {
-            continue;
-        };
-        let carried = input
-            .iter()
-            .any(|v| v.loads.iter().flatten().any(|k| k.trim() == key));
-        if !key.is_empty() && !carried {
-            errors.push(FieldError::new(
-                format!("loads[{i}]"),
-                Message::new("error.load_without_vehicle").with("value", key),
-            ));
-        }
-    }
+    every_load_carried(loads, input, errors);
     fleet.into_iter().collect()
 }
 

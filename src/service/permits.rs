@@ -434,11 +434,139 @@ fn check_token(
     Err(FieldError::new("t", Message::new("error.token_forged")).into())
 }
 
+/// A scan as it stands once the permit is locked: the permit, the vehicle the plate is on (its
+/// tractor's plate), its trip under way, and the stage the scan is taken as.
+struct Scanned<'a> {
+    row: &'a PermitRow,
+    parsed: &'a ParsedScan,
+    vehicle: Option<String>,
+    under_way: Option<TripRow>,
+    stage: TripStage,
+    at: NaiveDateTime,
+}
+
+/// What an allowed scan writes: a departure its trip (if one is left), a sighting or an
+/// arrival the trip's last sighting; `Ok((trip_no, trips_used))`, or the refusal.
+fn write_scan(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    s: &Scanned<'_>,
+) -> Result<Result<(i32, i32), TripRefusal>, ServiceError> {
+    let (permit_no, location) = (&s.row.permit_no, &s.parsed.location);
+    match (s.stage, &s.under_way, &s.vehicle) {
+        (TripStage::Departure, _, Some(vehicle)) => {
+            let Some(trip_no) = q::count_trip(conn, permit_no)? else {
+                return Ok(Err(TripRefusal::UsedUp));
+            };
+            q::insert_trip(
+                conn,
+                &TripRow {
+                    id: new_id(),
+                    permit_no: permit_no.clone(),
+                    trip_no,
+                    plate: Plate::normalize(&s.parsed.plate),
+                    location: location.clone(),
+                    note: s.parsed.note.clone(),
+                    recorded_by: caller.user.id.clone(),
+                    recorded_at: s.at,
+                    vehicle: vehicle.clone(),
+                    arrived_at: None,
+                    last_seen_at: Some(s.at),
+                    last_seen_location: Some(location.clone()),
+                },
+            )?;
+            Ok(Ok((trip_no, trip_no)))
+        }
+        (TripStage::Checkpoint | TripStage::Arrival, Some(trip), _) => {
+            let arrived = s.stage == TripStage::Arrival;
+            q::touch_trip(conn, &trip.id, s.at, location, arrived)?;
+            Ok(Ok((trip.trip_no, s.row.trips_used)))
+        }
+        _ => Err(internal("a scan passed its checks without its trip")),
+    }
+}
+
+/// The warnings the inspector must see: a scan outside the hours a condition allows.
+fn warnings_at(
+    engine: &Engine,
+    row: &PermitRow,
+    at: NaiveDateTime,
+) -> Result<Vec<String>, ServiceError> {
+    let conditions: Vec<String> = super::stored("permit conditions", &row.conditions)?;
+    let local = at.and_utc().with_timezone(&engine.timezone).time();
+    Ok(allowed_hours(&conditions)
+        .filter(|hours| !within_hours(local, *hours))
+        .map(|_| "outside_allowed_hours".to_string())
+        .into_iter()
+        .collect())
+}
+
+/// Records the outcome: a recorded scan in the trip's scans, a departure or a refusal also
+/// in the application's audit log.
+fn record_outcome(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    s: &Scanned<'_>,
+    recorded: Result<(i32, i32), TripRefusal>,
+    warnings: Vec<String>,
+) -> Result<TripOutcome, ServiceError> {
+    let mut detail = serde_json::json!({
+        "permit_no": s.row.permit_no, "plate": s.parsed.plate, "location": s.parsed.location,
+        "note": s.parsed.note, "stage": s.stage.as_str(),
+    });
+    let outcome = match recorded {
+        Ok((trip_no, trips_used)) => {
+            let scan_id = new_id();
+            q::insert_scan(
+                conn,
+                &ScanRow {
+                    id: scan_id.clone(),
+                    permit_no: s.row.permit_no.clone(),
+                    trip_no,
+                    stage: s.stage.as_str().to_string(),
+                    plate: Plate::normalize(&s.parsed.plate),
+                    location: s.parsed.location.clone(),
+                    note: s.parsed.note.clone(),
+                    inspector: caller.user.id.clone(),
+                    at: s.at,
+                    warnings: json(&warnings)?,
+                },
+            )?;
+            detail["trip_no"] = trip_no.into();
+            TripOutcome::Recorded {
+                stage: s.stage,
+                trip_no,
+                trips_used,
+                trips_allowed: s.row.trips_allowed,
+                warnings,
+                scan_id,
+            }
+        }
+        Err(refusal) => {
+            detail["reason"] = refusal.as_str().into();
+            TripOutcome::Refused(refusal)
+        }
+    };
+    let kind = match &outcome {
+        TripOutcome::Recorded {
+            stage: TripStage::Departure,
+            ..
+        } => Some("trip_recorded"),
+        TripOutcome::Recorded { .. } => None,
+        TripOutcome::Refused(_) => Some("trip_refused"),
+    };
+    if let Some(kind) = kind {
+        let event = audit(s.at, kind, caller, detail);
+        append_events(conn, &s.row.application_id, &[event])?;
+    }
+    Ok(outcome)
+}
+
 /// Records a scan — a departure that uses a trip, a checkpoint sighting, an arrival — or
 /// refuses it with the reason; a departure or a refusal is in the audit log (the refusal is
-/// committed, then reported), every recorded scan in the trip's scans. The permit's row lock
-/// makes concurrent scans take turns, so the count never passes the allowance and a vehicle
-/// never departs twice at once.
+/// committed, then reported), every recorded scan in the trip's scans. The locks of the
+/// permit's application and of the permit make concurrent scans take turns, so the count
+/// never passes the allowance and a vehicle never departs twice at once.
 pub fn record_trip(
     conn: &mut DbConnection,
     engine: &Engine,
@@ -453,124 +581,42 @@ pub fn record_trip(
             "trips are recorded by inspectors".into(),
         ));
     }
-    let scan = parse_trip(input)?;
+    let parsed = parse_trip(input)?;
     write_transaction(conn, |conn| {
         if !q::lock(conn, permit_no)? {
             return Err(ServiceError::NotFound);
         }
         let row = q::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
         let superseded = check_token(engine, &row, input.token.as_deref())?;
-        let vehicles = vehicles_of(&row)?;
-        let vehicle = vehicle_with(&vehicles, &scan.plate);
+        let vehicle = vehicle_with(&vehicles_of(&row)?, &parsed.plate);
         let since = now - TimeDelta::hours(engine.rules.projects.trip_hours);
         let under_way = match &vehicle {
             Some(v) => q::under_way(conn, permit_no, v, since)?,
             None => None,
         };
-        let stage = scan_stage(scan.stage, under_way.is_some());
+        let scanned = Scanned {
+            row: &row,
+            parsed: &parsed,
+            stage: scan_stage(parsed.stage, under_way.is_some()),
+            vehicle,
+            under_way,
+            at: now,
+        };
         let checked = match superseded {
             Some(refusal) => Err(refusal),
             None => facts(&row).check_scan(
                 engine.today(now),
-                stage,
-                vehicle.is_some(),
-                under_way.is_some(),
+                scanned.stage,
+                scanned.vehicle.is_some(),
+                scanned.under_way.is_some(),
             ),
         };
-        let conditions: Vec<String> = super::stored("permit conditions", &row.conditions)?;
-        let local = now.and_utc().with_timezone(&engine.timezone).time();
-        let warnings: Vec<String> = allowed_hours(&conditions)
-            .filter(|hours| !within_hours(local, *hours))
-            .map(|_| "outside_allowed_hours".to_string())
-            .into_iter()
-            .collect();
-        let mut detail = serde_json::json!({
-            "permit_no": permit_no, "plate": scan.plate, "location": scan.location,
-            "note": scan.note, "stage": stage.as_str(),
-        });
-        let recorded = match (checked, stage, &under_way, &vehicle) {
-            (Err(refusal), ..) => Err(refusal),
-            (Ok(()), TripStage::Departure, _, Some(vehicle)) => {
-                match q::count_trip(conn, permit_no)? {
-                    None => Err(TripRefusal::UsedUp),
-                    Some(trip_no) => {
-                        q::insert_trip(
-                            conn,
-                            &TripRow {
-                                id: new_id(),
-                                permit_no: permit_no.to_string(),
-                                trip_no,
-                                plate: Plate::normalize(&scan.plate),
-                                location: scan.location.clone(),
-                                note: scan.note.clone(),
-                                recorded_by: caller.user.id.clone(),
-                                recorded_at: now,
-                                vehicle: vehicle.clone(),
-                                arrived_at: None,
-                                last_seen_at: Some(now),
-                                last_seen_location: Some(scan.location.clone()),
-                            },
-                        )?;
-                        Ok((trip_no, trip_no))
-                    }
-                }
-            }
-            (Ok(()), _, Some(trip), _) => {
-                let arrived = stage == TripStage::Arrival;
-                q::touch_trip(conn, &trip.id, now, &scan.location, arrived)?;
-                Ok((trip.trip_no, row.trips_used))
-            }
-            (Ok(()), ..) => return Err(internal("a scan passed its checks without its trip")),
+        let recorded = match checked {
+            Ok(()) => write_scan(conn, caller, &scanned)?,
+            Err(refusal) => Err(refusal),
         };
-        let outcome = match recorded {
-            Ok((trip_no, trips_used)) => {
-                let scan_id = new_id();
-                q::insert_scan(
-                    conn,
-                    &ScanRow {
-                        id: scan_id.clone(),
-                        permit_no: permit_no.to_string(),
-                        trip_no,
-                        stage: stage.as_str().to_string(),
-                        plate: Plate::normalize(&scan.plate),
-                        location: scan.location.clone(),
-                        note: scan.note.clone(),
-                        inspector: caller.user.id.clone(),
-                        at: now,
-                        warnings: json(&warnings)?,
-                    },
-                )?;
-                detail["trip_no"] = trip_no.into();
-                TripOutcome::Recorded {
-                    stage,
-                    trip_no,
-                    trips_used,
-                    trips_allowed: row.trips_allowed,
-                    warnings,
-                    scan_id,
-                }
-            }
-            Err(refusal) => {
-                detail["reason"] = refusal.as_str().into();
-                TripOutcome::Refused(refusal)
-            }
-        };
-        let kind = match &outcome {
-            TripOutcome::Recorded {
-                stage: TripStage::Departure,
-                ..
-            } => Some("trip_recorded"),
-            TripOutcome::Recorded { .. } => None,
-            TripOutcome::Refused(_) => Some("trip_refused"),
-        };
-        if let Some(kind) = kind {
-            append_events(
-                conn,
-                &row.application_id,
-                &[audit(now, kind, caller, detail)],
-            )?;
-        }
-        Ok(outcome)
+        let warnings = warnings_at(engine, &row, now)?;
+        record_outcome(conn, caller, &scanned, recorded, warnings)
     })
 }
 

@@ -84,22 +84,9 @@ pub fn progress(
     progress_of(conn, engine, &loaded.row, now)
 }
 
-/// The progress of one application, without an access check (the caller has made it).
-pub fn progress_of(
-    conn: &mut DbConnection,
-    engine: &Engine,
-    row: &ApplicationRow,
-    now: NaiveDateTime,
-) -> Result<Progress, ServiceError> {
-    let input: ApplicationInput = stored("application input", &row.input)?;
-    let permits = permit_q::of_application(conn, &row.id)?;
-    let numbers: Vec<String> = permits.iter().map(|p| p.permit_no.clone()).collect();
-    let since = now - TimeDelta::hours(engine.rules.projects.trip_hours);
-    let under_way = permit_q::all_under_way(conn, &numbers, since)?;
-    let by_vehicle: HashMap<String, i64> = permit_q::trips_by_vehicle(conn, &numbers)?
-        .into_iter()
-        .collect();
-    let planned: Vec<(Option<String>, String, i64)> = match input.kind() {
+/// What each load allows: (key, description, trips); a single application is one load.
+fn planned_loads(input: &ApplicationInput) -> Vec<(Option<String>, String, i64)> {
+    match input.kind() {
         Some(ApplicationKind::Project) => input
             .loads
             .iter()
@@ -122,7 +109,56 @@ pub fn progress_of(
                 .unwrap_or_default(),
             input.travel.as_ref().and_then(|t| t.trips).unwrap_or(0),
         )],
-    };
+    }
+}
+
+/// The vehicles: (tractor plate, the loads it may carry).
+fn fleet_of(input: &ApplicationInput) -> Vec<(String, Vec<String>)> {
+    match input.kind() {
+        Some(ApplicationKind::Project) => input
+            .fleet
+            .iter()
+            .flatten()
+            .map(|v| {
+                (
+                    crate::domain::values::Plate::normalize(
+                        v.tractor_plate.as_deref().unwrap_or_default(),
+                    ),
+                    v.loads.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        _ => input
+            .vehicle
+            .iter()
+            .map(|v| {
+                (
+                    crate::domain::values::Plate::normalize(
+                        v.tractor_plate.as_deref().unwrap_or_default(),
+                    ),
+                    Vec::new(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The progress of one application, without an access check (the caller has made it).
+pub fn progress_of(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    row: &ApplicationRow,
+    now: NaiveDateTime,
+) -> Result<Progress, ServiceError> {
+    let input: ApplicationInput = stored("application input", &row.input)?;
+    let permits = permit_q::of_application(conn, &row.id)?;
+    let numbers: Vec<String> = permits.iter().map(|p| p.permit_no.clone()).collect();
+    let since = now - TimeDelta::hours(engine.rules.projects.trip_hours);
+    let under_way = permit_q::all_under_way(conn, &numbers, since)?;
+    let by_vehicle: HashMap<String, i64> = permit_q::trips_by_vehicle(conn, &numbers)?
+        .into_iter()
+        .collect();
+    let planned = planned_loads(&input);
     let loads: Vec<LoadProgress> = planned
         .into_iter()
         .enumerate()
@@ -157,33 +193,7 @@ pub fn progress_of(
         })
         .collect();
     let moving: Vec<&str> = under_way.iter().map(|t| t.vehicle.as_str()).collect();
-    let fleet: Vec<(String, Vec<String>)> = match input.kind() {
-        Some(ApplicationKind::Project) => input
-            .fleet
-            .iter()
-            .flatten()
-            .map(|v| {
-                (
-                    crate::domain::values::Plate::normalize(
-                        v.tractor_plate.as_deref().unwrap_or_default(),
-                    ),
-                    v.loads.clone().unwrap_or_default(),
-                )
-            })
-            .collect(),
-        _ => input
-            .vehicle
-            .iter()
-            .map(|v| {
-                (
-                    crate::domain::values::Plate::normalize(
-                        v.tractor_plate.as_deref().unwrap_or_default(),
-                    ),
-                    Vec::new(),
-                )
-            })
-            .collect(),
-    };
+    let fleet = fleet_of(&input);
     let vehicles = fleet
         .into_iter()
         .map(|(plate, loads)| VehicleTrips {

@@ -74,17 +74,15 @@ fn dims(l: Option<f64>, w: Option<f64>, h: Option<f64>) -> String {
     }
 }
 
-/// The section, from the stored input and (once issued) its progress.
-pub fn section(
+/// Each load with its figures, class and (once issued) its trips.
+fn load_lines(
     input: &ApplicationInput,
     progress: Option<&Progress>,
     rules: &PermitRules,
     lang: Lang,
-    local: impl Fn(NaiveDateTime) -> String,
-) -> ProjectSection {
+) -> Vec<LoadLine> {
     let en = lang == Lang::En;
-    let info = input.project.clone().unwrap_or_default();
-    let loads: Vec<LoadLine> = input
+    input
         .loads
         .iter()
         .flatten()
@@ -128,8 +126,16 @@ pub fn section(
                 in_transit: done.map_or(0, |d| d.in_transit.len()),
             }
         })
-        .collect();
-    let fleet = input
+        .collect()
+}
+
+/// Each vehicle with what it may carry and the trips it made.
+fn fleet_lines(
+    input: &ApplicationInput,
+    progress: Option<&Progress>,
+    lang: Lang,
+) -> Vec<VehicleLine> {
+    input
         .fleet
         .iter()
         .flatten()
@@ -147,7 +153,20 @@ pub fn section(
                 tractor,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The section, from the stored input and (once issued) its progress.
+pub fn section(
+    input: &ApplicationInput,
+    progress: Option<&Progress>,
+    rules: &PermitRules,
+    lang: Lang,
+    local: impl Fn(NaiveDateTime) -> String,
+) -> ProjectSection {
+    let info = input.project.clone().unwrap_or_default();
+    let loads = load_lines(input, progress, rules, lang);
+    let fleet = fleet_lines(input, progress, lang);
     let local = &local;
     let moving = progress
         .map(|p| {

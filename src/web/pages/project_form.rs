@@ -25,6 +25,7 @@ use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
+use chrono::NaiveDateTime;
 use std::collections::HashMap;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -383,6 +384,70 @@ fn file_target(
     ))
 }
 
+/// What one press of the form's buttons asks for.
+struct Job {
+    id: Option<String>,
+    input: ApplicationInput,
+    files: Vec<Chosen>,
+    submit: bool,
+    checking: bool,
+    now: NaiveDateTime,
+}
+
+/// Saves the draft and its files and submits or checks it: its id and reference, the
+/// problems found, and whether it was submitted.
+fn store(
+    conn: &mut crate::db::DbConnection,
+    engine: &crate::service::Engine,
+    caller: &Caller,
+    job: &Job,
+) -> Result<(String, String, Vec<FieldError>, bool), ServiceError> {
+    let now = job.now;
+    let view = match &job.id {
+        Some(id) => service::update(
+            conn,
+            engine,
+            caller,
+            &ApplicationId::from(id),
+            &job.input,
+            now,
+        )?,
+        None => service::create(conn, engine, caller, &job.input, now)?,
+    };
+    let app = ApplicationId::from(&view.id);
+    let mut problems = Vec::new();
+    for file in &job.files {
+        let upload = service::Upload {
+            kind: &file.kind,
+            load: file.load.as_deref(),
+            filename: &file.filename,
+            bytes: &file.bytes,
+        };
+        if let Err(ServiceError::Validation(errors)) =
+            service::add_attachment(conn, engine, caller, &app, upload, now)
+        {
+            problems.extend(errors.0.into_iter().map(|mut e| {
+                e.field = file.field.clone();
+                e
+            }));
+        }
+    }
+    let attempt = if job.submit && problems.is_empty() {
+        service::submit(conn, engine, caller, &app, now).map(Some)
+    } else if job.checking {
+        service::check(conn, engine, caller, &app, now).map(|()| None)
+    } else {
+        Ok(None)
+    };
+    match attempt {
+        Ok(Some(view)) => return Ok((view.id, view.reference, Vec::new(), true)),
+        Ok(None) => {}
+        Err(ServiceError::Validation(errors)) => problems.extend(errors.0),
+        Err(other) => return Err(other),
+    }
+    Ok((view.id, view.reference, problems, false))
+}
+
 /// Saves the draft (creating it the first time), pastes and compacts rows, stores the chosen
 /// files, and on "submit" submits it; a failure comes back as the form with each error at
 /// its field.
@@ -426,52 +491,16 @@ async fn handle(
         current.clone(),
         id.clone(),
     );
+    let job = Job {
+        id: app_id,
+        input,
+        files,
+        submit,
+        checking,
+        now,
+    };
     let outcome = state
-        .db(move |conn| {
-            let view = match &app_id {
-                Some(id) => service::update(
-                    conn,
-                    &engine,
-                    &caller,
-                    &ApplicationId::from(id),
-                    &input,
-                    now,
-                )?,
-                None => service::create(conn, &engine, &caller, &input, now)?,
-            };
-            let app = ApplicationId::from(&view.id);
-            let mut problems = Vec::new();
-            for file in &files {
-                let upload = service::Upload {
-                    kind: &file.kind,
-                    load: file.load.as_deref(),
-                    filename: &file.filename,
-                    bytes: &file.bytes,
-                };
-                if let Err(ServiceError::Validation(errors)) =
-                    service::add_attachment(conn, &engine, &caller, &app, upload, now)
-                {
-                    problems.extend(errors.0.into_iter().map(|mut e| {
-                        e.field = file.field.clone();
-                        e
-                    }));
-                }
-            }
-            let attempt = if submit && problems.is_empty() {
-                service::submit(conn, &engine, &caller, &app, now).map(Some)
-            } else if checking {
-                service::check(conn, &engine, &caller, &app, now).map(|()| None)
-            } else {
-                Ok(None)
-            };
-            match attempt {
-                Ok(Some(view)) => return Ok((view.id, view.reference, Vec::new(), true)),
-                Ok(None) => {}
-                Err(ServiceError::Validation(errors)) => problems.extend(errors.0),
-                Err(other) => return Err(other),
-            }
-            Ok((view.id, view.reference, problems, false))
-        })
+        .db(move |conn| store(conn, &engine, &caller, &job))
         .await?;
     let (id, reference, checked, submitted) = outcome;
     if submitted {
