@@ -238,6 +238,41 @@ async fn a_dispatcher_reports_a_campaign_and_an_inspector_stops_the_wrong_truck(
         "{progress}"
     );
     keep("project-page.png", &desk.screenshot().await, app.dir.path());
+    // Six more journeys each: the printed permit keeps to the latest ten trips.
+    for _ in 0..6 {
+        for plate in ["新B12345", "新B22345"] {
+            for stage in ["arrival", "departure"] {
+                let response = flow
+                    .post(
+                        &inspector,
+                        &format!("/api/v1/permits/{blade}/trips"),
+                        &json!({"plate": plate, "location": "G7", "stage": stage}),
+                    )
+                    .await;
+                assert_eq!(response.status(), 201);
+            }
+        }
+    }
+    // The printed permit of a load says which campaign and load, and lists the vehicles that
+    // may carry it, each tractor with its trailer.
+    desk.goto(&app.url(&format!("/permits/{blade}"))).await;
+    assert_eq!(
+        desk.script("return document.querySelectorAll('.trips tbody tr').length")
+            .await,
+        10
+    );
+    assert!(desk.text(".trips").await.contains("4 earlier trips"));
+    let printed = desk.text("article.permit").await;
+    assert!(printed.contains("三塘湖风电场二期 · blade"), "{printed}");
+    let vehicles = desk
+        .script("return [...document.querySelectorAll('.plates .vehicle')].map(v => v.textContent)")
+        .await;
+    assert_eq!(vehicles, json!(["新B12345新B6789挂", "新B22345新B6790挂"]));
+    keep(
+        "project-permit.png",
+        &desk.screenshot().await,
+        app.dir.path(),
+    );
     drop(desk);
 
     // At the checkpoint: a blade truck shown the nacelle's permit is a red stop.

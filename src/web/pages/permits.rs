@@ -67,6 +67,10 @@ pub struct SegmentLine {
 pub struct PermitDoc {
     pub permit_no: String,
     pub reference: String,
+    /// A project permit's campaign and load: "name · load".
+    pub project: String,
+    /// The vehicles that may use it, each as its plates (the tractor's first).
+    pub vehicles: Vec<Vec<String>>,
     pub status: &'static str,
     pub status_zh: &'static str,
     pub status_en: &'static str,
@@ -98,7 +102,10 @@ pub struct PermitDoc {
     pub qr: String,
     pub revoked_at: String,
     pub revoke_reason: String,
+    /// The latest trips, at most `PRINTED_TRIPS` (a campaign's load makes hundreds).
     pub trips: Vec<TripLine>,
+    /// Earlier trips not printed.
+    pub earlier_trips: usize,
     pub timezone: String,
 }
 
@@ -131,6 +138,10 @@ pub fn trip_lines(engine: &Engine, trips: Vec<TripRow>) -> Vec<TripLine> {
         })
         .collect()
 }
+
+/// The trips a printed permit lists, the latest: the page stays one A4 sheet; the rest are
+/// on the permit's page and in the API.
+const PRINTED_TRIPS: usize = 10;
 
 /// Builds the printed form, with names from the reference data.
 fn document(
@@ -179,9 +190,15 @@ fn document(
     };
     let qr = qr_svg(&permit.verify_url)
         .map_err(|e| crate::service::ServiceError::Internal(anyhow::anyhow!("QR code: {e}")))?;
+    let project = match (&row.project_name, &row.load_key) {
+        (Some(name), Some(load)) => format!("{name} · {load}"),
+        _ => String::new(),
+    };
     Ok(PermitDoc {
         permit_no: row.permit_no.clone(),
         reference: permit.reference.clone(),
+        project,
+        vehicles: service::vehicles_of(row)?,
         status: permit.status.as_str(),
         status_zh,
         status_en,
@@ -215,7 +232,13 @@ fn document(
         qr,
         revoked_at: row.revoked_at.map(|t| local(engine, t)).unwrap_or_default(),
         revoke_reason: row.revoke_reason.clone().unwrap_or_default(),
-        trips: trip_lines(engine, trips),
+        earlier_trips: trips.len().saturating_sub(PRINTED_TRIPS),
+        trips: trip_lines(engine, trips)
+            .into_iter()
+            .rev()
+            .take(PRINTED_TRIPS)
+            .rev()
+            .collect(),
         timezone: engine.timezone.name().to_string(),
     })
 }
