@@ -193,6 +193,29 @@ impl Browser {
             .unwrap()
     }
 
+    /// Fills a form's fields by name: selects and date pickers set as a person's choice sets
+    /// them, the rest typed.
+    pub async fn fill(&self, fields: &[(&str, &str)]) {
+        for (name, value) in fields {
+            let css = format!("[name='{name}']");
+            let kind = self
+                .script(&format!(
+                    "var e = document.querySelector(\"{css}\"); return e.tagName + ':' + e.type"
+                ))
+                .await;
+            if kind == "SELECT:select-one" || kind == "INPUT:date" {
+                self.script(&format!(
+                    "document.querySelector(\"{css}\").value = '{value}'"
+                ))
+                .await;
+            } else {
+                self.script(&format!("document.querySelector(\"{css}\").value = ''"))
+                    .await;
+                self.type_into(&css, value).await;
+            }
+        }
+    }
+
     /// Clicks a form's button (or a link) and waits for the page that answers it.
     pub async fn submit(&self, button: &str) {
         self.script("document.documentElement.dataset.before = 'yes'")

@@ -8,29 +8,6 @@ use crate::flow::DEMO;
 use crate::helpers::spawn_app;
 use serde_json::Value;
 
-/// Fills the form's fields by name.
-async fn fill(page: &Browser, fields: &[(&str, &str)]) {
-    for (name, value) in fields {
-        let css = format!("[name='{name}']");
-        let kind = page
-            .script(&format!(
-                "var e = document.querySelector(\"{css}\"); return e.tagName + ':' + e.type"
-            ))
-            .await;
-        // Selects and date pickers are set as a person's choice would set them.
-        if kind == "SELECT:select-one" || kind == "INPUT:date" {
-            page.script(&format!(
-                "document.querySelector(\"{css}\").value = '{value}'"
-            ))
-            .await;
-        } else {
-            page.script(&format!("document.querySelector(\"{css}\").value = ''"))
-                .await;
-            page.type_into(&css, value).await;
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_blade_from_form_to_trip_through_the_pages_only() {
     let app = spawn_app().await;
@@ -52,37 +29,34 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)
         .await;
     desk.submit("a[href='/applications/new']").await;
-    fill(
-        &desk,
-        &[
-            ("cargo.description", "Wind turbine blade"),
-            ("cargo.pieces", "1"),
-            ("cargo.length_m", "126"),
-            ("cargo.width_m", "4.8"),
-            ("cargo.height_m", "4,9x"),
-            ("cargo.mass_kg", "58000"),
-            ("vehicle.tractor_plate", "新B12345"),
-            ("vehicle.trailer_plates", "新B6789挂"),
-            ("vehicle.axles", "10"),
-            ("vehicle.overall_length_m", "131.5"),
-            ("vehicle.overall_width_m", "5.0"),
-            ("vehicle.overall_height_m", "5.3"),
-            ("vehicle.gross_mass_kg", "98000"),
-            ("vehicle.max_axle_load_kg", "12500"),
-            ("route.origin", "Mulei new-energy equipment park"),
-            ("route.destination", "Santanghu wind farm"),
-            ("route.segments[0].road", "G7"),
-            ("route.segments[0].jurisdiction", "652328"),
-            ("route.segments[0].length_km", "60.5"),
-            ("route.segments[1].road", "S303"),
-            ("route.segments[1].jurisdiction", "650521"),
-            ("route.segments[1].length_km", "140"),
-            ("travel.from", "2026-12-01"),
-            ("travel.to", "2026-12-31"),
-            ("travel.trips", "30"),
-            ("escort.vehicles", "2"),
-        ],
-    )
+    desk.fill(&[
+        ("cargo.description", "Wind turbine blade"),
+        ("cargo.pieces", "1"),
+        ("cargo.length_m", "126"),
+        ("cargo.width_m", "4.8"),
+        ("cargo.height_m", "4,9x"),
+        ("cargo.mass_kg", "58000"),
+        ("vehicle.tractor_plate", "新B12345"),
+        ("vehicle.trailer_plates", "新B6789挂"),
+        ("vehicle.axles", "10"),
+        ("vehicle.overall_length_m", "131.5"),
+        ("vehicle.overall_width_m", "5.0"),
+        ("vehicle.overall_height_m", "5.3"),
+        ("vehicle.gross_mass_kg", "98000"),
+        ("vehicle.max_axle_load_kg", "12500"),
+        ("route.origin", "Mulei new-energy equipment park"),
+        ("route.destination", "Santanghu wind farm"),
+        ("route.segments[0].road", "G7"),
+        ("route.segments[0].jurisdiction", "652328"),
+        ("route.segments[0].length_km", "60.5"),
+        ("route.segments[1].road", "S303"),
+        ("route.segments[1].jurisdiction", "650521"),
+        ("route.segments[1].length_km", "140"),
+        ("travel.from", "2026-12-01"),
+        ("travel.to", "2026-12-31"),
+        ("travel.trips", "30"),
+        ("escort.vehicles", "2"),
+    ])
     .await;
     desk.click("[name='escort.police_escort']").await;
     desk.submit("button[value=submit]").await;
@@ -110,13 +84,10 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     );
 
     keep("form-errors.png", &desk.screenshot().await, app.dir.path());
-    fill(
-        &desk,
-        &[
-            ("cargo.height_m", "4.9"),
-            ("vehicle.trailer_type", "extendable_blade"),
-        ],
-    )
+    desk.fill(&[
+        ("cargo.height_m", "4.9"),
+        ("vehicle.trailer_type", "extendable_blade"),
+    ])
     .await;
     // Readable now, but a class III load needs its drawings: said at the file fields.
     desk.submit("button[value=submit]").await;

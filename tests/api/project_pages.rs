@@ -10,28 +10,6 @@ use crate::helpers::spawn_app;
 use crate::projects::project;
 use serde_json::{json, Value};
 
-/// Fills fields by name: selects and dates set as a choice sets them, the rest typed.
-async fn fill(page: &Browser, fields: &[(&str, &str)]) {
-    for (name, value) in fields {
-        let css = format!("[name='{name}']");
-        let kind = page
-            .script(&format!(
-                "var e = document.querySelector(\"{css}\"); return e.tagName + ':' + e.type"
-            ))
-            .await;
-        if kind == "SELECT:select-one" || kind == "INPUT:date" {
-            page.script(&format!(
-                "document.querySelector(\"{css}\").value = '{value}'"
-            ))
-            .await;
-        } else {
-            page.script(&format!("document.querySelector(\"{css}\").value = ''"))
-                .await;
-            page.type_into(&css, value).await;
-        }
-    }
-}
-
 /// The error shown at a field, if any.
 async fn error_at(page: &Browser, name: &str) -> String {
     page.script(&format!(
@@ -60,45 +38,42 @@ async fn a_dispatcher_reports_a_campaign_and_an_inspector_stops_the_wrong_truck(
     desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)
         .await;
     desk.submit("a[href='/projects/new']").await;
-    fill(
-        &desk,
-        &[
-            ("project.name", "三塘湖风电场二期"),
-            ("project.site", "Santanghu"),
-            ("project.sets", "100"),
-            ("route.origin", "Mulei park"),
-            ("route.destination", "Santanghu wind farm"),
-            ("route.segments[0].road", "G7"),
-            ("route.segments[0].jurisdiction", "652328"),
-            ("route.segments[0].length_km", "60.5"),
-            ("route.segments[1].road", "S303"),
-            ("route.segments[1].jurisdiction", "650521"),
-            ("route.segments[1].length_km", "140"),
-            ("travel.from", "2026-12-01"),
-            ("travel.to", "2027-05-31"),
-            ("escort.vehicles", "2"),
-            ("loads[0].key", "blade"),
-            ("loads[0].vehicle.trailer_type", "extendable_blade"),
-            ("loads[0].cargo.description", "Blade 86 m"),
-            ("loads[0].cargo.pieces", "1"),
-            ("loads[0].cargo.length_m", "86"),
-            ("loads[0].cargo.width_m", "4"),
-            ("loads[0].cargo.height_m", "3.6"),
-            ("loads[0].cargo.mass_kg", "24000"),
-            ("loads[0].vehicle.axles", "8"),
-            ("loads[0].vehicle.overall_length_m", "95"),
-            ("loads[0].vehicle.overall_width_m", "4.2"),
-            ("loads[0].vehicle.overall_height_m", "4.6"),
-            ("loads[0].vehicle.gross_mass_kg", "78000"),
-            ("loads[0].vehicle.max_axle_load_kg", "11000"),
-            ("loads[0].trips", "300"),
-            ("fleet[0].tractor_plate", "新B12345"),
-            ("fleet[0].trailer_plates", "新B6789挂"),
-            ("fleet[0].trailer_type", "extendable_blade"),
-            ("fleet[0].axles", "8"),
-            ("fleet[0].loads", "blade"),
-        ],
-    )
+    desk.fill(&[
+        ("project.name", "三塘湖风电场二期"),
+        ("project.site", "Santanghu"),
+        ("project.sets", "100"),
+        ("route.origin", "Mulei park"),
+        ("route.destination", "Santanghu wind farm"),
+        ("route.segments[0].road", "G7"),
+        ("route.segments[0].jurisdiction", "652328"),
+        ("route.segments[0].length_km", "60.5"),
+        ("route.segments[1].road", "S303"),
+        ("route.segments[1].jurisdiction", "650521"),
+        ("route.segments[1].length_km", "140"),
+        ("travel.from", "2026-12-01"),
+        ("travel.to", "2027-05-31"),
+        ("escort.vehicles", "2"),
+        ("loads[0].key", "blade"),
+        ("loads[0].vehicle.trailer_type", "extendable_blade"),
+        ("loads[0].cargo.description", "Blade 86 m"),
+        ("loads[0].cargo.pieces", "1"),
+        ("loads[0].cargo.length_m", "86"),
+        ("loads[0].cargo.width_m", "4"),
+        ("loads[0].cargo.height_m", "3.6"),
+        ("loads[0].cargo.mass_kg", "24000"),
+        ("loads[0].vehicle.axles", "8"),
+        ("loads[0].vehicle.overall_length_m", "95"),
+        ("loads[0].vehicle.overall_width_m", "4.2"),
+        ("loads[0].vehicle.overall_height_m", "4.6"),
+        ("loads[0].vehicle.gross_mass_kg", "78000"),
+        ("loads[0].vehicle.max_axle_load_kg", "11000"),
+        ("loads[0].trips", "300"),
+        ("fleet[0].tractor_plate", "新B12345"),
+        ("fleet[0].trailer_plates", "新B6789挂"),
+        ("fleet[0].trailer_type", "extendable_blade"),
+        ("fleet[0].axles", "8"),
+        ("fleet[0].loads", "blade"),
+    ])
     .await;
     // A second load: the button adds its block and keeps everything typed.
     desk.submit("button[value=add_load]").await;
@@ -112,25 +87,22 @@ async fn a_dispatcher_reports_a_campaign_and_an_inspector_stops_the_wrong_truck(
             .await,
         "300"
     );
-    fill(
-        &desk,
-        &[
-            ("loads[1].key", "nacelle"),
-            ("loads[1].vehicle.trailer_type", "hydraulic_modular"),
-            ("loads[1].cargo.description", "Nacelle"),
-            ("loads[1].cargo.pieces", "1"),
-            ("loads[1].cargo.length_m", "12"),
-            ("loads[1].cargo.width_m", "4.2"),
-            ("loads[1].cargo.height_m", "4"),
-            ("loads[1].cargo.mass_kg", "85000"),
-            ("loads[1].vehicle.axles", "10"),
-            ("loads[1].vehicle.overall_length_m", "20"),
-            ("loads[1].vehicle.overall_width_m", "4.5"),
-            ("loads[1].vehicle.overall_height_m", "5.6"),
-            ("loads[1].vehicle.gross_mass_kg", "120000"),
-            ("loads[1].vehicle.max_axle_load_kg", "13000"),
-        ],
-    )
+    desk.fill(&[
+        ("loads[1].key", "nacelle"),
+        ("loads[1].vehicle.trailer_type", "hydraulic_modular"),
+        ("loads[1].cargo.description", "Nacelle"),
+        ("loads[1].cargo.pieces", "1"),
+        ("loads[1].cargo.length_m", "12"),
+        ("loads[1].cargo.width_m", "4.2"),
+        ("loads[1].cargo.height_m", "4"),
+        ("loads[1].cargo.mass_kg", "85000"),
+        ("loads[1].vehicle.axles", "10"),
+        ("loads[1].vehicle.overall_length_m", "20"),
+        ("loads[1].vehicle.overall_width_m", "4.5"),
+        ("loads[1].vehicle.overall_height_m", "5.6"),
+        ("loads[1].vehicle.gross_mass_kg", "120000"),
+        ("loads[1].vehicle.max_axle_load_kg", "13000"),
+    ])
     .await;
     // The rest of the fleet pasted from a spreadsheet, its header line and all.
     desk.click("details.paste summary").await;
@@ -167,7 +139,7 @@ async fn a_dispatcher_reports_a_campaign_and_an_inspector_stops_the_wrong_truck(
         &desk.screenshot().await,
         app.dir.path(),
     );
-    fill(&desk, &[("loads[1].trips", "100")]).await;
+    desk.fill(&[("loads[1].trips", "100")]).await;
     for field in [
         "file.contour_drawing[0]",
         "file.contour_drawing[1]",
@@ -376,7 +348,7 @@ async fn the_form_stays_usable_with_six_loads_and_thirty_vehicles() {
     );
     // Remove the third load and the fifth vehicle; the rest are renumbered and kept.
     desk.click("[name='loads[2].remove']").await;
-    fill(&desk, &[("fleet[4].tractor_plate", "")]).await;
+    desk.fill(&[("fleet[4].tractor_plate", "")]).await;
     desk.script(
         "['trailer_plates','trailer_type','axles','loads'].forEach(p => \
          { var e = document.querySelector(\"[name='fleet[4].\" + p + \"']\"); e.value = ''; })",

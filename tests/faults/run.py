@@ -85,7 +85,11 @@ def county_blade():
                     "max_axle_load_kg": 9000},
         "route": {"origin": "Mulei equipment park", "destination": "Santanghu wind farm",
                   "segments": [{"road": "G7", "jurisdiction": "652328", "length_km": 60.5}]},
-        "travel": {"from": time.strftime("%Y-%m-%d"), "to": time.strftime("%Y-%m-%d", time.localtime(time.time() + 9 * 86400)), "trips": 5},
+        # Dates in the server's display time zone (Asia/Shanghai, UTC+8): "from today" is
+        # Shanghai's today, also between 16:00 and 24:00 UTC.
+        "travel": {"from": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600)),
+                   "to": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600 + 9 * 86400)),
+                   "trips": 5},
         "escort": {"vehicles": 2, "police_escort": True},
     }
 
