@@ -128,12 +128,14 @@ impl Filler {
         };
         // The SLA moment the engine would have stored with the task.
         let next_sla = permitflow::domain::workflow::escalation::next_moment(
+            &permitflow::domain::timebook::Timebook::wall(),
             &permitflow::domain::workflow::Task {
                 id: String::new(),
                 phase: phase as usize,
                 step: step.into(),
                 authority_code: authority.into(),
                 budget_minutes: budget,
+                budget_clock: Default::default(),
                 state: state.parse().unwrap(),
                 assignee: None,
                 opened_at: opened,

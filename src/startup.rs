@@ -86,6 +86,9 @@ pub fn state_with(
         rules: load_rules(&settings)?,
         workflows,
         timezone: settings.timezone,
+        service_hours: std::sync::Arc::new(crate::service::reference::load_service_hours(
+            &settings.data_dir,
+        )?),
         target_hours: settings.target_hours,
         default_workflow: settings.workflow.clone(),
         data_dir: settings.data_dir.clone(),

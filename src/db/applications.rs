@@ -85,6 +85,8 @@ pub struct TaskRow {
     pub net_minutes: Option<i32>,
     /// When the SLA ladder next has something to do (the escalation rule's), while pending.
     pub next_sla_at: Option<NaiveDateTime>,
+    /// `wall` or `working`: what the budget counts.
+    pub budget_clock: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -30,6 +30,8 @@ pub struct AuthorityRow {
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDayRow {
+    /// `CN` for the national calendar, else the jurisdiction's code.
+    pub jurisdiction: String,
     pub day: NaiveDate,
     pub working: bool,
     pub note: String,
@@ -94,25 +96,22 @@ pub fn upsert_authority(conn: &mut DbConnection, row: &AuthorityRow) -> QueryRes
     Ok(())
 }
 
-/// Write a shipped calendar day unless an admin has set that day; returns whether it wrote.
+/// Write a shipped calendar day unless an admin has set that day of that jurisdiction's
+/// calendar; returns whether it wrote.
 pub fn upsert_shipped_day(conn: &mut DbConnection, row: &CalendarDayRow) -> QueryResult<bool> {
-    let updated = diesel::update(
-        calendar_days::table
-            .filter(calendar_days::day.eq(row.day))
-            .filter(calendar_days::source.eq("shipped")),
-    )
-    .set((
-        calendar_days::working.eq(row.working),
-        calendar_days::note.eq(&row.note),
-    ))
-    .execute(conn)?;
+    let same_day = calendar_days::table
+        .filter(calendar_days::jurisdiction.eq(&row.jurisdiction))
+        .filter(calendar_days::day.eq(row.day));
+    let updated = diesel::update(same_day.filter(calendar_days::source.eq("shipped")))
+        .set((
+            calendar_days::working.eq(row.working),
+            calendar_days::note.eq(&row.note),
+        ))
+        .execute(conn)?;
     if updated > 0 {
         return Ok(true);
     }
-    let exists: i64 = calendar_days::table
-        .filter(calendar_days::day.eq(row.day))
-        .count()
-        .get_result(conn)?;
+    let exists: i64 = same_day.count().get_result(conn)?;
     if exists > 0 {
         return Ok(false);
     }
@@ -122,15 +121,18 @@ pub fn upsert_shipped_day(conn: &mut DbConnection, row: &CalendarDayRow) -> Quer
     Ok(true)
 }
 
-/// Shipped days of `year` that the current data files no longer list (a corrected notice).
+/// Shipped days of one jurisdiction's `year` that the current data files no longer list (a
+/// corrected notice).
 pub fn delete_shipped_days_except(
     conn: &mut DbConnection,
+    jurisdiction: &str,
     year: i32,
     keep: &[NaiveDate],
 ) -> QueryResult<usize> {
     let (first, last) = year_bounds(year);
     diesel::delete(
         calendar_days::table
+            .filter(calendar_days::jurisdiction.eq(jurisdiction))
             .filter(calendar_days::source.eq("shipped"))
             .filter(calendar_days::day.between(first, last))
             .filter(calendar_days::day.ne_all(keep)),
@@ -145,12 +147,20 @@ fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
     )
 }
 
-/// Mark a shipped year verified unless an admin has recorded it.
-pub fn upsert_shipped_year(conn: &mut DbConnection, year: i32) -> QueryResult<()> {
-    let exists: i64 = calendar_years::table.find(year).count().get_result(conn)?;
+/// Mark a jurisdiction's shipped year verified unless an admin has recorded it.
+pub fn upsert_shipped_year(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+    year: i32,
+) -> QueryResult<()> {
+    let exists: i64 = calendar_years::table
+        .find((jurisdiction, year))
+        .count()
+        .get_result(conn)?;
     if exists == 0 {
         diesel::insert_into(calendar_years::table)
             .values((
+                calendar_years::jurisdiction.eq(jurisdiction),
                 calendar_years::year.eq(year),
                 calendar_years::verified.eq(true),
                 calendar_years::source.eq("shipped"),
@@ -160,18 +170,24 @@ pub fn upsert_shipped_year(conn: &mut DbConnection, year: i32) -> QueryResult<()
     Ok(())
 }
 
-pub fn calendar_exceptions(conn: &mut DbConnection) -> QueryResult<Vec<(NaiveDate, bool)>> {
+/// Every calendar's exceptions: (jurisdiction, day, working).
+pub fn calendar_exceptions(conn: &mut DbConnection) -> QueryResult<Vec<(String, NaiveDate, bool)>> {
     calendar_days::table
-        .select((calendar_days::day, calendar_days::working))
-        .order(calendar_days::day)
+        .select((
+            calendar_days::jurisdiction,
+            calendar_days::day,
+            calendar_days::working,
+        ))
+        .order((calendar_days::jurisdiction, calendar_days::day))
         .load(conn)
 }
 
-pub fn verified_years(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
+/// Every calendar's years entered from a notice: (jurisdiction, year).
+pub fn verified_years(conn: &mut DbConnection) -> QueryResult<Vec<(String, i32)>> {
     calendar_years::table
         .filter(calendar_years::verified.eq(true))
-        .select(calendar_years::year)
-        .order(calendar_years::year)
+        .select((calendar_years::jurisdiction, calendar_years::year))
+        .order((calendar_years::jurisdiction, calendar_years::year))
         .load(conn)
 }
 
@@ -179,6 +195,7 @@ pub fn verified_years(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
 /// where it came from.
 #[derive(Debug, Clone, PartialEq, Queryable)]
 pub struct CalendarYearRow {
+    pub jurisdiction: String,
     pub year: i32,
     pub verified: bool,
     pub source: String,
@@ -186,8 +203,9 @@ pub struct CalendarYearRow {
 
 pub fn calendar_years(conn: &mut DbConnection) -> QueryResult<Vec<CalendarYearRow>> {
     calendar_years::table
-        .order(calendar_years::year)
+        .order((calendar_years::year, calendar_years::jurisdiction))
         .select((
+            calendar_years::jurisdiction,
             calendar_years::year,
             calendar_years::verified,
             calendar_years::source,
@@ -198,13 +216,20 @@ pub fn calendar_years(conn: &mut DbConnection) -> QueryResult<Vec<CalendarYearRo
 /// An admin's day: replaces whatever the day was (shipped or admin).
 pub fn set_admin_day(
     conn: &mut DbConnection,
+    jurisdiction: &str,
     day: NaiveDate,
     working: bool,
     note: &str,
 ) -> QueryResult<()> {
-    diesel::delete(calendar_days::table.filter(calendar_days::day.eq(day))).execute(conn)?;
+    diesel::delete(
+        calendar_days::table
+            .filter(calendar_days::jurisdiction.eq(jurisdiction))
+            .filter(calendar_days::day.eq(day)),
+    )
+    .execute(conn)?;
     diesel::insert_into(calendar_days::table)
         .values(&CalendarDayRow {
+            jurisdiction: jurisdiction.to_string(),
             day,
             working,
             note: note.to_string(),
@@ -214,9 +239,14 @@ pub fn set_admin_day(
         .map(drop)
 }
 
-pub fn delete_admin_day(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<bool> {
+pub fn delete_admin_day(
+    conn: &mut DbConnection,
+    jurisdiction: &str,
+    day: NaiveDate,
+) -> QueryResult<bool> {
     diesel::delete(
         calendar_days::table
+            .filter(calendar_days::jurisdiction.eq(jurisdiction))
             .filter(calendar_days::day.eq(day))
             .filter(calendar_days::source.eq("admin")),
     )
@@ -228,7 +258,7 @@ pub fn delete_admin_day(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<
 pub fn days_from(conn: &mut DbConnection, from: NaiveDate) -> QueryResult<Vec<CalendarDayRow>> {
     calendar_days::table
         .filter(calendar_days::day.ge(from))
-        .order(calendar_days::day)
+        .order((calendar_days::day, calendar_days::jurisdiction))
         .select(CalendarDayRow::as_select())
         .load(conn)
 }

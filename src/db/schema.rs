@@ -69,7 +69,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    calendar_days (day) {
+    calendar_days (jurisdiction, day) {
+        jurisdiction -> Text,
         day -> Date,
         working -> Bool,
         note -> Text,
@@ -78,7 +79,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    calendar_years (year) {
+    calendar_years (jurisdiction, year) {
+        jurisdiction -> Text,
         year -> Integer,
         verified -> Bool,
         source -> Text,
@@ -179,6 +181,7 @@ diesel::table! {
         reminded_at -> Nullable<Timestamp>,
         net_minutes -> Nullable<Integer>,
         next_sla_at -> Nullable<Timestamp>,
+        budget_clock -> Text,
     }
 }
 

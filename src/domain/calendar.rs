@@ -2,9 +2,16 @@
 //! that the State Council's notices turn into working days (调休). The exceptions are data
 //! (`data/calendar/*.toml`, the `calendar_days` table); years nobody has entered yet count
 //! weekends only and are reported as unverified.
+//!
+//! Calendars are kept per jurisdiction and inherited downwards: the national calendar, then
+//! the region's own days (肉孜节 and 古尔邦节 in Xinjiang's annual notice), then any level below.
+//! `Calendars` resolves the calendar each jurisdiction works by.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The jurisdiction key of the national calendar (the State Council's notices).
+pub const NATIONAL: &str = "CN";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
@@ -63,6 +70,78 @@ impl WorkCalendar {
     }
 }
 
+/// Every jurisdiction's calendar, each the national one with its ancestors' and its own days
+/// laid over it, nearest last. A year counts as verified for a jurisdiction when the national
+/// notice and the notice of every level above it that publishes its own (has any year
+/// entered) are entered for that year.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendars {
+    national: WorkCalendar,
+    resolved: BTreeMap<String, WorkCalendar>,
+}
+
+impl Calendars {
+    /// `days`: (jurisdiction, day, working) with `NATIONAL` for the national ones; `years`:
+    /// (jurisdiction, year) entered from a notice; `parents`: each jurisdiction and its parent.
+    pub fn new(
+        days: impl IntoIterator<Item = (String, NaiveDate, bool)>,
+        years: impl IntoIterator<Item = (String, i32)>,
+        parents: impl IntoIterator<Item = (String, Option<String>)>,
+    ) -> Calendars {
+        let mut own_days: BTreeMap<String, BTreeMap<NaiveDate, bool>> = BTreeMap::new();
+        for (code, day, working) in days {
+            own_days.entry(code).or_default().insert(day, working);
+        }
+        let mut own_years: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+        for (code, year) in years {
+            own_years.entry(code).or_default().insert(year);
+        }
+        let parents: BTreeMap<String, Option<String>> = parents.into_iter().collect();
+        let layer = |code: &str| {
+            (
+                own_days.get(code).cloned().unwrap_or_default(),
+                own_years.get(code).cloned(),
+            )
+        };
+        let (national_days, national_years) = layer(NATIONAL);
+        let national = WorkCalendar {
+            exceptions: national_days,
+            verified_years: national_years.unwrap_or_default(),
+        };
+        let mut resolved = BTreeMap::new();
+        for code in parents.keys() {
+            let mut chain = vec![code.clone()];
+            while let Some(Some(parent)) =
+                parents.get(chain.last().map(String::as_str).unwrap_or(""))
+            {
+                if chain.contains(parent) {
+                    break;
+                }
+                chain.push(parent.clone());
+            }
+            let mut calendar = national.clone();
+            for ancestor in chain.iter().rev() {
+                let (days, years) = layer(ancestor);
+                calendar.exceptions.extend(days);
+                if let Some(years) = years {
+                    calendar.verified_years.retain(|y| years.contains(y));
+                }
+            }
+            resolved.insert(code.clone(), calendar);
+        }
+        Calendars { national, resolved }
+    }
+
+    /// The calendar `jurisdiction` works by; the national one for a code not known.
+    pub fn of(&self, jurisdiction: &str) -> &WorkCalendar {
+        self.resolved.get(jurisdiction).unwrap_or(&self.national)
+    }
+
+    pub fn national(&self) -> &WorkCalendar {
+        &self.national
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +194,76 @@ mod tests {
         assert_eq!(cal.add_working_days(d(2026, 2, 26), 3), d(2026, 3, 2));
         assert_eq!(cal.add_working_days(d(2026, 2, 26), 0), d(2026, 2, 26));
         assert_eq!(cal.working_days_between(d(2026, 2, 13), d(2026, 2, 24)), 2);
+    }
+
+    /// The 2025 national notice's spring days and the Xinjiang notice's 肉孜节 (29–31 March).
+    fn layered() -> Calendars {
+        let days = vec![
+            (NATIONAL.to_string(), d(2025, 4, 4), false),
+            (NATIONAL.to_string(), d(2025, 4, 27), true),
+            ("650000".to_string(), d(2025, 3, 31), false),
+            ("650000".to_string(), d(2025, 3, 29), false),
+            // A county's correction overrides both levels above it.
+            ("652328".to_string(), d(2025, 4, 4), true),
+        ];
+        let years = vec![
+            (NATIONAL.to_string(), 2025),
+            (NATIONAL.to_string(), 2026),
+            ("650000".to_string(), 2025),
+        ];
+        let parents = vec![
+            ("650000".to_string(), None),
+            ("652300".to_string(), Some("650000".to_string())),
+            ("652328".to_string(), Some("652300".to_string())),
+            ("110000".to_string(), None),
+        ];
+        Calendars::new(days, years, parents)
+    }
+
+    #[test]
+    fn a_region_adds_its_days_to_the_national_calendar_and_passes_them_down() {
+        let cals = layered();
+        let mulei_prefecture = cals.of("652300");
+        assert!(
+            !mulei_prefecture.is_working_day(d(2025, 3, 31)),
+            "肉孜节 inherited from the region"
+        );
+        assert!(
+            !mulei_prefecture.is_working_day(d(2025, 4, 4)),
+            "Qingming from the nation"
+        );
+        assert!(
+            mulei_prefecture.is_working_day(d(2025, 4, 27)),
+            "national 调休 Sunday"
+        );
+        assert!(
+            cals.of("652328").is_working_day(d(2025, 4, 4)),
+            "the county's own correction wins"
+        );
+        assert!(
+            cals.of("110000").is_working_day(d(2025, 3, 31)),
+            "another region works on Eid"
+        );
+        assert!(cals.national().is_working_day(d(2025, 3, 31)));
+        assert!(
+            cals.of("999999").is_working_day(d(2025, 3, 31)),
+            "unknown code: national"
+        );
+    }
+
+    #[test]
+    fn a_year_is_verified_only_where_every_publishing_level_entered_it() {
+        let cals = layered();
+        assert!(cals.of("652328").is_verified(2025));
+        assert!(
+            !cals.of("652328").is_verified(2026),
+            "the region's 2026 notice is not entered"
+        );
+        assert!(
+            cals.of("110000").is_verified(2026),
+            "a region that publishes nothing of its own"
+        );
+        assert!(cals.national().is_verified(2026));
     }
 
     #[test]

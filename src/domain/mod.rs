@@ -33,6 +33,7 @@ pub mod application;
 pub mod attachment;
 pub mod calendar;
 pub mod error;
+pub mod hours;
 pub mod ids;
 pub mod jurisdiction;
 pub mod paging;
@@ -40,6 +41,7 @@ pub mod permit;
 pub mod project;
 pub mod role;
 pub mod rules;
+pub mod timebook;
 pub mod values;
 
 pub use error::{FieldError, Message, ValidationErrors};

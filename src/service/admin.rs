@@ -9,6 +9,7 @@ use crate::db::admin_events::{self as audit, AdminEventRow};
 use crate::db::outbox::{self as outbox_q, OutboxRow, Stats};
 use crate::db::users::{self as q, FirmRow, UserRow};
 use crate::db::{reference, write_transaction, DbConnection};
+use crate::domain::calendar::NATIONAL;
 use crate::domain::role::Role;
 use crate::domain::{FieldError, Message};
 use chrono::NaiveDateTime;
@@ -158,26 +159,64 @@ pub fn set_firm_standing(
     })
 }
 
+/// One day of one calendar: the national one (`CN`) or a jurisdiction's own.
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarDay<'a> {
+    pub jurisdiction: &'a str,
+    pub day: chrono::NaiveDate,
+}
+
+impl CalendarDay<'_> {
+    /// The audit subject: the day, and whose calendar when not the national one.
+    fn subject(&self) -> String {
+        if self.jurisdiction == NATIONAL {
+            self.day.to_string()
+        } else {
+            format!("{} {}", self.jurisdiction, self.day)
+        }
+    }
+}
+
+/// The national calendar or a jurisdiction the system serves; otherwise a field error.
+fn known_calendar(conn: &mut DbConnection, jurisdiction: &str) -> Result<(), ServiceError> {
+    let known = jurisdiction == NATIONAL
+        || reference::all_jurisdictions(conn)?
+            .iter()
+            .any(|j| j.code == jurisdiction);
+    if known {
+        Ok(())
+    } else {
+        Err(crate::domain::FieldError::new(
+            "jurisdiction",
+            crate::domain::Message::new("error.unknown_jurisdiction").with("value", jurisdiction),
+        )
+        .into())
+    }
+}
+
 /// An admin marks a day as a working day or a holiday (a notice the shipped calendar lacks);
 /// deadlines use it from the next computation, and `migrate` leaves it alone.
 pub fn set_calendar_day(
     conn: &mut DbConnection,
     actor: &str,
-    day: chrono::NaiveDate,
+    day: CalendarDay<'_>,
     working: bool,
     note: &str,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let note = crate::domain::values::text("note", Some(note), 200)?;
     write_transaction(conn, |conn| {
-        reference::set_admin_day(conn, day, working, &note)?;
-        let detail = serde_json::json!({"working": working, "note": note});
+        known_calendar(conn, day.jurisdiction)?;
+        reference::set_admin_day(conn, day.jurisdiction, day.day, working, &note)?;
+        let detail = serde_json::json!({
+            "jurisdiction": day.jurisdiction, "working": working, "note": note
+        });
         audit::record(
             conn,
             now,
             Some(actor),
             "calendar_day_set",
-            &day.to_string(),
+            &day.subject(),
             detail,
         )?;
         Ok(())
@@ -188,11 +227,11 @@ pub fn set_calendar_day(
 pub fn clear_calendar_day(
     conn: &mut DbConnection,
     actor: &str,
-    day: chrono::NaiveDate,
+    day: CalendarDay<'_>,
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     write_transaction(conn, |conn| {
-        if !reference::delete_admin_day(conn, day)? {
+        if !reference::delete_admin_day(conn, day.jurisdiction, day.day)? {
             return Err(ServiceError::NotFound);
         }
         audit::record(
@@ -200,8 +239,8 @@ pub fn clear_calendar_day(
             now,
             Some(actor),
             "calendar_day_cleared",
-            &day.to_string(),
-            serde_json::json!({}),
+            &day.subject(),
+            serde_json::json!({"jurisdiction": day.jurisdiction}),
         )?;
         Ok(())
     })

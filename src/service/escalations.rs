@@ -18,9 +18,14 @@ pub fn run(
     now: NaiveDateTime,
 ) -> Result<usize, ServiceError> {
     let mut recorded = 0;
-    for id in q::with_tasks_near_due(conn, now)? {
+    let due = q::with_tasks_near_due(conn, now)?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let time = super::reference::load_timebook(conn, engine)?;
+    for id in due {
         let outcome = write_transaction(conn, |conn| {
-            let Some(before) = rows::load(conn, &id)? else {
+            let Some(before) = rows::load(conn, &time, &id)? else {
                 return Ok(0);
             };
             let events = escalation::due(&before.case, now);

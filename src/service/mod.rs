@@ -30,6 +30,8 @@ pub struct Engine {
     pub rules: PermitRules,
     pub workflows: Workflows,
     pub timezone: Tz,
+    /// When each authority works (`data/service_hours.toml`).
+    pub service_hours: std::sync::Arc<crate::domain::hours::ServiceHours>,
     pub target_hours: u32,
     pub default_workflow: String,
     pub data_dir: PathBuf,

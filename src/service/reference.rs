@@ -7,18 +7,22 @@ use crate::db::reference::{
     self as q, AuthorityRow, CalendarDayRow, CalendarYearRow, JurisdictionRow,
 };
 use crate::db::{write_transaction, DbConnection};
-use crate::domain::calendar::WorkCalendar;
+use crate::domain::calendar::{Calendars, NATIONAL};
+use crate::domain::hours::{ServiceHours, SHIPPED_SERVICE_HOURS};
 use crate::domain::jurisdiction::{Jurisdiction, JurisdictionTree, Level};
+use crate::domain::timebook::Timebook;
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 const SHIPPED_JURISDICTIONS: &str = include_str!("../../data/jurisdictions.toml");
 const SHIPPED_AUTHORITIES: &str = include_str!("../../data/authorities.toml");
-const SHIPPED_CALENDARS: [&str; 2] = [
+const SHIPPED_CALENDARS: [&str; 3] = [
     include_str!("../../data/calendar/2025.toml"),
+    include_str!("../../data/calendar/2025-xinjiang.toml"),
     include_str!("../../data/calendar/2026.toml"),
 ];
 
@@ -51,13 +55,46 @@ struct AuthorityKind {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CalendarYear {
+    /// Whose calendar: `CN` (the State Council's notice) when absent, else a jurisdiction
+    /// code (e.g. `650000`, the region's own notice).
+    #[serde(default = "national")]
+    pub jurisdiction: String,
     pub year: i32,
     pub holidays: Vec<HolidaySpan>,
     pub working_days: Vec<NaiveDate>,
 }
 
+impl CalendarYear {
+    /// The days this notice makes differ from the weekday rule, as stored.
+    pub fn days(&self) -> Vec<CalendarDayRow> {
+        let row = |day: NaiveDate, working: bool, note: &str| CalendarDayRow {
+            jurisdiction: self.jurisdiction.clone(),
+            day,
+            working,
+            note: note.to_string(),
+            source: "shipped".into(),
+        };
+        let mut days = Vec::new();
+        for span in &self.holidays {
+            for day in span.from.iter_days().take_while(|d| *d <= span.to) {
+                days.push(row(day, false, &span.name));
+            }
+        }
+        for day in &self.working_days {
+            days.push(row(*day, true, "调休上班 adjusted working day"));
+        }
+        days
+    }
+}
+
+fn national() -> String {
+    NATIONAL.to_string()
+}
+
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HolidaySpan {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -155,6 +192,23 @@ impl ReferenceData {
         let mut years = Vec::new();
         for text in calendars {
             let year: CalendarYear = toml::from_str(text).context("data/calendar")?;
+            if year.jurisdiction != NATIONAL && tree.get(&year.jurisdiction).is_none() {
+                bail!(
+                    "data/calendar: the {} calendar of {} is for no jurisdiction in data/jurisdictions.toml",
+                    year.year,
+                    year.jurisdiction
+                );
+            }
+            if years
+                .iter()
+                .any(|y: &CalendarYear| y.year == year.year && y.jurisdiction == year.jurisdiction)
+            {
+                bail!(
+                    "data/calendar: {} {} is entered twice",
+                    year.jurisdiction,
+                    year.year
+                );
+            }
             for span in &year.holidays {
                 if span.to < span.from
                     || span.from.format("%Y").to_string() != year.year.to_string()
@@ -198,31 +252,13 @@ impl ReferenceData {
                 q::upsert_authority(conn, row)?;
             }
             for year in &self.calendars {
-                let mut days = Vec::new();
-                for span in &year.holidays {
-                    for day in span.from.iter_days().take_while(|d| *d <= span.to) {
-                        days.push(CalendarDayRow {
-                            day,
-                            working: false,
-                            note: span.name.clone(),
-                            source: "shipped".into(),
-                        });
-                    }
-                }
-                for day in &year.working_days {
-                    days.push(CalendarDayRow {
-                        day: *day,
-                        working: true,
-                        note: "调休上班 adjusted working day".into(),
-                        source: "shipped".into(),
-                    });
-                }
+                let days = year.days();
                 for row in &days {
                     q::upsert_shipped_day(conn, row)?;
                 }
                 let keep: Vec<NaiveDate> = days.iter().map(|d| d.day).collect();
-                q::delete_shipped_days_except(conn, year.year, &keep)?;
-                q::upsert_shipped_year(conn, year.year)?;
+                q::delete_shipped_days_except(conn, &year.jurisdiction, year.year, &keep)?;
+                q::upsert_shipped_year(conn, &year.jurisdiction, year.year)?;
             }
             Ok(())
         })
@@ -246,12 +282,33 @@ pub fn load_tree(conn: &mut DbConnection) -> anyhow::Result<JurisdictionTree> {
     Ok(tree)
 }
 
-/// The working-day calendar as stored.
-pub fn load_calendar(conn: &mut DbConnection) -> diesel::QueryResult<WorkCalendar> {
-    Ok(WorkCalendar::new(
+/// Every jurisdiction's working-day calendar as stored, each inheriting from above.
+pub fn load_calendars(conn: &mut DbConnection) -> diesel::QueryResult<Calendars> {
+    let parents = q::all_jurisdictions(conn)?
+        .into_iter()
+        .map(|j| (j.code, j.parent));
+    Ok(Calendars::new(
         q::calendar_exceptions(conn)?,
         q::verified_years(conn)?,
+        parents,
     ))
+}
+
+/// The calendars as stored with the engine's service hours: what tasks are timed by.
+pub fn load_timebook(
+    conn: &mut DbConnection,
+    engine: &super::Engine,
+) -> diesel::QueryResult<Arc<Timebook>> {
+    Ok(Arc::new(Timebook::new(
+        engine.service_hours.clone(),
+        Arc::new(load_calendars(conn)?),
+    )))
+}
+
+/// The service hours in `{data_dir}/service_hours.toml`, or the shipped ones.
+pub fn load_service_hours(data_dir: &Path) -> anyhow::Result<ServiceHours> {
+    let text = read_or_shipped(data_dir, "service_hours.toml", SHIPPED_SERVICE_HOURS)?;
+    ServiceHours::from_toml(&text).map_err(|e| anyhow::anyhow!("data/service_hours.toml: {e}"))
 }
 
 #[cfg(test)]
@@ -278,8 +335,98 @@ mod tests {
             data.jurisdictions[0].code, "650000",
             "the region comes first"
         );
-        let years: Vec<i32> = data.calendars.iter().map(|c| c.year).collect();
-        assert_eq!(years, vec![2025, 2026]);
+        let years: Vec<(&str, i32)> = data
+            .calendars
+            .iter()
+            .map(|c| (c.jurisdiction.as_str(), c.year))
+            .collect();
+        assert_eq!(years, vec![("CN", 2025), ("650000", 2025), ("CN", 2026)]);
+    }
+
+    /// The shipped calendars as the engine resolves them.
+    fn shipped_calendars() -> Calendars {
+        let data = ReferenceData::load(Path::new("/nonexistent")).unwrap();
+        let days = data
+            .calendars
+            .iter()
+            .flat_map(CalendarYear::days)
+            .map(|d| (d.jurisdiction, d.day, d.working));
+        let years = data
+            .calendars
+            .iter()
+            .map(|c| (c.jurisdiction.clone(), c.year));
+        let parents = data.jurisdictions.into_iter().map(|j| (j.code, j.parent));
+        Calendars::new(days, years, parents)
+    }
+
+    #[test]
+    fn a_statutory_deadline_across_eid_al_fitr_2025_counts_the_regions_days_off() {
+        use crate::domain::workflow::time::statutory_due_at;
+        let calendars = shipped_calendars();
+        let tz = chrono_tz::Asia::Shanghai;
+        // Accepted Thu 27 March 2025, 10:00 Beijing time, 5 working days.
+        let accepted = NaiveDate::from_ymd_opt(2025, 3, 27)
+            .unwrap()
+            .and_hms_opt(2, 0, 0)
+            .unwrap();
+        let end_of = |m, d| {
+            NaiveDate::from_ymd_opt(2025, m, d)
+                .unwrap()
+                .and_hms_opt(16, 0, 0)
+                .unwrap()
+        };
+        // Nationally: 28 and 31 March, 1, 2, 3 April → the end of Thu 3 April.
+        assert_eq!(
+            statutory_due_at(accepted, 5, calendars.national(), tz),
+            end_of(4, 3)
+        );
+        // In Xinjiang 29–31 March are 肉孜节 and 4–6 April Qingming: 28 March, 1, 2, 3 and
+        // 7 April → the end of Mon 7 April, for the region and every county in it.
+        for code in ["650000", "652300", "652328", "650521"] {
+            assert_eq!(
+                statutory_due_at(accepted, 5, calendars.of(code), tz),
+                end_of(4, 7),
+                "{code}"
+            );
+        }
+        // 古尔邦节, 6–10 June, is off in the region too.
+        let mulei = calendars.of("652328");
+        for day in 6..=10 {
+            assert!(!mulei.is_working_day(NaiveDate::from_ymd_opt(2025, 6, day).unwrap()));
+        }
+        assert!(calendars
+            .national()
+            .is_working_day(NaiveDate::from_ymd_opt(2025, 6, 9).unwrap()));
+        assert!(mulei.is_verified(2025));
+        assert!(
+            !mulei.is_verified(2026),
+            "the region's 2026 notice is not entered"
+        );
+        assert!(calendars.national().is_verified(2026));
+    }
+
+    #[test]
+    fn a_regional_calendar_needs_a_known_jurisdiction_and_comes_once_a_year() {
+        let regional = |code: &str| {
+            format!("jurisdiction = \"{code}\"\nyear = 2025\nholidays = []\nworking_days = []")
+        };
+        let err = ReferenceData::parse(
+            SHIPPED_JURISDICTIONS,
+            SHIPPED_AUTHORITIES,
+            &[regional("659999")],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("659999 is for no jurisdiction"),
+            "{err:#}"
+        );
+        let err = ReferenceData::parse(
+            SHIPPED_JURISDICTIONS,
+            SHIPPED_AUTHORITIES,
+            &[regional("650000"), regional("650000")],
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("entered twice"), "{err:#}");
     }
 
     #[test]

@@ -134,7 +134,9 @@ async fn the_queue_is_sorted_by_due_time_and_claims_hold() {
     let app = spawn_app().await;
     let flow = Flow::new(&app).await;
     let first = flow.submitted(&blade()).await;
-    app.advance_clock(30).await;
+    // Both before the office opens would fall due together at 12:00; the second is
+    // submitted once it is open, at 10:30 Beijing time.
+    app.advance_clock(150).await;
     let second = flow.submitted(&blade()).await;
     let region = flow.reviewer("650000-HIGHWAY").await;
     let queue: Vec<Value> = flow

@@ -13,7 +13,9 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
     let url = smtp.url();
     let app = spawn_app_with(move |o| o.smtp_url = Some(url)).await;
     let flow = Flow::new(&app).await;
-    // Region-issued: the region highway bureau accepts, with a budget of 2 hours.
+    // Region-issued: the region highway bureau accepts, with a budget of 2 working hours. The
+    // test clock starts at 08:00 Beijing time, before the office opens at 10:00 (winter hours
+    // 10:00–14:00 and 15:30–19:30), so the budget's clock starts at 10:00.
     let submitted = flow.submitted(&blade()).await;
     let id = submitted["id"].as_str().unwrap().to_string();
     let acceptance = tasks(&submitted, "acceptance")[0].clone();
@@ -21,12 +23,14 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
     let before = smtp.received().len();
 
     let mut fired = Vec::new();
-    for minutes in [89, 1, 30, 1, 59, 1, 59, 1, 600] {
+    for minutes in [209, 1, 30, 1, 59, 1, 59, 1, 89, 1, 600] {
         app.advance_clock(minutes).await;
         fired.push(app.run_jobs().await["escalations"].as_i64().unwrap());
     }
-    // 89: 74 %; 90: reminder; 120: due; 121: L1; 180: 150 %; 181: L2; 240; 241: L3; later nothing.
-    assert_eq!(fired, [0, 1, 0, 1, 0, 1, 0, 1, 0]);
+    // 11:29: 89 working minutes, 74 %; 11:30: reminder; 12:00: due; 12:01: L1; 13:00: 150 %;
+    // 13:01: L2; 14:00: 200 %; 14:01 and 15:29: the lunch break, the clock stands; 15:31: L3
+    // (241 working minutes); later nothing.
+    assert_eq!(fired, [0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 0]);
     let latest = flow.fetch(&id).await;
     assert_eq!(tasks(&latest, "acceptance")[0]["escalation_level"], 3);
     assert_eq!(acceptance["id"], tasks(&latest, "acceptance")[0]["id"]);
@@ -77,7 +81,8 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
         .iter()
         .all(|m| kind(m) != "task_reminder" || m.parts().0.contains("四分之三")));
 
-    // The escalation board: the region's manager sees it, 841 - 120 minutes overdue, level 3.
+    // The escalation board: the region's manager sees it, level 3, overdue on the wall clock
+    // since 12:00 (1051 minutes after 08:00, less 240).
     let manager = app.token("manager@demo.local", crate::flow::DEMO).await;
     let board: Value = app
         .get_as("/api/v1/reports/escalations", &manager)
@@ -88,7 +93,7 @@ async fn a_late_acceptance_climbs_the_ladder_once_per_level() {
     assert_eq!(board.as_array().unwrap().len(), 1, "{board}");
     assert_eq!(board[0]["task_id"], acceptance["id"]);
     assert_eq!(board[0]["level"], 3);
-    assert_eq!(board[0]["overdue_minutes"], 841 - 120);
+    assert_eq!(board[0]["overdue_minutes"], 1051 - 240);
     assert_eq!(board[0]["reference"], latest["reference"]);
     assert_eq!(
         app.get_as("/api/v1/reports/escalations", &flow.applicant)
@@ -157,8 +162,9 @@ async fn two_instances_record_each_threshold_once() {
         let submitted = flow.submitted(&blade()).await;
         ids.push(submitted["id"].as_str().unwrap().to_string());
     }
-    // Past 150 % of every acceptance: a level 1 and a level 2 each, no reminder (already late).
-    app.advance_clock(181).await;
+    // Past 150 % of every acceptance's 2 working hours (from 10:00, when the office opens, to
+    // 13:01): a level 1 and a level 2 each, no reminder (already late).
+    app.advance_clock(301).await;
     let other = app.another_instance();
     let nothing = serde_json::json!({});
     let (a, b) = tokio::join!(

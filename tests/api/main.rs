@@ -30,3 +30,4 @@ mod robustness;
 mod sessions;
 mod smtp;
 mod submission;
+mod working_hours;

@@ -8,6 +8,7 @@ use diesel::sql_types::{Integer, Text};
 use permitflow::config::DatabaseUrl;
 use permitflow::db::conn;
 use permitflow::db::schema::{authorities, calendar_days, calendar_years, jurisdictions};
+use permitflow::domain::timebook::Timebook;
 use std::collections::BTreeMap;
 
 /// table → column → (portable type, nullable)
@@ -143,13 +144,15 @@ async fn migrating_again_changes_nothing_and_keeps_admin_calendar_edits() {
     };
     let mut c = app.connect();
     let before = counts(&mut c);
-    // 2025: 1+8+3+5+3+8 holidays + 5 working days; 2026: 3+9+3+5+3+3+7 + 6.
-    assert_eq!(before, (16, 35, 28 + 5 + 33 + 6, 2));
+    // 2025: 1+8+3+5+3+8 holidays + 5 working days; 2026: 3+9+3+5+3+3+7 + 6; Xinjiang's
+    // own 2025 days: 肉孜节 3 and 古尔邦节 5.
+    assert_eq!(before, (16, 35, 28 + 5 + 33 + 6 + 8, 3));
 
     // An admin declares a local holiday, and someone deletes a shipped day by mistake.
     let local = chrono::NaiveDate::from_ymd_opt(2026, 12, 14).unwrap();
     diesel::insert_into(calendar_days::table)
         .values((
+            calendar_days::jurisdiction.eq("CN"),
             calendar_days::day.eq(local),
             calendar_days::working.eq(false),
             calendar_days::note.eq("local holiday"),
@@ -158,7 +161,7 @@ async fn migrating_again_changes_nothing_and_keeps_admin_calendar_edits() {
         .execute(&mut c)
         .unwrap();
     let new_year = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    diesel::delete(calendar_days::table.find(new_year))
+    diesel::delete(calendar_days::table.find(("CN", new_year)))
         .execute(&mut c)
         .unwrap();
 
@@ -174,13 +177,13 @@ async fn migrating_again_changes_nothing_and_keeps_admin_calendar_edits() {
         "the admin's day stays, the shipped day is back"
     );
     let kept: String = calendar_days::table
-        .find(local)
+        .find(("CN", local))
         .select(calendar_days::source)
         .first(&mut c)
         .unwrap();
     assert_eq!(kept, "admin");
     assert!(!calendar_days::table
-        .find(new_year)
+        .find(("CN", new_year))
         .select(calendar_days::working)
         .first::<bool>(&mut c)
         .unwrap());
@@ -240,7 +243,7 @@ async fn a_workflow_changed_without_a_new_version_is_refused_at_start() {
     // With a new version it starts (and keeps version 1 for applications pinned to it).
     let v2 = joint
         .replace("budget_hours = 12", "budget_hours = 8")
-        .replace("version = 1", "version = 2");
+        .replace("version = 1", "version = 3");
     std::fs::write(dir.join("joint.toml"), v2).unwrap();
     let mut db = app.connect();
     let workflows = permitflow::service::workflows::Workflows::load(
@@ -249,8 +252,12 @@ async fn a_workflow_changed_without_a_new_version_is_refused_at_start() {
         crate::helpers::test_start(),
     )
     .unwrap();
-    assert_eq!(workflows.latest("joint").unwrap().version, 2);
+    assert_eq!(workflows.latest("joint").unwrap().version, 3);
     assert!(workflows.get("joint", 1).is_some());
+    assert!(
+        workflows.get("joint", 2).is_some(),
+        "recorded at the first start"
+    );
 }
 
 #[tokio::test]
@@ -340,6 +347,7 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
             step: "review".into(),
             authority_code: "650000-HIGHWAY".into(),
             budget_minutes: 720,
+            budget_clock: Default::default(),
             state: state.parse::<TaskState>().unwrap(),
             assignee: None,
             opened_at: Some(due - chrono::TimeDelta::minutes(720)),
@@ -376,6 +384,7 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
                 reminded_at: t.reminded_at,
                 net_minutes: None,
                 next_sla_at: None,
+                budget_clock: "wall".into(),
             })
             .execute(&mut c)
             .unwrap();
@@ -402,15 +411,15 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
             .unwrap();
         assert_eq!(
             stored,
-            escalation::next_moment(t),
+            escalation::next_moment(&Timebook::wall(), t),
             "{}: {:?}",
             t.id,
             t.state
         );
     }
     assert!(
-        escalation::next_moment(&tasks[0]).is_some()
-            && escalation::next_moment(&tasks[4]).is_none(),
+        escalation::next_moment(&Timebook::wall(), &tasks[0]).is_some()
+            && escalation::next_moment(&Timebook::wall(), &tasks[4]).is_none(),
         "the cases cover a moment and its absence"
     );
 }

@@ -25,7 +25,11 @@ async fn a_blade_across_two_prefectures_through_joint_review() {
     assert_eq!(submitted["target_due_at"], "2026-12-02T00:00:00Z");
     let acceptance = tasks(&submitted, "acceptance");
     assert_eq!(acceptance.len(), 1);
-    assert_eq!(acceptance[0]["due_at"], "2026-12-01T02:00:00Z");
+    // 2 working hours of the region's highway administration: submitted at 08:00 Beijing
+    // time, before the office opens at 10:00, due at 12:00 (04:00 UTC).
+    assert_eq!(acceptance[0]["due_at"], "2026-12-01T04:00:00Z");
+    assert_eq!(acceptance[0]["budget_clock"], "working");
+    assert_eq!(acceptance[0]["remaining_minutes"], 120);
 
     app.advance_clock(45).await;
     let accepted = flow.approve(&acceptance[0], &[]).await;
@@ -35,9 +39,21 @@ async fn a_blade_across_two_prefectures_through_joint_review() {
     assert_eq!(accepted["statutory_due_at"], "2026-12-22T16:00:00Z");
     let reviews = tasks(&accepted, "joint_review");
     assert_eq!(reviews.len(), 9, "nine parallel reviews");
-    assert!(reviews
-        .iter()
-        .all(|t| t["state"] == "open" && t["due_at"] == "2026-12-01T12:45:00Z"));
+    // 4 working hours each: the offices' from 10:00 to 14:00 Beijing time (06:00 UTC); the
+    // traffic police are on duty around the clock, so theirs end at 12:45 (04:45 UTC).
+    for t in &reviews {
+        let police = t["authority_code"].as_str().unwrap().ends_with("-POLICE");
+        let due = if police {
+            "2026-12-01T04:45:00Z"
+        } else {
+            "2026-12-01T06:00:00Z"
+        };
+        assert_eq!(
+            (t["state"].as_str(), t["due_at"].as_str()),
+            (Some("open"), Some(due)),
+            "{t}"
+        );
+    }
     assert_eq!(phase(&accepted, "issuance")["state"], "waiting");
 
     let mut latest = accepted.clone();

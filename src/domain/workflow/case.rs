@@ -8,9 +8,11 @@ use super::definition::PlannedTask;
 pub use super::event::Event;
 use super::time::statutory_due_at;
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::timebook::{BudgetClock, TaskClock, Timebook};
 use chrono::{NaiveDateTime, TimeDelta};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 type Time = NaiveDateTime;
 
@@ -88,6 +90,9 @@ pub struct Task {
     pub step: String,
     pub authority_code: String,
     pub budget_minutes: i64,
+    /// Whether the budget counts clock hours or working hours of the authority.
+    #[serde(default)]
+    pub budget_clock: BudgetClock,
     pub state: TaskState,
     pub assignee: Option<String>,
     pub opened_at: Option<Time>,
@@ -113,14 +118,34 @@ impl Task {
         is_overdue(self.state, self.due_at, now)
     }
 
-    /// Minutes a final decision (approve or reject) took from the task's (re-)opening, less
-    /// time waiting for the applicant meanwhile (which moved the due time back).
-    pub fn net_minutes(&self) -> Option<i64> {
+    /// The clock the task's budget runs on.
+    pub fn clock<'a>(&self, time: &'a Timebook) -> TaskClock<'a> {
+        time.clock(&self.authority_code, self.budget_clock)
+    }
+
+    /// Minutes a final decision (approve or reject) took from the task's (re-)opening, on the
+    /// task's own clock, less time waiting for the applicant meanwhile (which moved the due
+    /// time back).
+    pub fn net_minutes(&self, time: &Timebook) -> Option<i64> {
         if !matches!(self.state, TaskState::Approved | TaskState::Rejected) {
             return None;
         }
         let (decided, due) = (self.decided_at?, self.due_at?);
-        Some(((decided - due).num_minutes() + self.budget_minutes).max(0))
+        let clock = self.clock(time);
+        let early = clock.between(decided, due).num_minutes();
+        let late = clock.between(due, decided).num_minutes();
+        Some((self.budget_minutes - early + late).max(0))
+    }
+
+    /// Minutes of the budget left at `now` on the task's clock (negative once overdue), while
+    /// it waits for a reviewer.
+    pub fn remaining_minutes(&self, time: &Timebook, now: Time) -> Option<i64> {
+        if !matches!(self.state, TaskState::Open | TaskState::Claimed) {
+            return None;
+        }
+        let due = self.due_at?;
+        let clock = self.clock(time);
+        Some(clock.between(now, due).num_minutes() - clock.between(due, now).num_minutes())
     }
 
     /// A task as planned at submission, waiting for its phase.
@@ -131,6 +156,7 @@ impl Task {
             step: t.planned.step.clone(),
             authority_code: t.planned.authority_code.clone(),
             budget_minutes: t.planned.budget_minutes,
+            budget_clock: t.planned.budget_clock,
             state: TaskState::Waiting,
             assignee: None,
             opened_at: None,
@@ -158,12 +184,15 @@ impl Task {
         self.comment = comment;
     }
 
-    fn open(&mut self, at: Time) {
+    fn open(&mut self, at: Time, time: &Timebook) {
         self.state = TaskState::Open;
         self.assignee = None;
         self.opened_at = Some(at);
         self.claimed_at = None;
-        self.due_at = Some(at + TimeDelta::minutes(self.budget_minutes));
+        self.due_at = Some(
+            self.clock(time)
+                .add(at, TimeDelta::minutes(self.budget_minutes)),
+        );
         self.decided_at = None;
         self.decision = None;
         self.conditions.clear();
@@ -194,6 +223,24 @@ pub struct NewPhase {
     pub tasks: Vec<NewTask>,
 }
 
+/// The calendars and service hours a case's tasks are timed by. Not part of its state: two
+/// cases are equal whatever they are timed by, and a case without one counts every budget on
+/// the wall clock.
+#[derive(Clone, Default)]
+pub struct CaseTime(pub Arc<Timebook>);
+
+impl PartialEq for CaseTime {
+    fn eq(&self, _: &CaseTime) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for CaseTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CaseTime")
+    }
+}
+
 /// The state of one application in the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
@@ -212,6 +259,8 @@ pub struct Case {
     /// after it.
     #[serde(default)]
     pub statutory_due_at: Option<Time>,
+    #[serde(skip)]
+    pub time: CaseTime,
 }
 
 impl Default for Case {
@@ -227,6 +276,7 @@ impl Default for Case {
             paused_minutes: 0,
             paused_since: None,
             statutory_due_at: None,
+            time: CaseTime::default(),
         }
     }
 }
@@ -236,6 +286,16 @@ fn minutes_between(from: Time, to: Time) -> i64 {
 }
 
 impl Case {
+    /// The case, timed by `time`'s calendars and service hours.
+    pub fn timed_by(mut self, time: Arc<Timebook>) -> Case {
+        self.time = CaseTime(time);
+        self
+    }
+
+    pub fn timebook(&self) -> &Timebook {
+        &self.time.0
+    }
+
     pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
     }
@@ -432,12 +492,13 @@ impl Case {
             p.state = PhaseState::Open;
             p.opened_at = Some(at);
         }
+        let time = self.time.0.clone();
         for task in self
             .tasks
             .iter_mut()
             .filter(|t| t.phase == phase && t.state == TaskState::Waiting)
         {
-            task.open(at);
+            task.open(at, &time);
         }
     }
 
@@ -445,7 +506,9 @@ impl Case {
     /// of tasks that stay open), the asking tasks re-open, and with a material change every
     /// task of the current phase does.
     fn resume(&mut self, at: Time, material_change: bool) {
+        let since = self.paused_since.unwrap_or(at);
         let pause = self.end_pause(at);
+        let time = self.time.0.clone();
         if let Some(due) = &mut self.statutory_due_at {
             *due += TimeDelta::minutes(pause);
         }
@@ -457,10 +520,13 @@ impl Case {
                 _ => false,
             };
             if reopen {
-                task.open(at);
+                task.open(at, &time);
             } else if matches!(task.state, TaskState::Open | TaskState::Claimed) {
-                // Waiting for the applicant does not count against a reviewer's budget.
-                task.due_at = task.due_at.map(|d| d + TimeDelta::minutes(pause));
+                // Waiting for the applicant does not count against a reviewer's budget: the
+                // due time moves by the pause as the task's clock counts it.
+                let clock = task.clock(&time);
+                let paused = clock.between(since, at);
+                task.due_at = task.due_at.map(|d| clock.add(d, paused));
             }
         }
         self.status = if current == Some(0) {

@@ -5,6 +5,7 @@
 
 use crate::domain::application::Subject;
 use crate::domain::jurisdiction::{Issuer, Level};
+use crate::domain::timebook::BudgetClock;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -36,6 +37,10 @@ pub struct StepDefinition {
     pub issued_at: Option<Vec<Level>>,
     pub when: Option<Condition>,
     pub budget_hours: f64,
+    /// `working`: the budget is in working hours of the deciding authority (its calendar and
+    /// service hours); clock hours when absent.
+    #[serde(default)]
+    pub clock: BudgetClock,
 }
 
 /// A condition on one figure of the application: `field` above a value.
@@ -72,6 +77,8 @@ pub struct PlannedTask {
     pub step: String,
     pub authority_code: String,
     pub budget_minutes: i64,
+    #[serde(default)]
+    pub budget_clock: BudgetClock,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +97,15 @@ impl WorkflowDefinition {
             .filter(|s| s.who.as_deref() != Some("issuer"))
             .map(|s| s.budget_hours)
             .reduce(f64::max)
+    }
+
+    /// Whether review budgets count working hours (those of the longest review step).
+    pub fn review_budget_in_working_hours(&self) -> bool {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| s.who.as_deref() != Some("issuer"))
+            .any(|s| s.clock == BudgetClock::Working)
     }
 
     /// Parses and checks a definition. `known_kinds` lists the authority kinds that exist at
@@ -220,6 +236,7 @@ impl WorkflowDefinition {
                         step: step.name.clone(),
                         authority_code,
                         budget_minutes,
+                        budget_clock: step.clock,
                     });
                 }
             }
@@ -235,8 +252,9 @@ impl WorkflowDefinition {
 }
 
 /// The shipped definitions, compiled in as the fallback for a data folder without them.
-pub const SHIPPED_DEFINITIONS: [&str; 2] = [
+pub const SHIPPED_DEFINITIONS: [&str; 3] = [
     include_str!("../../../data/workflows/joint.toml"),
+    include_str!("../../../data/workflows/joint-v2.toml"),
     include_str!("../../../data/workflows/serial.toml"),
 ];
 

@@ -23,8 +23,13 @@ pub(crate) fn joint() -> WorkflowDefinition {
     WorkflowDefinition::from_toml(SHIPPED_DEFINITIONS[0], &kinds()).unwrap()
 }
 
-pub(crate) fn serial() -> WorkflowDefinition {
+/// The joint definition as shipped for new applications: budgets in working hours.
+pub(crate) fn joint_v2() -> WorkflowDefinition {
     WorkflowDefinition::from_toml(SHIPPED_DEFINITIONS[1], &kinds()).unwrap()
+}
+
+pub(crate) fn serial() -> WorkflowDefinition {
+    WorkflowDefinition::from_toml(SHIPPED_DEFINITIONS[2], &kinds()).unwrap()
 }
 
 fn plan_for(def: &WorkflowDefinition, counties: &[&str], height: f64) -> Vec<PlannedPhase> {
@@ -74,6 +79,42 @@ fn region_issued_joint_review_has_nine_parallel_reviewers() {
     assert!(plan[1].tasks.iter().all(|t| t.budget_minutes == 12 * 60));
     assert_eq!(authorities(&plan[2]), vec!["650000-HIGHWAY"]);
     assert_eq!(plan[2].tasks[0].budget_minutes, 240);
+}
+
+#[test]
+fn version_two_has_the_same_reviewers_on_working_hours() {
+    use crate::domain::timebook::BudgetClock;
+    let (v1, v2) = (joint(), joint_v2());
+    assert_eq!((v2.name.as_str(), v2.version), ("joint", 2));
+    for counties in [
+        &["652328"][..],
+        &["652328", "652325"],
+        &["652328", "650521"],
+    ] {
+        let (old, new) = (plan_for(&v1, counties, 5.8), plan_for(&v2, counties, 5.8));
+        let who = |plan: &[PlannedPhase]| -> Vec<Vec<String>> {
+            plan.iter()
+                .map(|p| authorities(p).into_iter().map(String::from).collect())
+                .collect()
+        };
+        assert_eq!(who(&old), who(&new), "{counties:?}");
+        let budgets: Vec<(i64, BudgetClock)> = new
+            .iter()
+            .map(|p| (p.tasks[0].budget_minutes, p.tasks[0].budget_clock))
+            .collect();
+        assert_eq!(
+            budgets,
+            vec![
+                (120, BudgetClock::Working),
+                (240, BudgetClock::Working),
+                (120, BudgetClock::Working)
+            ]
+        );
+        assert!(old
+            .iter()
+            .flat_map(|p| &p.tasks)
+            .all(|t| t.budget_clock == BudgetClock::Wall));
+    }
 }
 
 #[test]

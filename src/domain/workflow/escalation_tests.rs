@@ -37,6 +37,7 @@ fn submitted() -> Case {
             step: id.into(),
             authority_code: authority.into(),
             budget_minutes: budget,
+            budget_clock: Default::default(),
         },
     };
     let phases = vec![
@@ -174,6 +175,7 @@ fn the_stored_next_moment_never_skips_a_threshold() {
                 step: id.into(),
                 authority_code: "ISSUER".into(),
                 budget_minutes: budget,
+                budget_clock: Default::default(),
             },
         };
         let phases = vec![NewPhase {
@@ -191,7 +193,7 @@ fn the_stored_next_moment_never_skips_a_threshold() {
         let (mut all, mut seen) = (Vec::new(), Vec::new());
         for minute in 0..=budget * 2 + 5 {
             all.extend(monitor(&mut every, minute));
-            let moment = next_moment(gated.task("acc").unwrap());
+            let moment = next_moment(gated.timebook(), gated.task("acc").unwrap());
             if moment.is_some_and(|m| m <= at(minute)) {
                 seen.extend(monitor(&mut gated, minute));
             }
@@ -199,7 +201,7 @@ fn the_stored_next_moment_never_skips_a_threshold() {
         assert_eq!(seen, all, "budget {budget}");
         assert_eq!(all.len(), 4, "reminder and three levels, budget {budget}");
         assert_eq!(
-            next_moment(gated.task("acc").unwrap()),
+            next_moment(gated.timebook(), gated.task("acc").unwrap()),
             None,
             "past level 3"
         );
@@ -209,7 +211,7 @@ fn the_stored_next_moment_never_skips_a_threshold() {
 #[test]
 fn the_next_moment_follows_the_ladder() {
     let mut case = submitted();
-    let next = |case: &Case| next_moment(case.task("acc").unwrap());
+    let next = |case: &Case| next_moment(case.timebook(), case.task("acc").unwrap());
     assert_eq!(next(&case), Some(at(75)));
     monitor(&mut case, 75);
     assert_eq!(next(&case), Some(at(100)));
@@ -217,5 +219,158 @@ fn the_next_moment_follows_the_ladder() {
     assert_eq!(next(&case), Some(at(150)));
     monitor(&mut case, 151);
     assert_eq!(next(&case), Some(at(200)));
-    assert_eq!(next_moment(case.task("rev").unwrap()), None, "waiting");
+    assert_eq!(
+        next_moment(case.timebook(), case.task("rev").unwrap()),
+        None,
+        "waiting"
+    );
+}
+
+/// The shipped service hours on a calendar with the 2026 National Day week off.
+fn office_time() -> std::sync::Arc<Timebook> {
+    use crate::domain::calendar::{Calendars, NATIONAL};
+    use crate::domain::hours::{ServiceHours, SHIPPED_SERVICE_HOURS};
+    let days = (1..=7).map(|d| {
+        (
+            NATIONAL.to_string(),
+            NaiveDate::from_ymd_opt(2026, 10, d).unwrap(),
+            false,
+        )
+    });
+    let calendars = Calendars::new(days, [(NATIONAL.to_string(), 2026)], []);
+    std::sync::Arc::new(Timebook::new(
+        std::sync::Arc::new(ServiceHours::from_toml(SHIPPED_SERVICE_HOURS).unwrap()),
+        std::sync::Arc::new(calendars),
+    ))
+}
+
+/// A transport bureau's acceptance of 4 working hours, submitted at `start`.
+fn working_acceptance(start: NaiveDateTime) -> Case {
+    let phases = vec![NewPhase {
+        name: "acceptance".into(),
+        tasks: vec![NewTask {
+            id: "acc".into(),
+            planned: PlannedTask {
+                step: "acceptance".into(),
+                authority_code: "652328-TRANSPORT".into(),
+                budget_minutes: 240,
+                budget_clock: crate::domain::timebook::BudgetClock::Working,
+            },
+        }],
+    }];
+    let mut case = Case::default().timed_by(office_time());
+    apply(
+        &mut case,
+        Command::Submit { phases },
+        &actor(Role::Applicant, None),
+        start,
+    );
+    case
+}
+
+/// Beijing local time as UTC.
+fn bj(m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, m, d)
+        .unwrap()
+        .and_hms_opt(h, min, 0)
+        .unwrap()
+        - TimeDelta::hours(8)
+}
+
+#[test]
+fn in_working_hours_nothing_fires_at_night_and_the_ladder_climbs_by_day() {
+    // Opened Tue 1 Dec at 19:00: 30 minutes today, the rest from 10:00 tomorrow; due 13:30.
+    let mut case = working_acceptance(bj(12, 1, 19, 0));
+    assert_eq!(case.task("acc").unwrap().due_at, Some(bj(12, 2, 13, 30)));
+    let mut fired = Vec::new();
+    for when in [
+        bj(12, 1, 23, 0),
+        bj(12, 2, 3, 0),
+        bj(12, 2, 9, 59),
+        bj(12, 2, 12, 30), // 180 of 240 working minutes: the reminder
+        bj(12, 2, 13, 31), // overdue: level 1
+        bj(12, 2, 15, 0),  // the lunch break: the clock stands at 270
+        bj(12, 2, 17, 1),  // 361 > 150 %: level 2
+        bj(12, 2, 19, 0),  // 480 working minutes: 200 %, not past it
+        bj(12, 2, 19, 1),  // level 3
+        bj(12, 3, 3, 0),   // at night: nothing is left
+        bj(12, 3, 10, 31),
+    ] {
+        let events = due(&case, when);
+        for e in &events {
+            case.apply(e);
+        }
+        fired.push(events.len());
+    }
+    assert_eq!(fired, [0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0]);
+    assert_eq!(case.task("acc").unwrap().escalation_level, 3);
+}
+
+#[test]
+fn the_stored_moment_is_the_working_time_threshold() {
+    let case = working_acceptance(bj(12, 1, 19, 0));
+    let time = case.timebook();
+    // The reminder at 180 working minutes: 30 yesterday, 150 from 10:00 → 12:30.
+    assert_eq!(
+        next_moment(time, case.task("acc").unwrap()),
+        Some(bj(12, 2, 12, 30))
+    );
+    // The same task on the wall clock: 19:00 + 180 minutes.
+    let wall = Timebook::wall();
+    assert_eq!(
+        next_moment(&wall, case.task("acc").unwrap()).map(|t| t < bj(12, 2, 0, 0)),
+        Some(false)
+    );
+}
+
+#[test]
+fn waiting_for_the_applicant_moves_a_working_due_time_by_the_working_time_it_took() {
+    // Two reviews on working hours; one asks for information at 11:00, answered at 16:30.
+    let time = office_time();
+    let task = |id: &str| NewTask {
+        id: id.into(),
+        planned: PlannedTask {
+            step: id.into(),
+            authority_code: format!("6523{id}-TRANSPORT"),
+            budget_minutes: 240,
+            budget_clock: crate::domain::timebook::BudgetClock::Working,
+        },
+    };
+    let phases = vec![NewPhase {
+        name: "acceptance".into(),
+        tasks: vec![task("25"), task("28")],
+    }];
+    let mut case = Case::default().timed_by(time);
+    apply(
+        &mut case,
+        Command::Submit { phases },
+        &actor(Role::Applicant, None),
+        bj(12, 1, 10, 0),
+    );
+    assert_eq!(case.task("28").unwrap().due_at, Some(bj(12, 1, 14, 0)));
+    apply(
+        &mut case,
+        Command::Decide {
+            task_id: "25".into(),
+            decision: Decision::RequestInfo,
+            comment: Some("which axle loads?".into()),
+            conditions: vec![],
+        },
+        &actor(Role::Reviewer, Some("652325-TRANSPORT")),
+        bj(12, 1, 11, 0),
+    );
+    apply(
+        &mut case,
+        Command::Respond {
+            message: "attached".into(),
+            material_change: false,
+        },
+        &actor(Role::Applicant, None),
+        bj(12, 1, 16, 30),
+    );
+    // The pause took 11:00–14:00 and 15:30–16:30 of office time, 4 h: the other task's due
+    // moves from 14:00 by 4 working hours, to 19:30 (15:30 + 4 h).
+    assert_eq!(case.task("28").unwrap().due_at, Some(bj(12, 1, 19, 30)));
+    // The asking task opens again with its whole budget: 16:30–19:30 and 10:00–11:00.
+    assert_eq!(case.task("25").unwrap().due_at, Some(bj(12, 2, 11, 0)));
 }

@@ -59,12 +59,12 @@ pub fn add_attachment(
         return Err(FieldError::new("file", Message::new("error.attachment_too_large")).into());
     }
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
-    let current = load_own(conn, caller, id)?;
+    let current = load_own(conn, engine, caller, id)?;
     open_for_files(&current)?;
     check_load(&current, load)?;
     store_file(engine, &sha256, bytes)?;
     write_transaction(conn, |conn| {
-        let before = load_own(conn, caller, id)?;
+        let before = load_own(conn, engine, caller, id)?;
         open_for_files(&before)?;
         let row = AttachmentRow {
             id: new_id(),
@@ -158,7 +158,7 @@ pub fn attachment_file(
     attachment_id: &str,
 ) -> Result<(AttachmentRow, Vec<u8>), ServiceError> {
     let id = id.as_str();
-    super::load_visible(conn, caller, id)?;
+    super::ensure_visible(conn, caller, id)?;
     let file = q::attachments_of(conn, id)?
         .into_iter()
         .find(|a| a.id == attachment_id)

@@ -94,7 +94,7 @@ pub fn update(
     let id = id.as_str();
     refuse_oversized(engine, input)?;
     let loaded = write_transaction(conn, |conn| {
-        let before = load_own(conn, caller, id)?;
+        let before = load_own(conn, engine, caller, id)?;
         let kind = input.kind().unwrap_or(ApplicationKind::Single);
         if kind.as_str() != before.row.kind {
             return Err(FieldError::new(

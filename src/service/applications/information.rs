@@ -106,7 +106,7 @@ pub fn respond(
 ) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
-        let before = load_own(conn, caller, id)?;
+        let before = load_own(conn, engine, caller, id)?;
         if before.case.status != AppStatus::InfoRequested {
             return Err(ServiceError::Conflict(
                 "no information was requested".into(),

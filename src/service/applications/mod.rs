@@ -37,19 +37,33 @@ pub use self::submission::{check, submit, withdraw};
 /// The application if the caller may see it; otherwise not found, never "forbidden".
 fn load_visible(
     conn: &mut DbConnection,
+    engine: &Engine,
     caller: &Caller,
     id: &str,
 ) -> Result<Loaded, ServiceError> {
+    ensure_visible(conn, caller, id)?;
+    let time = super::reference::load_timebook(conn, engine)?;
+    rows::load(conn, &time, id)?.ok_or(ServiceError::NotFound)
+}
+
+/// Not found unless the caller may see the application.
+fn ensure_visible(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<(), ServiceError> {
     let scope = scope_of(conn, caller)?;
-    if !q::in_scope(conn, id, &scope)? {
-        return Err(ServiceError::NotFound);
+    if q::in_scope(conn, id, &scope)? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
     }
-    rows::load(conn, id)?.ok_or(ServiceError::NotFound)
 }
 
 /// The caller's own firm's application, for the applicant's commands.
-fn load_own(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Loaded, ServiceError> {
-    let loaded = load_visible(conn, caller, id)?;
+fn load_own(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &str,
+) -> Result<Loaded, ServiceError> {
+    let loaded = load_visible(conn, engine, caller, id)?;
     if caller.role != Role::Applicant {
         return Err(ServiceError::Forbidden("only the applicant's firm".into()));
     }

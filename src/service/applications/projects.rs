@@ -80,7 +80,7 @@ pub fn progress(
     id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<Progress, ServiceError> {
-    let loaded = load_visible(conn, caller, id.as_str())?;
+    let loaded = load_visible(conn, engine, caller, id.as_str())?;
     progress_of(conn, engine, &loaded.row, now)
 }
 
@@ -221,7 +221,7 @@ pub fn copy(
     now: NaiveDateTime,
 ) -> Result<Application, ServiceError> {
     let loaded = write_transaction(conn, |conn| {
-        let source = load_own(conn, caller, id.as_str())?;
+        let source = load_own(conn, engine, caller, id.as_str())?;
         let row = ApplicationRow {
             id: new_id(),
             reference: q::next_reference(conn, engine.today(now).year())?,

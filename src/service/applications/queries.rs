@@ -1,7 +1,7 @@
 //! What a caller may read: one application, a page of them, its audit log, a reviewer's queue.
 
 use super::view::{Application, AuditEntry, QueueEntry};
-use super::{load_visible, rows, view};
+use super::{ensure_visible, load_visible, rows, view};
 use crate::db::{applications as q, DbConnection};
 use crate::domain::application::ApplicationKind;
 use crate::domain::ids::ApplicationId;
@@ -20,7 +20,7 @@ pub fn get(
     now: NaiveDateTime,
 ) -> Result<Application, ServiceError> {
     let id = id.as_str();
-    let loaded = load_visible(conn, caller, id)?;
+    let loaded = load_visible(conn, engine, caller, id)?;
     view(conn, engine, &loaded, now)
 }
 
@@ -61,8 +61,9 @@ pub fn list(
     let scope = scope_of(conn, caller)?;
     let (found, total) = q::list(conn, &scope, status, kind, paging)?;
     let mut items = Vec::with_capacity(found.len());
+    let time = crate::service::reference::load_timebook(conn, engine)?;
     for row in found {
-        let loaded = rows::load(conn, &row.id)?.ok_or(ServiceError::NotFound)?;
+        let loaded = rows::load(conn, &time, &row.id)?.ok_or(ServiceError::NotFound)?;
         items.push(view(conn, engine, &loaded, now)?);
     }
     Ok(Page {
@@ -79,7 +80,7 @@ pub fn events(
     id: &ApplicationId,
 ) -> Result<Vec<AuditEntry>, ServiceError> {
     let id = id.as_str();
-    load_visible(conn, caller, id)?;
+    ensure_visible(conn, caller, id)?;
     q::events(conn, id)?
         .into_iter()
         .map(|(e, actor)| {
@@ -97,8 +98,10 @@ pub fn events(
 /// not yet decided), oldest due first.
 pub fn queue(
     conn: &mut DbConnection,
+    engine: &Engine,
     caller: &Caller,
     filter: &str,
+    now: NaiveDateTime,
 ) -> Result<Vec<QueueEntry>, ServiceError> {
     let (Role::Reviewer, Some(authority)) = (caller.role, &caller.user.authority_code) else {
         return Err(ServiceError::Forbidden("the queue is for reviewers".into()));
@@ -118,8 +121,13 @@ pub fn queue(
             .into())
         }
     };
+    let time = crate::service::reference::load_timebook(conn, engine)?;
     q::queue(conn, authority, states, assignee)?
         .into_iter()
-        .map(QueueEntry::try_from)
+        .map(|row| {
+            let mut entry = QueueEntry::try_from(row)?;
+            entry.remaining_minutes = entry.remaining_minutes(&time, now);
+            Ok(entry)
+        })
         .collect()
 }

@@ -7,9 +7,9 @@ use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, 
 use crate::db::{applications as q, write_transaction, DbConnection};
 use crate::domain::application::{ApplicationInput, ApplicationKind};
 use crate::domain::ids::TaskId;
+use crate::domain::timebook::Timebook;
 use crate::domain::workflow::case::decide as decide_command;
 use crate::domain::workflow::{Command, Decision, Event};
-use crate::service::reference::load_calendar;
 use crate::service::{stored, Caller, Engine, ServiceError};
 use chrono::NaiveDateTime;
 
@@ -25,7 +25,7 @@ pub fn task_command(
     let task_id = task_id.as_str();
     write_transaction(conn, |conn| {
         let id = q::application_of_task(conn, task_id)?.ok_or(ServiceError::NotFound)?;
-        let before = load_visible(conn, caller, &id)?;
+        let before = load_visible(conn, engine, caller, &id)?;
         let events =
             decide_command(&before.case, command, &caller.actor(), now).map_err(domain_error)?;
         if events.is_empty() {
@@ -34,8 +34,11 @@ pub fn task_command(
         let mut after = applied(&before.case, &events);
         if events.iter().any(|e| matches!(e, Event::Accepted { .. })) {
             if let Some(days) = before.row.statutory_working_days {
-                let calendar = load_calendar(conn)?;
-                after.start_statute(days.max(0) as u32, &calendar, engine.timezone);
+                // The issuing authority's jurisdiction's calendar: the region's own days count.
+                let issuer = before.row.issuing_authority.as_deref().unwrap_or_default();
+                let time = after.time.0.clone();
+                let calendar = time.calendar_of(Timebook::jurisdiction_of(issuer));
+                after.start_statute(days.max(0) as u32, calendar, engine.timezone);
             }
         }
         let mut row = rows::next_row(&before.row, &after, now);
@@ -125,6 +128,8 @@ pub fn claim_or_release(
         assignee: task.assignee.clone(),
         opened_at: task.opened_at,
         due_at: task.due_at,
+        budget_clock: task.budget_clock,
+        remaining_minutes: task.remaining_minutes(loaded.case.timebook(), now),
         escalation_level: task.escalation_level,
         permit_class: loaded.row.permit_class.clone(),
         kind: loaded.row.kind.parse().unwrap_or(ApplicationKind::Single),

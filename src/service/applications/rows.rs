@@ -3,9 +3,12 @@
 
 use crate::db::applications::{self as q, ApplicationRow, EventRow, PhaseRow, TaskRow};
 use crate::db::{new_id, DbConnection};
+use crate::domain::timebook::Timebook;
+use crate::domain::workflow::case::CaseTime;
 use crate::domain::workflow::{escalation, Case, Event, Phase, Task};
 use crate::service::ServiceError;
 use chrono::NaiveDateTime;
+use std::sync::Arc;
 
 /// An application as loaded: its row and the engine's view of it.
 #[derive(Debug, Clone)]
@@ -20,7 +23,12 @@ fn parse<T: std::str::FromStr<Err = String>>(value: &str) -> Result<T, ServiceEr
         .map_err(|e: String| ServiceError::Internal(anyhow::anyhow!("stored value: {e}")))
 }
 
-pub fn load(conn: &mut DbConnection, id: &str) -> Result<Option<Loaded>, ServiceError> {
+/// The application `id`, its case timed by `time` (its authorities' calendars and hours).
+pub fn load(
+    conn: &mut DbConnection,
+    time: &Arc<Timebook>,
+    id: &str,
+) -> Result<Option<Loaded>, ServiceError> {
     let Some(row) = q::find(conn, id)? else {
         return Ok(None);
     };
@@ -48,6 +56,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Option<Loaded>, Service
                 step: t.step,
                 authority_code: t.authority_code,
                 budget_minutes: i64::from(t.budget_minutes),
+                budget_clock: parse(&t.budget_clock)?,
                 assignee: t.assignee,
                 opened_at: t.opened_at,
                 claimed_at: t.claimed_at,
@@ -70,6 +79,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Option<Loaded>, Service
         paused_minutes: i64::from(row.paused_minutes),
         paused_since: row.paused_since,
         statutory_due_at: row.statutory_due_at,
+        time: CaseTime(time.clone()),
     };
     Ok(Some(Loaded { row, case }))
 }
@@ -85,7 +95,7 @@ fn phase_row(application_id: &str, position: usize, p: &Phase) -> PhaseRow {
     }
 }
 
-fn task_row(application_id: &str, position: usize, t: &Task) -> TaskRow {
+fn task_row(application_id: &str, position: usize, t: &Task, time: &Timebook) -> TaskRow {
     TaskRow {
         id: t.id.clone(),
         application_id: application_id.to_string(),
@@ -105,8 +115,9 @@ fn task_row(application_id: &str, position: usize, t: &Task) -> TaskRow {
         comment: t.comment.clone(),
         escalation_level: t.escalation_level,
         reminded_at: t.reminded_at,
-        net_minutes: t.net_minutes().map(|m| m as i32),
-        next_sla_at: escalation::next_moment(t),
+        net_minutes: t.net_minutes(time).map(|m| m as i32),
+        next_sla_at: escalation::next_moment(time, t),
+        budget_clock: t.budget_clock.as_str().to_string(),
     }
 }
 
@@ -152,8 +163,10 @@ pub fn store(
     }
     for (i, task) in after.tasks.iter().enumerate() {
         match before.case.tasks.iter().find(|t| t.id == task.id) {
-            None => q::insert_task(conn, &task_row(id, i, task))?,
-            Some(old) if old != task => q::update_task(conn, &task_row(id, i, task))?,
+            None => q::insert_task(conn, &task_row(id, i, task, after.timebook()))?,
+            Some(old) if old != task => {
+                q::update_task(conn, &task_row(id, i, task, after.timebook()))?
+            }
             Some(_) => {}
         }
     }

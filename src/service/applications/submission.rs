@@ -119,7 +119,7 @@ pub fn submit(
 ) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
-        let before = load_own(conn, caller, id)?;
+        let before = load_own(conn, engine, caller, id)?;
         if before.case.status != AppStatus::Draft {
             return Err(ServiceError::Conflict(format!(
                 "the application is {} already",
@@ -181,7 +181,7 @@ pub fn check(
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let id = id.as_str();
-    let loaded = load_own(conn, caller, id)?;
+    let loaded = load_own(conn, engine, caller, id)?;
     let input: ApplicationInput = stored("application input", &loaded.row.input)?;
     assess(conn, engine, &loaded.row, &input, now).map(drop)
 }
@@ -195,7 +195,7 @@ pub fn withdraw(
 ) -> Result<Application, ServiceError> {
     let id = id.as_str();
     let loaded = write_transaction(conn, |conn| {
-        let before = load_own(conn, caller, id)?;
+        let before = load_own(conn, engine, caller, id)?;
         let events = decide_command(&before.case, Command::Withdraw, &caller.actor(), now)
             .map_err(domain_error)?;
         let after = applied(&before.case, &events);

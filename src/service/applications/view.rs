@@ -3,6 +3,7 @@
 
 use crate::db::applications::{ApplicationRow, AttachmentRow, QueueRow};
 use crate::domain::application::{ApplicationInput, ApplicationKind, ProjectCounts};
+use crate::domain::timebook::BudgetClock;
 use crate::domain::workflow::{AppStatus, Case, Decision, PhaseState, TaskState};
 use crate::service::ServiceError;
 use chrono::NaiveDateTime;
@@ -18,6 +19,12 @@ pub struct TaskSummary {
     pub assignee: Option<String>,
     pub opened_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
+    /// What the budget counts: clock hours or the authority's working hours.
+    pub budget_clock: BudgetClock,
+    /// The budget left now on that clock (negative once overdue), while the task is pending.
+    pub remaining_minutes: Option<i64>,
+    /// A final decision's time from (re-)opening on that clock, less pauses.
+    pub net_minutes: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
     pub decision: Option<Decision>,
     pub conditions: Vec<String>,
@@ -127,6 +134,9 @@ impl Application {
                         assignee: t.assignee.clone(),
                         opened_at: t.opened_at,
                         due_at: t.due_at,
+                        budget_clock: t.budget_clock,
+                        remaining_minutes: t.remaining_minutes(case.timebook(), now),
+                        net_minutes: t.net_minutes(case.timebook()),
                         decided_at: t.decided_at,
                         decision: t.decision,
                         conditions: t.conditions.clone(),
@@ -185,6 +195,9 @@ pub struct QueueEntry {
     pub assignee: Option<String>,
     pub opened_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
+    pub budget_clock: BudgetClock,
+    /// The budget left on that clock when the queue was read (negative once overdue).
+    pub remaining_minutes: Option<i64>,
     pub escalation_level: i32,
     pub permit_class: Option<String>,
     pub kind: ApplicationKind,
@@ -195,6 +208,20 @@ pub struct QueueEntry {
 impl QueueEntry {
     pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
         crate::domain::workflow::case::is_overdue(self.state, self.due_at, now)
+    }
+
+    /// The budget left at `now` on the task's clock, while a reviewer has to act.
+    pub fn remaining_minutes(
+        &self,
+        time: &crate::domain::timebook::Timebook,
+        now: NaiveDateTime,
+    ) -> Option<i64> {
+        if !matches!(self.state, TaskState::Open | TaskState::Claimed) {
+            return None;
+        }
+        let due = self.due_at?;
+        let clock = time.clock(&self.authority_code, self.budget_clock);
+        Some(clock.between(now, due).num_minutes() - clock.between(due, now).num_minutes())
     }
 }
 
@@ -227,6 +254,10 @@ impl TryFrom<QueueRow> for QueueEntry {
             assignee: task.assignee,
             opened_at: task.opened_at,
             due_at: task.due_at,
+            budget_clock: task.budget_clock.parse().map_err(|e: String| {
+                ServiceError::Internal(anyhow::anyhow!("stored budget clock: {e}"))
+            })?,
+            remaining_minutes: None,
             escalation_level: task.escalation_level,
             permit_class,
         })

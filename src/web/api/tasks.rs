@@ -36,8 +36,9 @@ pub async fn queue(
 ) -> Result<HttpResponse, AppError> {
     let filter = query.into_inner().state.unwrap_or_else(|| "open".into());
     let caller = current;
+    let (engine, now) = (state.engine.clone(), state.clock.now());
     let list = state
-        .db(move |conn| service::queue(conn, &caller, &filter))
+        .db(move |conn| service::queue(conn, &engine, &caller, &filter, now))
         .await?;
     let list: Vec<QueueItem> = list.into_iter().map(QueueItem::from).collect();
     Ok(HttpResponse::Ok().json(list))

@@ -21,6 +21,14 @@ pub struct TaskView {
     pub assignee: Option<String>,
     pub opened_at: Option<String>,
     pub due_at: Option<String>,
+    /// What the budget counts: `wall` (clock hours) or `working` (the authority's working
+    /// hours, by its calendar and service hours).
+    pub budget_clock: String,
+    /// While open or claimed: the budget left now on that clock, negative once overdue.
+    pub remaining_minutes: Option<i64>,
+    /// Once approved or rejected: the minutes it took from (re-)opening on that clock, less
+    /// time waiting for the applicant.
+    pub net_minutes: Option<i64>,
     pub decided_at: Option<String>,
     /// approve, request_info or reject.
     pub decision: Option<String>,
@@ -39,6 +47,9 @@ impl From<&TaskSummary> for TaskView {
             assignee: t.assignee.clone(),
             opened_at: t.opened_at.map(rfc3339),
             due_at: t.due_at.map(rfc3339),
+            budget_clock: t.budget_clock.as_str().to_string(),
+            remaining_minutes: t.remaining_minutes,
+            net_minutes: t.net_minutes,
             decided_at: t.decided_at.map(rfc3339),
             decision: t.decision.map(|d| d.as_str().to_string()),
             conditions: t.conditions.clone(),
@@ -222,6 +233,10 @@ pub struct QueueItem {
     pub assignee: Option<String>,
     pub opened_at: Option<String>,
     pub due_at: Option<String>,
+    /// `wall` (clock hours) or `working` (the authority's working hours).
+    pub budget_clock: String,
+    /// While open or claimed: the budget left now on that clock, negative once overdue.
+    pub remaining_minutes: Option<i64>,
     pub escalation_level: i32,
     pub permit_class: Option<String>,
     /// single or project.
@@ -254,6 +269,8 @@ impl From<QueueEntry> for QueueItem {
             assignee: q.assignee,
             opened_at: q.opened_at.map(rfc3339),
             due_at: q.due_at.map(rfc3339),
+            budget_clock: q.budget_clock.as_str().to_string(),
+            remaining_minutes: q.remaining_minutes,
             escalation_level: q.escalation_level,
             permit_class: q.permit_class,
         }

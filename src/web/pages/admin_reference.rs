@@ -3,6 +3,19 @@
 // The page module's private helpers and imports, shared by its two halves.
 use super::*;
 
+use crate::domain::calendar::NATIONAL;
+use crate::service::admin::CalendarDay;
+
+/// One day of one calendar that differs from the weekday rule.
+struct DayLine {
+    calendar: String,
+    calendar_name: String,
+    day: String,
+    working: bool,
+    note: String,
+    by_admin: bool,
+}
+
 struct FirmLine {
     id: String,
     name: String,
@@ -19,11 +32,74 @@ struct ReferencePage {
     frame: Frame,
     csrf: String,
     message: Option<(bool, String)>,
-    days: Vec<(String, bool, String, bool)>,
+    days: Vec<DayLine>,
     events: Vec<(String, String, String, String, String)>,
     firms: Vec<FirmLine>,
     authorities: Vec<(String, String, String, String)>,
-    years: Vec<(i32, bool, String)>,
+    /// (year, calendar, verified, source) for every calendar that publishes its own notices,
+    /// with the years it has not entered yet.
+    years: Vec<(i32, String, bool, String)>,
+    /// The calendars an admin may set a day in: (key, name).
+    calendars: Vec<(String, String)>,
+}
+
+/// The calendars' names: the national one, then each jurisdiction by its code.
+fn calendar_names(
+    jurisdictions: Vec<crate::db::reference::JurisdictionRow>,
+    en: bool,
+) -> Vec<(String, String)> {
+    let national = if en {
+        "National (State Council)"
+    } else {
+        "全国（国务院）"
+    };
+    let mut names = vec![(NATIONAL.to_string(), national.to_string())];
+    names.extend(jurisdictions.into_iter().map(|j| {
+        let name = if en { j.name_en } else { j.name_zh };
+        (j.code.clone(), format!("{} {name}", j.code))
+    }));
+    names
+}
+
+/// Each publishing calendar's years, with a not-entered line for every year another calendar
+/// has and it lacks: that year's deadlines there count weekends and national days only.
+fn year_lines(
+    rows: Vec<crate::db::reference::CalendarYearRow>,
+    names: &[(String, String)],
+    en: bool,
+) -> Vec<(i32, String, bool, String)> {
+    let name = |code: &str| {
+        names
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or(code.to_string(), |(_, n)| n.clone())
+    };
+    let years: std::collections::BTreeSet<i32> = rows.iter().map(|r| r.year).collect();
+    let calendars: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.jurisdiction.as_str()).collect();
+    let mut lines = Vec::new();
+    for year in &years {
+        for calendar in &calendars {
+            match rows
+                .iter()
+                .find(|r| r.year == *year && r.jurisdiction == *calendar)
+            {
+                Some(r) => lines.push((*year, name(calendar), r.verified, r.source.clone())),
+                None => lines.push((
+                    *year,
+                    name(calendar),
+                    false,
+                    if en {
+                        "notice not entered"
+                    } else {
+                        "通知未录入"
+                    }
+                    .to_string(),
+                )),
+            }
+        }
+    }
+    lines
 }
 
 /// Firms, authorities and calendar years as the system has them (kept as data files and
@@ -39,11 +115,22 @@ async fn reference(
     let en = lang == Lang::En;
     let today = state.engine.today(state.clock.now());
     let tz = state.engine.timezone;
-    let (firms, authorities, years, days, events) = state
+    let (firms, authorities, years, days, events, calendars) = state
         .db(move |conn| {
+            let calendars = calendar_names(crate::db::reference::all_jurisdictions(conn)?, en);
             let days = ref_service::calendar_days_from(conn, today - chrono::Days::new(31))?
                 .into_iter()
-                .map(|d| (d.day.to_string(), d.working, d.note, d.source == "admin"))
+                .map(|d| DayLine {
+                    calendar_name: calendars
+                        .iter()
+                        .find(|(c, _)| *c == d.jurisdiction)
+                        .map_or(d.jurisdiction.clone(), |(_, n)| n.clone()),
+                    calendar: d.jurisdiction,
+                    day: d.day.to_string(),
+                    working: d.working,
+                    note: d.note,
+                    by_admin: d.source == "admin",
+                })
                 .collect::<Vec<_>>();
             let events = admin::recent_events(conn, 20)?
                 .into_iter()
@@ -84,11 +171,8 @@ async fn reference(
                     )
                 })
                 .collect();
-            let years = ref_service::calendar_years(conn)?
-                .into_iter()
-                .map(|y| (y.year, y.verified, y.source))
-                .collect();
-            Ok((firms, authorities, years, days, events))
+            let years = year_lines(ref_service::calendar_years(conn)?, &calendars, en);
+            Ok((firms, authorities, years, days, events, calendars))
         })
         .await?;
     let frame = Frame::for_user(Some(&current), &session, lang);
@@ -114,6 +198,7 @@ async fn reference(
         firms,
         authorities,
         years,
+        calendars,
     };
     html_with_status(StatusCode::OK, page)
 }
@@ -172,6 +257,8 @@ async fn firm_standing(
 #[derive(Debug, Deserialize)]
 pub struct DayForm {
     pub csrf: Option<String>,
+    /// Whose calendar: `CN` (national) when absent, else a jurisdiction code.
+    pub jurisdiction: Option<String>,
     pub day: Option<String>,
     pub working: Option<String>,
     pub note: Option<String>,
@@ -195,16 +282,31 @@ async fn calendar_day(
     })?;
     let working = form.working.as_deref() == Some("yes");
     let note = form.note.unwrap_or_default();
+    let calendar = calendar_key(form.jurisdiction);
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| admin::set_calendar_day(conn, &actor, day, working, &note, now))
+        .db(move |conn| {
+            let day = CalendarDay {
+                jurisdiction: &calendar,
+                day,
+            };
+            admin::set_calendar_day(conn, &actor, day, working, &note, now)
+        })
         .await?;
     Ok(back_to_reference("day"))
 }
 
+/// The calendar a form names; the national one when it names none.
+fn calendar_key(raw: Option<String>) -> String {
+    raw.map(|j| j.trim().to_string())
+        .filter(|j| !j.is_empty())
+        .unwrap_or_else(|| NATIONAL.to_string())
+}
+
 #[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
+pub struct ClearDayForm {
     pub csrf: Option<String>,
+    pub jurisdiction: Option<String>,
 }
 
 #[post("/admin/calendar/{day}/clear")]
@@ -212,14 +314,22 @@ async fn clear_day(
     state: web::Data<AppState>,
     session: Session,
     path: web::Path<String>,
-    form: crate::web::input::Form<CsrfOnly>,
+    form: crate::web::input::Form<ClearDayForm>,
     SignedIn(current, _): SignedIn<page_role::Admin>,
 ) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
     session::check_csrf(&session, form.csrf.as_deref())?;
     let day = date_field("day", Some(&path.into_inner()))?.ok_or(AppError::NotFound)?;
+    let calendar = calendar_key(form.jurisdiction);
     let (actor, now) = (current.user.id.clone(), state.clock.now());
     state
-        .db(move |conn| admin::clear_calendar_day(conn, &actor, day, now))
+        .db(move |conn| {
+            let day = CalendarDay {
+                jurisdiction: &calendar,
+                day,
+            };
+            admin::clear_calendar_day(conn, &actor, day, now)
+        })
         .await?;
     Ok(back_to_reference("day"))
 }

@@ -55,6 +55,8 @@ pub struct TaskLine {
     pub state: String,
     pub state_label: &'static str,
     pub due: String,
+    /// "due in 2 working hours (tomorrow 11:30)".
+    pub due_in: String,
     pub overdue: bool,
     pub conditions: Vec<String>,
     pub comment: String,
@@ -329,6 +331,14 @@ async fn render(
                     state: t.state.as_str().to_string(),
                     state_label: labels::task_state(t.state.as_str(), lang),
                     due: local(state, t.due_at),
+                    due_in: labels::due_in(
+                        t.remaining_minutes,
+                        t.budget_clock == crate::domain::timebook::BudgetClock::Working,
+                        t.due_at,
+                        now,
+                        state.engine.timezone,
+                        lang,
+                    ),
                     overdue: t.is_overdue(now),
                     conditions: t.conditions.clone(),
                     comment: t.comment.clone().unwrap_or_default(),

@@ -240,6 +240,16 @@ async fn dashboard(
         .latest(&state.engine.default_workflow)
         .and_then(|d| d.review_budget_hours())
         .unwrap_or(f64::from(target_hours));
+    let budget_key = if state
+        .engine
+        .workflows
+        .latest(&state.engine.default_workflow)
+        .is_some_and(|d| d.review_budget_in_working_hours())
+    {
+        "page.dashboard.review_budget_working_hours"
+    } else {
+        "page.dashboard.review_budget_hours"
+    };
     let page = DashboardPage {
         lang_tag: lang.tag(),
         en,
@@ -262,7 +272,7 @@ async fn dashboard(
             },
         ),
         trend: trend(&report, target_hours, en),
-        authorities: authority_chart(&others, &names, review_budget, en),
+        authorities: authority_chart(&others, &names, (review_budget, budget_key), en),
         comparison: others
             .iter()
             .find(|(g, _)| *g == Group::Workflow)
@@ -365,7 +375,7 @@ fn trend(r: &Turnaround, target_hours: u32, en: bool) -> String {
 fn authority_chart(
     others: &[(Group, Vec<GroupFigures>)],
     names: &HashMap<String, String>,
-    review_budget: f64,
+    (review_budget, budget_key): (f64, &str),
     en: bool,
 ) -> String {
     let mut bars: Vec<Bar> = others
@@ -389,10 +399,7 @@ fn authority_chart(
             en,
             "page.dashboard.median_task_time_per_authority_worst_fir",
         ),
-        &labels::language(en).text(
-            "page.dashboard.review_budget_hours",
-            &[("hours", review_budget.to_string())],
-        ),
+        &labels::language(en).text(budget_key, &[("hours", review_budget.to_string())]),
     )
 }
 

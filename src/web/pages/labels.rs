@@ -124,3 +124,60 @@ pub fn language(en: bool) -> Lang {
 pub fn word(en: bool, key: &'static str) -> &'static str {
     language(en).word(key)
 }
+
+/// A length of time counted on a task's clock: "2 working hours", "1 h 30 min of working
+/// time", "3 h".
+fn budget_length(minutes: i64, working: bool, lang: Lang) -> String {
+    let minutes = minutes.abs();
+    match (working, minutes % 60 == 0 && minutes > 0) {
+        (true, true) => lang.text(
+            if minutes == 60 {
+                "page.due.working_hour"
+            } else {
+                "page.due.working_hours"
+            },
+            &[("n", (minutes / 60).to_string())],
+        ),
+        (true, false) => lang.text(
+            "page.due.working_time",
+            &[("length", duration(minutes, lang))],
+        ),
+        (false, _) => duration(minutes, lang),
+    }
+}
+
+/// When a pending task falls due, as its reviewer reads it: "due in 2 working hours
+/// (tomorrow 11:30)", "due in 3 h (today 23:00)", "overdue by 1 h 30 min of working time".
+pub fn due_in(
+    remaining_minutes: Option<i64>,
+    working: bool,
+    due: Option<chrono::NaiveDateTime>,
+    now: chrono::NaiveDateTime,
+    tz: chrono_tz::Tz,
+    lang: Lang,
+) -> String {
+    use chrono::TimeZone;
+    let (Some(remaining), Some(due)) = (remaining_minutes, due) else {
+        return String::new();
+    };
+    let length = budget_length(remaining, working, lang);
+    if remaining < 0 {
+        return lang.text("page.due.overdue_by", &[("length", length)]);
+    }
+    let (due, today) = (
+        tz.from_utc_datetime(&due),
+        tz.from_utc_datetime(&now).date_naive(),
+    );
+    let day = match (due.date_naive() - today).num_days() {
+        0 => lang.word("page.due.today").to_string(),
+        1 => lang.word("page.due.tomorrow").to_string(),
+        _ => due.format("%m-%d").to_string(),
+    };
+    lang.text(
+        "page.due.in",
+        &[
+            ("length", length),
+            ("when", format!("{day} {}", due.format("%H:%M"))),
+        ],
+    )
+}

@@ -5,6 +5,7 @@ use super::frame::Frame;
 use super::html_with_status;
 use super::labels;
 use crate::domain::role::Role;
+use crate::domain::timebook::BudgetClock;
 use crate::i18n::Lang;
 use crate::service::applications as service;
 use crate::web::error::AppError;
@@ -30,6 +31,8 @@ struct Row {
     state: String,
     state_label: &'static str,
     due: String,
+    /// "due in 2 working hours (tomorrow 11:30)".
+    due_in: String,
     overdue: bool,
     mine: bool,
     /// 督办 level: 1 the authority, 2 the prefecture, 3 the region.
@@ -70,16 +73,24 @@ async fn queue(
         _ => "all".to_string(),
     };
     let (caller, f) = (current.clone(), filter.clone());
+    let (engine, now) = (state.engine.clone(), state.clock.now());
     let items = state
-        .db(move |conn| service::queue(conn, &caller, &f))
+        .db(move |conn| service::queue(conn, &engine, &caller, &f, now))
         .await?;
-    let now = state.clock.now();
     let tz = state.engine.timezone;
     let rows: Vec<Row> = items
         .into_iter()
         .map(|t| {
             let overdue = t.is_overdue(now);
             let due = t.due_at;
+            let due_in = labels::due_in(
+                t.remaining_minutes,
+                t.budget_clock == BudgetClock::Working,
+                due,
+                now,
+                tz,
+                lang,
+            );
             Row {
                 application_id: t.application_id,
                 reference: t.reference,
@@ -90,6 +101,7 @@ async fn queue(
                 due: due
                     .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
                     .unwrap_or_default(),
+                due_in,
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
                 level: t.escalation_level,
                 state: t.state.as_str().to_string(),
