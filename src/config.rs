@@ -125,9 +125,10 @@ pub struct CommonOpts {
     /// Display time zone (IANA name).
     #[arg(long, env = "TIMEZONE", default_value = "Asia/Shanghai", global = true)]
     pub timezone: String,
-    /// The workflow definition for new applications: joint or serial.
-    #[arg(long, env = "WORKFLOW", default_value = "joint", global = true)]
-    pub workflow: String,
+    /// The workflow definition for new applications: joint (the default) or serial. For
+    /// `simulate`, which to simulate: joint, serial or both (the default).
+    #[arg(long, env = "WORKFLOW", global = true)]
+    pub workflow: Option<String>,
     #[arg(
         long,
         env = "LOG_FORMAT",
@@ -212,8 +213,9 @@ impl Settings {
         if opts.target_hours == 0 {
             bail!("TARGET_HOURS must be at least 1");
         }
-        if !matches!(opts.workflow.as_str(), "joint" | "serial") {
-            bail!("WORKFLOW must be joint or serial, not {:?}", opts.workflow);
+        let workflow = opts.workflow.as_deref().unwrap_or("joint");
+        if !matches!(workflow, "joint" | "serial") {
+            bail!("WORKFLOW must be joint or serial, not {workflow:?}");
         }
         let base_url = opts
             .base_url
@@ -230,7 +232,7 @@ impl Settings {
             mail_from: opts.mail_from.clone(),
             target_hours: opts.target_hours,
             timezone,
-            workflow: opts.workflow.clone(),
+            workflow: workflow.to_string(),
             log_format: opts.log_format,
             token_ttl_hours: opts.token_ttl_hours.max(1),
             trust_forwarded: opts.trust_forwarded,

@@ -7,5 +7,6 @@ pub mod domain;
 pub mod i18n;
 pub mod mail;
 pub mod service;
+pub mod simulate;
 pub mod startup;
 pub mod web;

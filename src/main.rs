@@ -1,4 +1,4 @@
-//! The permitflow command line: serve, migrate, seed, user create.
+//! The permitflow command line: serve, migrate, seed, simulate, user create.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -49,6 +49,8 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// What-if turnaround: the engine core driven by a simulation, no database (SPEC §9).
+    Simulate(permitflow::simulate::cli::SimulateArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -102,6 +104,10 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Simulation touches no database and needs no secret.
+    if let Command::Simulate(args) = &cli.command {
+        return permitflow::simulate::cli::run(&cli.common, args);
+    }
     let settings = Settings::from_opts(&cli.common)?;
     match cli.command {
         Command::Serve { demo, test_clock } => {
@@ -114,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(startup::serve(settings, clock, demo))
         }
         Command::Migrate => startup::migrate(&settings),
+        Command::Simulate(_) => Ok(()),
         Command::Seed { demo, days, seed } => {
             startup::migrate(&settings)?;
             if demo {

@@ -139,7 +139,7 @@ pub fn settings(url: &str, dir: &std::path::Path) -> Settings {
         mail_from: "bench@permitflow.local".into(),
         target_hours: 24,
         timezone: "Asia/Shanghai".into(),
-        workflow: "joint".into(),
+        workflow: Some("joint".into()),
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,

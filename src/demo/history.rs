@@ -109,10 +109,7 @@ fn cargo(rng: &mut StdRng, route: &[(&str, &str, f64)], from: chrono::NaiveDate)
 
 /// Minutes a reviewer takes: log-normal around `median` minutes.
 fn response_minutes(rng: &mut StdRng, median: f64, spread: f64) -> i64 {
-    // Box–Muller: one standard normal from two uniforms.
-    let (u1, u2): (f64, f64) = (rng.random_range(1e-9..1.0), rng.random());
-    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-    (median * (spread * z).exp()).clamp(5.0, 20_000.0) as i64
+    crate::simulate::random::log_normal(rng, median, spread).clamp(5.0, 20_000.0) as i64
 }
 
 /// Work done at night waits for the morning (local 08:30–09:30).

@@ -99,6 +99,11 @@ impl Timebook {
             .map_or(authority_code, |(j, _)| j)
     }
 
+    /// The kind of an authority coded `{jurisdiction}-{KIND}`.
+    pub fn kind_of(authority_code: &str) -> &str {
+        authority_code.rsplit_once('-').map_or("", |(_, k)| k)
+    }
+
     pub fn calendar_of(&self, jurisdiction: &str) -> &WorkCalendar {
         self.calendars.of(jurisdiction)
     }

@@ -355,3 +355,107 @@ async fn unsafe_configurations_are_refused() {
         stderr(&out)
     );
 }
+
+/// `simulate` as SPEC §9 describes it: no database, the JSON it documents, the same figures for
+/// the same seed, an HTML report with its charts, and a clear refusal of a bad option.
+#[test]
+fn simulate_prints_the_documented_figures_the_same_for_the_same_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_permitflow"))
+            .arg("simulate")
+            .args(args)
+            // No database is touched: a URL that cannot be reached changes nothing.
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env_remove("WORKFLOW")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let args = [
+        "--from",
+        "2026-02-09",
+        "--days",
+        "14",
+        "--arrivals-per-day",
+        "30",
+        "--reviewers",
+        "2",
+        "--seed",
+        "9",
+        "--json",
+    ];
+    let first = run(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let again = run(&args);
+    assert_eq!(
+        first.stdout, again.stdout,
+        "the same seed, the same figures"
+    );
+    let json: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        (
+            json["seed"].as_u64(),
+            json["from"].as_str(),
+            json["days"].as_u64()
+        ),
+        (Some(9), Some("2026-02-09"), Some(14))
+    );
+    let names: Vec<&str> = json["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["workflow"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["joint", "serial"]);
+    for w in json["workflows"].as_array().unwrap() {
+        for key in [
+            "applications",
+            "issued",
+            "rejected",
+            "median_net_hours",
+            "p90_net_hours",
+            "max_net_hours",
+            "within_target_pct",
+            "within_statutory_pct",
+        ] {
+            assert!(w[key].is_number(), "{key} in {w}");
+        }
+        for key in ["code", "utilisation_pct", "max_queue"] {
+            assert!(
+                !w["busiest_authority"][key].is_null(),
+                "busiest_authority.{key} in {w}"
+            );
+        }
+    }
+
+    let out = run(&[
+        "--from",
+        "2026-02-09",
+        "--days",
+        "7",
+        "--workflow",
+        "joint",
+        "--out",
+        "report.html",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("within 24 h") && table.contains("joint") && !table.contains("serial"),
+        "{table}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("24 h target") && html.contains("Open applications"),
+        "{html}"
+    );
+
+    let bad = run(&["--arrivals-per-day", "0"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("--arrivals-per-day"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -101,7 +101,7 @@ pub fn opts(data_dir: &std::path::Path) -> CommonOpts {
         mail_from: "permitflow <noreply@permitflow.test>".into(),
         target_hours: 24,
         timezone: "Asia/Shanghai".into(),
-        workflow: "joint".into(),
+        workflow: Some("joint".into()),
         log_format: LogFormat::Text,
         token_ttl_hours: 24,
         trust_forwarded: false,

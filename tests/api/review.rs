@@ -349,7 +349,7 @@ async fn a_rejection_cancels_the_other_reviews() {
 
 #[tokio::test]
 async fn serial_review_goes_level_by_level() {
-    let app = spawn_app_with(|o| o.workflow = "serial".into()).await;
+    let app = spawn_app_with(|o| o.workflow = Some("serial".into())).await;
     let flow = Flow::new(&app).await;
     let submitted = flow.submitted(&blade()).await;
     assert_eq!(submitted["workflow"], "serial");

@@ -376,6 +376,90 @@ pub fn bars(items: &[Bar], budget_hours: f64, title: &str, budget_label: &str) -
     out
 }
 
+/// One line of a daily chart: its name and a value per day.
+pub struct Series {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+const SERIES_COLOURS: [&str; 4] = [LINE, LATE, GOOD, MUTED];
+
+/// Lines of a value per day (the simulator's daily backlog per workflow), each with a legend
+/// entry; `days` labels the x axis (about eight labels are drawn).
+pub fn daily_lines(series: &[Series], days: &[String], title: &str, unit: &str) -> String {
+    let (width, height) = (640.0, 240.0);
+    let (left, right, top, bottom) = (44.0, 12.0, 28.0, 36.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .fold(1.0, f64::max);
+    let step = step_for(max);
+    let y_max = (max / step).ceil() * step;
+    let slot = plot_w / days.len().max(2).saturating_sub(1) as f64;
+    let y = |v: f64| top + plot_h - v / y_max * plot_h;
+    let mut out = String::new();
+    open_svg(&mut out, width, height, title);
+    let mut tick = 0.0;
+    while tick <= y_max {
+        line(
+            &mut out,
+            (left, y(tick)),
+            (width - right, y(tick)),
+            GRID,
+            false,
+        );
+        text(
+            &mut out,
+            left - 6.0,
+            y(tick) + 4.0,
+            "end",
+            MUTED,
+            &format!("{tick}"),
+        );
+        tick += step;
+    }
+    let every = (days.len() / 8).max(1);
+    for (i, day) in days.iter().enumerate().step_by(every) {
+        text(
+            &mut out,
+            left + i as f64 * slot,
+            height - bottom + 14.0,
+            "middle",
+            MUTED,
+            day,
+        );
+    }
+    for (n, s) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[n % SERIES_COLOURS.len()];
+        let points: Vec<String> = s
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", left + i as f64 * slot, y(*v)))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"><title>{}</title></polyline>"#,
+            points.join(" "),
+            esc(&s.name)
+        );
+        let x = left + n as f64 * 140.0;
+        line(&mut out, (x, 12.0), (x + 16.0, 12.0), colour, false);
+        text(
+            &mut out,
+            x + 20.0,
+            16.0,
+            "start",
+            INK,
+            &format!("{} ({unit})", s.name),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
