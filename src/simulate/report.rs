@@ -135,6 +135,7 @@ pub fn html(outcome: &Outcome, scenario: &Scenario, target_hours: u32) -> String
     out.push_str("</tbody></table><div class=\"charts\">");
     for s in &outcome.workflows {
         let title = format!("{}: net time of decided applications", s.workflow);
+        let _ = write!(out, "<h2>{}</h2>", esc(&title));
         out.push_str(&charts::histogram(
             &s.histogram,
             BIN_HOURS,
@@ -166,6 +167,7 @@ pub fn html(outcome: &Outcome, scenario: &Scenario, target_hours: u32) -> String
             values: s.backlog.iter().map(|(_, n)| *n as f64).collect(),
         })
         .collect();
+    out.push_str("<h2>Open applications at the end of each day</h2>");
     out.push_str(&charts::daily_lines(
         &series,
         &days,
