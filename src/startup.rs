@@ -89,6 +89,7 @@ pub fn state_with(
         service_hours: std::sync::Arc::new(crate::service::reference::load_service_hours(
             &settings.data_dir,
         )?),
+        calendars: Default::default(),
         target_hours: settings.target_hours,
         default_workflow: settings.workflow.clone(),
         data_dir: settings.data_dir.clone(),

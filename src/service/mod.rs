@@ -32,6 +32,8 @@ pub struct Engine {
     pub timezone: Tz,
     /// When each authority works (`data/service_hours.toml`).
     pub service_hours: std::sync::Arc<crate::domain::hours::ServiceHours>,
+    /// The calendars as last read from the database (`reference::load_timebook`).
+    pub calendars: reference::CalendarCache,
     pub target_hours: u32,
     pub default_workflow: String,
     pub data_dir: PathBuf,

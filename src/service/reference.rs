@@ -294,14 +294,55 @@ pub fn load_calendars(conn: &mut DbConnection) -> diesel::QueryResult<Calendars>
     ))
 }
 
+/// The calendars as last read, shared by every request of one instance: reading and resolving
+/// them for every command cost a third of the write rate under load. An admin's change on this
+/// instance clears it at once; another instance reads it again within `CalendarCache::FRESH`.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarCache(Arc<std::sync::Mutex<Option<ReadCalendars>>>);
+
+/// Calendars and when they were read.
+type ReadCalendars = (std::time::Instant, Arc<Calendars>);
+
+impl CalendarCache {
+    /// How long another instance's calendar change may take to be seen here.
+    pub const FRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+    fn get(&self) -> Option<Arc<Calendars>> {
+        let guard = self.0.lock().ok()?;
+        let (read_at, calendars) = guard.as_ref()?;
+        (read_at.elapsed() < Self::FRESH).then(|| calendars.clone())
+    }
+
+    fn put(&self, calendars: Arc<Calendars>) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((std::time::Instant::now(), calendars));
+        }
+    }
+
+    /// Forgets what was read: the next command reads the calendars again.
+    pub fn clear(&self) {
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = None;
+        }
+    }
+}
+
 /// The calendars as stored with the engine's service hours: what tasks are timed by.
 pub fn load_timebook(
     conn: &mut DbConnection,
     engine: &super::Engine,
 ) -> diesel::QueryResult<Arc<Timebook>> {
+    let calendars = match engine.calendars.get() {
+        Some(calendars) => calendars,
+        None => {
+            let calendars = Arc::new(load_calendars(conn)?);
+            engine.calendars.put(calendars.clone());
+            calendars
+        }
+    };
     Ok(Arc::new(Timebook::new(
         engine.service_hours.clone(),
-        Arc::new(load_calendars(conn)?),
+        calendars,
     )))
 }
 

@@ -293,6 +293,7 @@ async fn calendar_day(
             admin::set_calendar_day(conn, &actor, day, working, &note, now)
         })
         .await?;
+    state.engine.calendars.clear();
     Ok(back_to_reference("day"))
 }
 
@@ -331,5 +332,6 @@ async fn clear_day(
             admin::clear_calendar_day(conn, &actor, day, now)
         })
         .await?;
+    state.engine.calendars.clear();
     Ok(back_to_reference("day"))
 }
