@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 type Time = NaiveDateTime;
 
 /// Far enough to cross any run of holidays; a calendar with no working day in ten years
-/// gives "never" instead of looping.
+/// gives a moment ten years on (or back) instead of looping.
 const MAX_DAYS: usize = 3660;
 
 /// The shipped file, compiled in as the fallback for a data folder without one.
@@ -263,7 +263,7 @@ impl<'a> Office<'a> {
                 left -= to - from;
             }
         }
-        Time::MAX
+        start + TimeDelta::days(MAX_DAYS as i64)
     }
 
     /// The working time within `[from, to)`; zero when `to` is not after `from`.
@@ -273,7 +273,8 @@ impl<'a> Office<'a> {
             return total;
         }
         let last = self.local_day(to);
-        for day in self.local_day(from).iter_days().take_while(|d| *d <= last) {
+        let days = self.local_day(from).iter_days().take(MAX_DAYS * 10);
+        for day in days.take_while(|d| *d <= last) {
             for (start, end) in self.periods(day) {
                 let (start, end) = (start.max(from), end.min(to));
                 if end > start {
@@ -307,7 +308,7 @@ impl<'a> Office<'a> {
                 None => break,
             }
         }
-        Time::MIN
+        end - TimeDelta::days(MAX_DAYS as i64)
     }
 
     /// Whether the office is open at `at`.

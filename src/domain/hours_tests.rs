@@ -277,3 +277,17 @@ proptest! {
         prop_assert!(office.add(later_start, amount) >= office.add(start, amount));
     }
 }
+
+#[test]
+fn a_calendar_without_working_days_gives_a_far_moment_not_a_hang() {
+    let hours = shipped();
+    let start = bj(2026, 12, 1, 9, 0);
+    let every_day_off = WorkCalendar::new(
+        start.date().iter_days().take(4000).map(|day| (day, false)),
+        [],
+    );
+    let office = office(&hours, &every_day_off);
+    let due = office.add(start, TimeDelta::hours(1));
+    assert!(due > start + TimeDelta::days(3000));
+    assert_eq!(office.between(start, due), TimeDelta::zero());
+}
