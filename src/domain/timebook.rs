@@ -60,6 +60,11 @@ impl TaskClock<'_> {
         }
     }
 
+    /// The counted time from `now` to `due`, negative once `due` has passed.
+    pub fn remaining(&self, now: Time, due: Time) -> TimeDelta {
+        self.between(now, due) - self.between(due, now)
+    }
+
     pub fn is_working_hours(&self) -> bool {
         matches!(self, TaskClock::Office(_))
     }

@@ -67,29 +67,17 @@ pub struct Staffing {
 }
 
 impl Staffing {
-    pub fn reviewers(&self, authority_code: &str) -> usize {
+    /// Reviewers at `authority_code`, an authority of `level`.
+    pub fn reviewers(&self, authority_code: &str, level: Option<Level>) -> usize {
         let kind = Timebook::kind_of(authority_code);
-        let level = level_of(authority_code);
+        let by_level = level.and_then(|l| self.by_kind.get(&format!("{l}:{kind}")));
         self.by_authority
             .get(authority_code)
-            .or_else(|| self.by_kind.get(&format!("{level}:{kind}")))
+            .or(by_level)
             .or_else(|| self.by_kind.get(kind))
             .copied()
             .unwrap_or(self.default)
             .max(1)
-    }
-}
-
-/// The level of an authority by its jurisdiction code (GB/T 2260: `xx0000` a region,
-/// `xxxx00` a prefecture, else a county).
-fn level_of(authority_code: &str) -> Level {
-    let code = Timebook::jurisdiction_of(authority_code);
-    if code.ends_with("0000") {
-        Level::Region
-    } else if code.ends_with("00") {
-        Level::Prefecture
-    } else {
-        Level::County
     }
 }
 
@@ -254,6 +242,13 @@ impl World {
                     .push(j.code.clone());
             }
         }
+        // Routes are drawn from these, and every route must lie in the one region.
+        let regions = data.jurisdictions.iter().filter(|j| j.level == "region");
+        if counties.is_empty() || regions.count() != 1 {
+            anyhow::bail!(
+                "data/jurisdictions.toml: simulate needs one region with prefectures and counties"
+            );
+        }
         let calendars = crate::domain::calendar::Calendars::new(
             data.calendars
                 .iter()
@@ -319,6 +314,13 @@ impl World {
             target_hours,
             definitions,
         })
+    }
+
+    /// The level of an authority's jurisdiction, as the tree has it.
+    pub fn level_of(&self, authority_code: &str) -> Option<Level> {
+        self.tree
+            .get(Timebook::jurisdiction_of(authority_code))
+            .map(|j| j.level)
     }
 
     /// A route and a load from the mix: half within one county (county-issued), three in ten

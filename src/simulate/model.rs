@@ -39,7 +39,8 @@ pub struct Desk {
     pub code: String,
     pub reviewers: usize,
     busy_until: Vec<Time>,
-    queue: VecDeque<(usize, String)>,
+    /// (application, task index) in order of arrival.
+    queue: VecDeque<(usize, usize)>,
     /// Working minutes spent on tasks within the arrival period.
     pub busy_minutes: i64,
     pub max_queue: usize,
@@ -246,7 +247,11 @@ impl Sim<'_> {
             let desk = match self.desk_of.get(&task.authority_code) {
                 Some(&d) => d,
                 None => {
-                    let reviewers = self.scenario.staffing.reviewers(&task.authority_code);
+                    let level = self.world.level_of(&task.authority_code);
+                    let reviewers = self
+                        .scenario
+                        .staffing
+                        .reviewers(&task.authority_code, level);
                     self.desks.push(Desk {
                         code: task.authority_code.clone(),
                         reviewers,
@@ -262,7 +267,7 @@ impl Sim<'_> {
             };
             self.in_flight[app].insert(index);
             let d = &mut self.desks[desk];
-            d.queue.push_back((app, index.to_string()));
+            d.queue.push_back((app, index));
             d.max_queue = d.max_queue.max(d.queue.len());
             touched.insert(desk);
         }
@@ -277,10 +282,9 @@ impl Sim<'_> {
             let Some(reviewer) = self.desks[desk].busy_until.iter().position(|t| *t <= now) else {
                 return;
             };
-            let Some((app, task)) = self.desks[desk].queue.pop_front() else {
+            let Some((app, index)) = self.desks[desk].queue.pop_front() else {
                 return;
             };
-            let index: usize = task.parse().unwrap_or(usize::MAX);
             let still_open = self.cases[app]
                 .tasks
                 .get(index)
@@ -306,7 +310,9 @@ impl Sim<'_> {
             self.command(
                 app,
                 reviewer_of(&code, reviewer),
-                Command::Claim { task_id: task },
+                Command::Claim {
+                    task_id: index.to_string(),
+                },
                 start,
             );
             self.task_commands += 1;

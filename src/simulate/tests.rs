@@ -181,13 +181,15 @@ fn options_name_what_is_wrong() {
         "police=20",
     ])
     .unwrap();
-    assert_eq!(scenario.staffing.reviewers("652325-POLICE"), 2);
+    let world = world(d(2026, 3, 2));
+    let reviewers = |code: &str| scenario.staffing.reviewers(code, world.level_of(code));
+    assert_eq!(reviewers("652325-POLICE"), 2);
     assert_eq!(
-        scenario.staffing.reviewers("652300-POLICE"),
+        reviewers("652300-POLICE"),
         1,
         "prefecture police keep the default"
     );
-    assert_eq!(scenario.staffing.reviewers("652328-POLICE"), 3);
+    assert_eq!(reviewers("652328-POLICE"), 3);
     assert_eq!(
         scenario.medians.minutes("county_police", "652325-POLICE"),
         20.0

@@ -108,6 +108,23 @@ pub struct Task {
     pub reminded_at: Option<Time>,
 }
 
+/// Minutes of a budget left at `now` on its clock (negative once overdue), while the task
+/// waits for a reviewer (open or claimed).
+pub fn remaining_minutes(
+    time: &Timebook,
+    authority_code: &str,
+    budget_clock: BudgetClock,
+    state: TaskState,
+    due_at: Option<Time>,
+    now: Time,
+) -> Option<i64> {
+    if !matches!(state, TaskState::Open | TaskState::Claimed) {
+        return None;
+    }
+    let clock = time.clock(authority_code, budget_clock);
+    Some(clock.remaining(now, due_at?).num_minutes())
+}
+
 /// A task is overdue while it waits for a reviewer (open or claimed) past its due time.
 pub fn is_overdue(state: TaskState, due_at: Option<Time>, now: Time) -> bool {
     matches!(state, TaskState::Open | TaskState::Claimed) && due_at.is_some_and(|due| due < now)
@@ -131,21 +148,21 @@ impl Task {
             return None;
         }
         let (decided, due) = (self.decided_at?, self.due_at?);
-        let clock = self.clock(time);
-        let early = clock.between(decided, due).num_minutes();
-        let late = clock.between(due, decided).num_minutes();
-        Some((self.budget_minutes - early + late).max(0))
+        let early = self.clock(time).remaining(decided, due).num_minutes();
+        Some((self.budget_minutes - early).max(0))
     }
 
     /// Minutes of the budget left at `now` on the task's clock (negative once overdue), while
     /// it waits for a reviewer.
     pub fn remaining_minutes(&self, time: &Timebook, now: Time) -> Option<i64> {
-        if !matches!(self.state, TaskState::Open | TaskState::Claimed) {
-            return None;
-        }
-        let due = self.due_at?;
-        let clock = self.clock(time);
-        Some(clock.between(now, due).num_minutes() - clock.between(due, now).num_minutes())
+        remaining_minutes(
+            time,
+            &self.authority_code,
+            self.budget_clock,
+            self.state,
+            self.due_at,
+            now,
+        )
     }
 
     /// A task as planned at submission, waiting for its phase.

@@ -308,19 +308,21 @@ fn in_working_hours_nothing_fires_at_night_and_the_ladder_climbs_by_day() {
 
 #[test]
 fn the_stored_moment_is_the_working_time_threshold() {
-    let case = working_acceptance(bj(12, 1, 19, 0));
-    let time = case.timebook();
-    // The reminder at 180 working minutes: 30 yesterday, 150 from 10:00 → 12:30.
-    assert_eq!(
-        next_moment(time, case.task("acc").unwrap()),
-        Some(bj(12, 2, 12, 30))
-    );
-    // The same task on the wall clock: 19:00 + 180 minutes.
-    let wall = Timebook::wall();
-    assert_eq!(
-        next_moment(&wall, case.task("acc").unwrap()).map(|t| t < bj(12, 2, 0, 0)),
-        Some(false)
-    );
+    let mut case = working_acceptance(bj(12, 1, 19, 0));
+    let next = |case: &Case| next_moment(case.timebook(), case.task("acc").unwrap());
+    // The reminder at 180 working minutes: 30 on the evening, 150 from 10:00 → 12:30.
+    assert_eq!(next(&case), Some(bj(12, 2, 12, 30)));
+    for e in due(&case, bj(12, 2, 12, 30)) {
+        case.apply(&e);
+    }
+    // Level 1 at the due time, 240 working minutes.
+    assert_eq!(next(&case), Some(bj(12, 2, 13, 30)));
+    for e in due(&case, bj(12, 2, 13, 31)) {
+        case.apply(&e);
+    }
+    // Level 2 at 360 working minutes: 270 by 14:00, the lunch break, 90 from 15:30 → 17:00
+    // (on the wall clock it would be 15:30).
+    assert_eq!(next(&case), Some(bj(12, 2, 17, 0)));
 }
 
 #[test]

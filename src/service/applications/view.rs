@@ -216,12 +216,14 @@ impl QueueEntry {
         time: &crate::domain::timebook::Timebook,
         now: NaiveDateTime,
     ) -> Option<i64> {
-        if !matches!(self.state, TaskState::Open | TaskState::Claimed) {
-            return None;
-        }
-        let due = self.due_at?;
-        let clock = time.clock(&self.authority_code, self.budget_clock);
-        Some(clock.between(now, due).num_minutes() - clock.between(due, now).num_minutes())
+        crate::domain::workflow::case::remaining_minutes(
+            time,
+            &self.authority_code,
+            self.budget_clock,
+            self.state,
+            self.due_at,
+            now,
+        )
     }
 }
 
