@@ -30,20 +30,20 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
         .await;
     desk.submit("a[href='/applications/new']").await;
     desk.fill(&[
-        ("cargo.description", "Wind turbine blade"),
         ("cargo.pieces", "1"),
         ("cargo.length_m", "126"),
-        ("cargo.width_m", "4.8"),
+        ("cargo.width_m", "4,8"),
         ("cargo.height_m", "4,9x"),
         ("cargo.mass_kg", "58000"),
         ("vehicle.tractor_plate", "新B12345"),
-        ("vehicle.trailer_plates", "新B6789挂"),
+        ("vehicle.trailer_plates", "新B6789"),
         ("vehicle.axles", "10"),
         ("vehicle.overall_length_m", "131.5"),
         ("vehicle.overall_width_m", "5.0"),
         ("vehicle.overall_height_m", "5.3"),
         ("vehicle.gross_mass_kg", "98000"),
-        ("vehicle.max_axle_load_kg", "12500"),
+        ("vehicle.max_axle_load_kg", "19500"),
+        ("vehicle.trailer_type", "extendable_blade"),
         ("route.origin", "Mulei new-energy equipment park"),
         ("route.destination", "Santanghu wind farm"),
         ("route.segments[0].road", "G7"),
@@ -77,25 +77,35 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
             "return document.querySelector(\"[name='{name}']\").closest('.field').querySelector('.field-error')?.textContent || ''"
         )
     };
-    let trailer_error = desk.script(&error_at("vehicle.trailer_type")).await;
-    assert!(
-        !trailer_error.as_str().unwrap().is_empty(),
-        "the trailer type is missing"
-    );
+    // All in one pass: a missing field, a plate not of its form, an axle load no permit can
+    // allow and the drawings class III needs, each at its own field.
+    for (field, says) in [
+        ("cargo.description", ""),
+        ("vehicle.trailer_plates", "新B6789"),
+        ("vehicle.max_axle_load_kg", "13000"),
+        ("file.escort_plan", "III"),
+        ("file.contour_drawing", "III"),
+    ] {
+        let shown = desk.script(&error_at(field)).await;
+        assert!(
+            !shown.as_str().unwrap().is_empty() && shown.as_str().unwrap().contains(says),
+            "{field}: {shown}"
+        );
+    }
+    let banner = desk.text(".notice.bad").await;
+    assert!(banner.contains("6"), "six fields to correct: {banner}");
+    // A decimal comma is a decimal point, never a thousands separator.
+    let width_error = desk.script(&error_at("cargo.width_m")).await;
+    assert_eq!(width_error, "", "4,8 is 4.8 m");
 
     keep("form-errors.png", &desk.screenshot().await, app.dir.path());
     desk.fill(&[
         ("cargo.height_m", "4.9"),
-        ("vehicle.trailer_type", "extendable_blade"),
+        ("cargo.description", "Wind turbine blade"),
+        ("vehicle.trailer_plates", "新B6789挂"),
+        ("vehicle.max_axle_load_kg", "12500"),
     ])
     .await;
-    // Readable now, but a class III load needs its drawings: said at the file fields.
-    desk.submit("button[value=submit]").await;
-    let plan_error = desk.script(&error_at("file.escort_plan")).await;
-    assert!(
-        !plan_error.as_str().unwrap().is_empty(),
-        "class III needs the escort plan"
-    );
     desk.type_into("[name='file.contour_drawing']", pdf.to_str().unwrap())
         .await;
     desk.type_into("[name='file.escort_plan']", plan.to_str().unwrap())

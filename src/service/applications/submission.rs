@@ -27,34 +27,87 @@ fn attached(list: &[AttachmentRow]) -> Vec<Attached> {
         .collect()
 }
 
-/// The attachments missing for the loads whose loaded figures can be read, while the input as
-/// a whole cannot be parsed yet.
-fn readable_loads_missing(
+/// What can be told of the loads whose loaded figures can be read, while the input as a whole
+/// cannot be parsed yet: the attachments their classes need, the axle loads no permit allows and
+/// a divisible cargo. So a form shows the rule checks in the same pass as the field errors.
+fn readable_loads_problems(
     engine: &Engine,
     input: &ApplicationInput,
     attachments: &[Attached],
 ) -> Vec<crate::domain::FieldError> {
-    let classify = |v: &crate::domain::application::VehicleInput| {
-        v.loaded_figures().map(|f| engine.rules.classify(&f))
+    use crate::domain::application::{LoadedVehicle, VehicleInput};
+    // The class needs the figures, not the trailer type; the axle-load limits need both.
+    let figures = |v: &VehicleInput| -> Option<(LoadedVehicle, bool)> {
+        match v.loaded_figures() {
+            Some(figures) => Some((figures, true)),
+            None => VehicleInput {
+                trailer_type: Some("flatbed".into()),
+                ..v.clone()
+            }
+            .loaded_figures()
+            .map(|figures| (figures, false)),
+        }
     };
-    let loads: Vec<(Option<&str>, rules::PermitClass)> = match input.kind() {
+    type Readable<'a> = (String, Option<&'a str>, LoadedVehicle, bool, bool);
+    let readable: Vec<Readable> = match input.kind() {
         Some(ApplicationKind::Project) => input
             .loads
             .iter()
             .flatten()
-            .filter_map(|l| {
+            .enumerate()
+            .filter_map(|(i, l)| {
                 let key = l.key.as_deref().map(str::trim).filter(|k| !k.is_empty())?;
-                Some((Some(key), classify(l.vehicle.as_ref()?)?))
+                let divisible = l.cargo.as_ref().and_then(|c| c.divisible) == Some(true);
+                let (vehicle, trailer_known) = figures(l.vehicle.as_ref()?)?;
+                Some((
+                    format!("loads[{i}]."),
+                    Some(key),
+                    vehicle,
+                    trailer_known,
+                    divisible,
+                ))
             })
             .collect(),
         _ => input
             .vehicle
             .as_ref()
-            .and_then(classify)
-            .map(|c| vec![(None, c)])
+            .and_then(figures)
+            .map(|(vehicle, trailer_known)| {
+                let divisible = input.cargo.as_ref().and_then(|c| c.divisible) == Some(true);
+                vec![(String::new(), None, vehicle, trailer_known, divisible)]
+            })
             .unwrap_or_default(),
     };
-    rules::missing_attachments(&engine.rules, &loads, attachments)
+    let mut problems = Vec::new();
+    for (prefix, _, vehicle, trailer_known, divisible) in &readable {
+        if *divisible {
+            problems.push(crate::domain::FieldError::new(
+                format!("{prefix}cargo.divisible"),
+                crate::domain::Message::new("rule.divisible"),
+            ));
+        }
+        let granted = if *trailer_known {
+            engine.rules.cannot_be_granted(vehicle)
+        } else {
+            Vec::new()
+        };
+        for reason in granted {
+            problems.push(crate::domain::FieldError {
+                field: format!("{prefix}{}", reason.field),
+                ..reason
+            });
+        }
+    }
+    let classes: Vec<(Option<&str>, rules::PermitClass)> = readable
+        .iter()
+        .map(|(_, key, vehicle, _, _)| (*key, engine.rules.classify(vehicle)))
+        .collect();
+    problems.extend(rules::missing_attachments(
+        &engine.rules,
+        &classes,
+        attachments,
+    ));
+    problems
 }
 
 /// Parses and assesses an input against every rule, with every failure at once.
@@ -69,10 +122,12 @@ pub(super) fn assess(
     let spec = match Submission::parse(input, &engine.rules, &tree, engine.today(now)) {
         Ok(spec) => spec,
         Err(mut errors) => {
-            // Every problem at once: the files the readable loads' classes need, too.
+            // Every problem at once: what the readable loads break, too.
             let attached = attached(&q::attachments_of(conn, &row.id)?);
-            for missing in readable_loads_missing(engine, input, &attached) {
-                errors.push(missing);
+            for problem in readable_loads_problems(engine, input, &attached) {
+                if !errors.0.iter().any(|e| e.field == problem.field) {
+                    errors.push(problem);
+                }
             }
             return Err(errors.into());
         }

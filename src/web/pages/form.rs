@@ -62,6 +62,19 @@ const NUMBERS: [&str; 13] = [
     "escort.vehicles",
 ];
 
+/// The form's other fields that show an error of their own.
+const TEXTS: [&str; 9] = [
+    "cargo.description",
+    "cargo.divisible",
+    "vehicle.tractor_plate",
+    "vehicle.trailer_plates",
+    "vehicle.trailer_type",
+    "route.origin",
+    "route.destination",
+    "travel.from",
+    "travel.to",
+];
+
 const ATTACHMENTS: [(&str, &str, &str); 3] = [
     (
         "contour_drawing",
@@ -179,6 +192,24 @@ async fn render(
         summary: shown.summary,
     };
     html_with_status(shown.status, page)
+}
+
+/// The form field an error belongs at: `attachments.escort_plan` at the file input, one trailer
+/// plate's error at the plates field. `None` for what is not one field's (the vehicle needs
+/// no permit, the firm may not apply): that is said in the banner.
+fn form_field(field: &str) -> Option<String> {
+    let field = field.replace("attachments.", "file.");
+    let base = match field.split_once('[') {
+        Some((base, _)) if !field.starts_with("route.segments[") => base.to_string(),
+        _ => field,
+    };
+    let known = NUMBERS.contains(&base.as_str())
+        || TEXTS.contains(&base.as_str())
+        || base.starts_with("route.segments")
+        || ATTACHMENTS
+            .iter()
+            .any(|(kind, _, _)| base == format!("file.{kind}"));
+    known.then_some(base)
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,17 +418,35 @@ async fn handle(
             .insert_header((header::LOCATION, format!("/applications/{id}/edit")))
             .finish());
     }
-    let mut errors = HashMap::new();
+    let mut errors: HashMap<String, String> = HashMap::new();
+    let mut general = Vec::new();
     for e in &problems {
-        errors
-            .entry(e.field.replace("attachments.", "file."))
-            .or_insert_with(|| lang.message(&e.message));
+        let text = lang.message(&e.message);
+        match form_field(&e.field) {
+            Some(field) => match errors.get_mut(&field) {
+                // Two plates wrong, say: both reasons at the one field.
+                Some(shown) if !shown.contains(&text) => {
+                    shown.push_str("; ");
+                    shown.push_str(&text);
+                }
+                Some(_) => {}
+                None => drop(errors.insert(field, text)),
+            },
+            None if !general.contains(&text) => general.push(text),
+            None => {}
+        }
     }
-    let summary = (!errors.is_empty()).then(|| {
-        lang.text(
+    let count = errors.len() + general.len();
+    let summary = (count > 0).then(|| {
+        let mut text = lang.text(
             "page.form.fields_to_correct",
-            &[("count", errors.len().to_string())],
-        )
+            &[("count", count.to_string())],
+        );
+        for line in &general {
+            text.push_str(" · ");
+            text.push_str(line);
+        }
+        text
     });
     let shown = Shown {
         id: Some(id),

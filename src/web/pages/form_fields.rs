@@ -50,6 +50,33 @@ pub(super) fn values_of(input: &Value) -> HashMap<String, String> {
     values
 }
 
+/// A number as people type it: `4.8`, and `4,8` with a decimal comma too. A comma is never a
+/// thousands separator: `12,6` is 12.6 m, and `4,800` (a thousands separator or three decimals?)
+/// is refused as ambiguous rather than guessed. Blank is none.
+pub(in crate::web::pages) fn typed_number(text: &str) -> Result<Option<f64>, Message> {
+    let text = text.trim().replace('，', ",");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let ambiguous = || Message::new("error.number_comma").with("value", text.clone());
+    let decimal = match text.split_once(',') {
+        None => text.clone(),
+        Some((whole, fraction)) => {
+            if text.contains('.') || fraction.contains(',') || fraction.len() == 3 {
+                return Err(ambiguous());
+            }
+            format!("{whole}.{fraction}")
+        }
+    };
+    let plain = decimal
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+    match decimal.parse::<f64>() {
+        Ok(n) if plain && n.is_finite() => Ok(Some(n)),
+        _ => Err(Message::new("error.number")),
+    }
+}
+
 pub(super) fn segment_count(values: &HashMap<String, String>) -> usize {
     (0..100)
         .filter(|i| {
@@ -69,15 +96,12 @@ pub(super) fn segment_count(values: &HashMap<String, String>) -> usize {
 pub(super) fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut number = |name: &str, text: &str| -> Option<Value> {
-        let text = text.trim().replace(',', "");
-        if text.is_empty() {
-            return None;
-        }
-        match text.parse::<f64>() {
-            Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(json!(n as i64)),
-            Ok(n) => Some(json!(n)),
-            Err(_) => {
-                errors.push(FieldError::new(name, Message::new("error.number")));
+        match typed_number(text) {
+            Ok(None) => None,
+            Ok(Some(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Some(json!(n as i64)),
+            Ok(Some(n)) => Some(json!(n)),
+            Err(message) => {
+                errors.push(FieldError::new(name, message));
                 None
             }
         }
@@ -204,4 +228,27 @@ pub(in crate::web::pages) async fn read_form(mut payload: Multipart) -> Result<P
         }
     }
     Ok(posted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_number;
+
+    #[test]
+    fn a_decimal_comma_is_a_point_and_never_a_thousands_separator() {
+        assert_eq!(typed_number("4,8"), Ok(Some(4.8)));
+        assert_eq!(typed_number("12,6"), Ok(Some(12.6)));
+        assert_eq!(typed_number(" 126 "), Ok(Some(126.0)));
+        assert_eq!(typed_number("4.85"), Ok(Some(4.85)));
+        assert_eq!(typed_number("4，8"), Ok(Some(4.8)));
+        assert_eq!(typed_number(""), Ok(None));
+        // A thousands separator or three decimals: refused, not guessed.
+        for ambiguous in ["4,800", "58,000", "1,234.5", "1,2,3"] {
+            let refused = typed_number(ambiguous).unwrap_err();
+            assert_eq!(refused.key, "error.number_comma", "{ambiguous}");
+        }
+        for wrong in ["4,9x", "abc", "NaN", "inf", "1e400"] {
+            assert!(typed_number(wrong).is_err(), "{wrong}");
+        }
+    }
 }

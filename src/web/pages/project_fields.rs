@@ -255,11 +255,12 @@ pub fn input_of(values: &HashMap<String, String>) -> (Value, Vec<FieldError>) {
         } else if raw.is_empty() {
             None
         } else if NUMBER_KEYS.contains(&key) {
-            match raw.replace(',', "").parse::<f64>() {
-                Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(json!(n as i64)),
-                Ok(n) => Some(json!(n)),
-                Err(_) => {
-                    errors.push(FieldError::new(name.clone(), Message::new("error.number")));
+            match super::form::fields::typed_number(raw) {
+                Ok(None) => None,
+                Ok(Some(n)) if n.fract() == 0.0 && n.abs() < 1e15 => Some(json!(n as i64)),
+                Ok(Some(n)) => Some(json!(n)),
+                Err(message) => {
+                    errors.push(FieldError::new(name.clone(), message));
                     None
                 }
             }
@@ -343,13 +344,20 @@ mod tests {
     #[test]
     fn numbers_lists_and_checkboxes_are_read_as_such() {
         let (input, errors) = input_of(&values(&[
-            ("project.sets", "1,000"),
+            ("project.sets", "1000"),
             ("loads[0].trips", "three"),
+            ("loads[0].cargo.width_m", "4,8"),
+            ("loads[1].cargo.mass_kg", "58,000"),
             ("loads[0].cargo.divisible", ""),
             ("fleet[0].trailer_plates", "新B6789挂, 新B6790挂"),
             ("fleet[0].loads", "blade tower"),
         ]));
         assert_eq!(input["project"]["sets"], 1000);
+        // A decimal comma is a point; a thousands separator is refused, never dropped.
+        assert_eq!(input["loads"][0]["cargo"]["width_m"], 4.8);
+        assert!(errors
+            .iter()
+            .any(|e| e.field == "loads[1].cargo.mass_kg" && e.message.key == "error.number_comma"));
         assert_eq!(input["loads"][0]["cargo"]["divisible"], false);
         assert_eq!(
             input["fleet"][0]["trailer_plates"],
