@@ -112,7 +112,8 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
         .await;
     desk.submit("button[value=submit]").await;
     let url = desk.url().await;
-    let id = url.rsplit('/').next().unwrap().to_string();
+    let id = url.rsplit('/').next().unwrap();
+    let id = id.split('?').next().unwrap().to_string();
     if url.ends_with("/edit") {
         let errors = desk
             .script("return [...document.querySelectorAll('.field-error, .notice')].map(e => e.textContent)")
@@ -125,6 +126,15 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
         "{status}"
     );
     let reference = desk.text(".app-head h1").await;
+    // What was submitted, and what happens next.
+    let said = desk.text(".notice.good").await;
+    let number = reference.split_whitespace().next().unwrap();
+    assert!(said.contains(number), "{said}");
+    let next = desk.text(".next-step").await;
+    assert!(
+        next.contains("650000") || next.contains("Xinjiang") || next.contains("新疆"),
+        "{next}"
+    );
 
     // Acceptance, then nine reviewers, each from their queue.
     let reviewers = [
@@ -163,7 +173,24 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     desk.sign_in(&app.address, "/queue", "650000-highway@demo.local", DEMO)
         .await;
     desk.submit("table.queue a").await;
+    // The issuer sees the permit that will be issued, with every condition once, in one language.
+    let to_issue = desk.text(".to-issue").await;
+    assert!(
+        to_issue.contains("新B12345") && to_issue.contains("30"),
+        "{to_issue}"
+    );
+    assert_eq!(to_issue.matches("22:00").count(), 1, "{to_issue}");
+    let issue_button = desk.text("button[value=approve]").await;
+    assert!(
+        issue_button.contains("签发") || issue_button.contains("Issue"),
+        "{issue_button}"
+    );
     desk.submit("button[value=approve]").await;
+    let issued = desk.text(".notice.good").await;
+    assert!(
+        issued.contains("XK") || issued.contains("-"),
+        "names the permit: {issued}"
+    );
 
     // The dispatcher sees the permit, with the condition once.
     desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)

@@ -71,11 +71,16 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
     assert!(download[2].as_str().unwrap().starts_with("attachment"));
     police.type_into("#comment", " ").await;
     police.submit("button[value=request_info]").await;
-    let error = police.text(".notice.bad").await;
+    // Said at the comment field, where it is typed, not at the top of the page.
+    let error = police.text(".has-error #comment-error").await;
     assert!(
-        error.contains("意见或理由") || error.contains("Comment"),
+        error.contains("必填") || error.contains("required"),
         "{error}"
     );
+    let banners = police
+        .script("return document.querySelectorAll('.notice.bad').length")
+        .await;
+    assert_eq!(banners, 0);
     police.type_into("#comment", "护送方案第二页缺失").await;
     police.submit("button[value=request_info]").await;
     let status = police.text(".app-head .badge").await;
@@ -95,10 +100,37 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
             DEMO,
         )
         .await;
+    // The question is quoted above the answer box, and the page says it waits for this answer.
+    let question = applicant.text("blockquote.question").await;
+    assert!(question.contains("护送方案第二页缺失"), "{question}");
+    let next = applicant.text(".next-step").await;
+    assert!(
+        next.contains("等待您的答复") || next.contains("your answer"),
+        "{next}"
+    );
+    // The document asked for goes with the answer.
+    let page_two = app.dir.path().join("escort-plan-p2.pdf");
+    std::fs::write(
+        &page_two,
+        permitflow::domain::attachment::sample_pdf("escort plan, page 2"),
+    )
+    .unwrap();
+    applicant
+        .type_into("[name='file.escort_plan']", page_two.to_str().unwrap())
+        .await;
     applicant.type_into("#message", "已补充第二页").await;
+    keep("answer.png", &applicant.screenshot().await, app.dir.path());
     applicant.submit("form[action$=respond] button").await;
     assert!(applicant.text(".notice.good").await.len() > 3);
     drop(applicant);
+    let answered = flow.fetch(&id).await;
+    let files: Vec<&str> = answered["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["filename"].as_str())
+        .collect();
+    assert!(files.contains(&"escort-plan-p2.pdf"), "{files:?}");
 
     // The police approve with two conditions ticked and one typed.
     let police = Browser::start(1200, 1400).await;
@@ -110,6 +142,17 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
             DEMO,
         )
         .await;
+    // What is applied for sits beside the decision, and the conditions are in one language.
+    let beside = police
+        .script("var a = document.querySelector('.applied-for').getBoundingClientRect(), d = document.querySelector('.decision-panel').getBoundingClientRect(); return a.right <= d.left && a.top < d.bottom;")
+        .await;
+    assert_eq!(beside, true, "side by side on a desk");
+    let boxes = police.text(".decision fieldset").await;
+    assert!(
+        boxes.contains("夜间") != boxes.contains("Travel"),
+        "one language: {boxes}"
+    );
+    keep("decision.png", &police.screenshot().await, app.dir.path());
     police.click("input[name=condition][value^='夜间']").await;
     police.click("input[name=condition][value^='前后']").await;
     police

@@ -92,7 +92,7 @@ fn command_for(step: &Step) -> Option<(Command, Actor)> {
             },
             applicant(),
         ),
-        Step::Withdraw => (Command::Withdraw, applicant()),
+        Step::Withdraw => (Command::Withdraw { reason: None }, applicant()),
         Step::Wait(_) => return None,
     })
 }

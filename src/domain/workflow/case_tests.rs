@@ -155,7 +155,12 @@ fn a_whole_lifecycle() {
     assert_eq!(case.net_minutes(mins(9999)), 260);
     // Nothing moves after the end.
     assert!(matches!(
-        decide(&case, Command::Withdraw, &applicant(), mins(300)),
+        decide(
+            &case,
+            Command::Withdraw { reason: None },
+            &applicant(),
+            mins(300)
+        ),
         Err(DomainError::Conflict(_))
     ));
 }
@@ -379,10 +384,21 @@ fn the_applicant_withdraws_and_answers_only_when_asked() {
         Err(DomainError::Conflict(_))
     ));
     assert!(matches!(
-        decide(&case, Command::Withdraw, &reviewer("A"), mins(1)),
+        decide(
+            &case,
+            Command::Withdraw { reason: None },
+            &reviewer("A"),
+            mins(1)
+        ),
         Err(DomainError::Forbidden(_))
     ));
-    run(&mut case, Command::Withdraw, &applicant(), mins(5)).unwrap();
+    run(
+        &mut case,
+        Command::Withdraw { reason: None },
+        &applicant(),
+        mins(5),
+    )
+    .unwrap();
     assert_eq!(case.status, AppStatus::Withdrawn);
     assert!(case.tasks.iter().all(|t| t.state == TaskState::Cancelled));
 }

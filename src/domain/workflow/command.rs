@@ -41,7 +41,10 @@ pub enum Command {
         message: String,
         material_change: bool,
     },
-    Withdraw,
+    /// The applicant withdraws, saying why (the pages ask; the API may leave it out).
+    Withdraw {
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,13 +131,14 @@ pub fn decide(
             message,
             material_change,
         } => respond(&mut out, message, material_change, actor, now)?,
-        Command::Withdraw => {
+        Command::Withdraw { reason } => {
             if actor.role != Role::Applicant {
                 return Err(DomainError::Forbidden("only the applicant withdraws"));
             }
             out.emit(Event::Withdrawn {
                 at: now,
                 by: actor.user_id.clone(),
+                reason,
             });
         }
     }

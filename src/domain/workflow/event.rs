@@ -74,6 +74,9 @@ pub enum Event {
     Withdrawn {
         at: Time,
         by: String,
+        /// Why, when the applicant said (events recorded before it was asked have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// 75 % of a task's budget has passed: its authority's reviewers are reminded (督办提醒).
     TaskReminded {

@@ -32,7 +32,7 @@ pub use self::information::respond;
 pub use self::projects::{copy, progress, Progress};
 pub use self::queries::{events, get, list, queue, Page};
 pub use self::review::{claim_or_release, decide, task_command, TaskDecision};
-pub use self::submission::{check, submit, withdraw};
+pub use self::submission::{check, submit, withdraw, withdraw_because};
 
 /// The application if the caller may see it; otherwise not found, never "forbidden".
 fn load_visible(

@@ -248,11 +248,34 @@ pub fn withdraw(
     id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<Application, ServiceError> {
+    withdraw_because(conn, engine, caller, id, None, now)
+}
+
+/// Withdrawal with the applicant's reason, kept in the event (the timeline and the e-mail to
+/// the authorities say it).
+pub fn withdraw_because(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &ApplicationId,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Application, ServiceError> {
     let id = id.as_str();
+    let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => Some(
+            crate::domain::values::text("reason", Some(reason), 2000)
+                .map_err(|e| ServiceError::from(crate::domain::ValidationErrors(vec![e])))?,
+        ),
+        None => None,
+    };
     let loaded = write_transaction(conn, |conn| {
         let before = load_own(conn, engine, caller, id)?;
-        let events = decide_command(&before.case, Command::Withdraw, &caller.actor(), now)
-            .map_err(domain_error)?;
+        let command = Command::Withdraw {
+            reason: reason.clone(),
+        };
+        let events =
+            decide_command(&before.case, command, &caller.actor(), now).map_err(domain_error)?;
         let after = applied(&before.case, &events);
         let row = rows::next_row(&before.row, &after, now);
         store_and_notify(conn, engine, &before, &row, &after, events, now)?;

@@ -41,14 +41,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Conditions reviewers set again and again, offered as checkboxes (free text for the rest).
-pub const COMMON_CONDITIONS: [&str; 6] = [
-    "夜间 22:00–06:00 通行 Travel 22:00–06:00 only",
-    "前后各一辆护送车 Escort vehicle front and rear",
-    "全程限速 40 km/h Speed at most 40 km/h",
-    "桥梁单车居中通行 One vehicle at a time, centred, on bridges",
-    "遇雨雪、大雾、大风停驶 Stop in rain, snow, fog or high wind",
-    "避开 07:30–09:30、17:30–19:30 高峰 Avoid rush hours",
-];
+/// Each is recorded in both languages, as the bilingual permit prints it; pages and e-mails
+/// show the reader's half ([`labels::condition`]).
+pub const COMMON_CONDITIONS: [&str; 6] = labels::COMMON_CONDITIONS;
 
 pub struct TaskLine {
     pub authority: String,
@@ -82,6 +77,8 @@ pub struct MyTask {
     pub open: bool,
     pub mine: bool,
     pub held_by_other: bool,
+    /// `acceptance`, `issuance` or a review: what the buttons say.
+    pub stage: &'static str,
 }
 
 #[derive(Template)]
@@ -110,7 +107,18 @@ struct ApplicationPage {
     phases: Vec<PhaseLine>,
     permit_no: Option<String>,
     my_task: Option<MyTask>,
-    common_conditions: Vec<&'static str>,
+    /// (recorded value, what the reader reads).
+    common_conditions: Vec<(&'static str, String)>,
+    /// What happens next, in one line, on every application page.
+    next_step: String,
+    /// The information request the applicant answers: who asked, and what.
+    question: Option<(String, String)>,
+    /// An action's field error, shown at its field (`comment`, `message`, `reason`).
+    field_error: Option<(&'static str, String)>,
+    /// At issuance: the permit that will be issued (plates, validity, trips, merged conditions).
+    to_issue: Vec<(&'static str, String)>,
+    /// The kinds of file an answer may bring: (kind, name).
+    attachment_kinds: Vec<(&'static str, &'static str)>,
     can_respond: bool,
     can_withdraw: bool,
     message: Option<(bool, String)>,
@@ -145,8 +153,16 @@ fn label(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 }
 
 /// What a person reads of an event's detail: its comment, reason, conditions or message.
-fn event_detail(detail: &serde_json::Value) -> String {
+fn event_detail(detail: &serde_json::Value, lang: Lang) -> String {
     let mut parts = Vec::new();
+    // A trip refused on site: its reason in words, not its code.
+    let refused = detail["reason"]
+        .as_str()
+        .and_then(|code| code.parse::<crate::domain::permit::TripRefusal>().ok());
+    if let Some(refusal) = refused {
+        let plate = detail["plate"].as_str().unwrap_or_default();
+        parts.push(super::scan::stop_words(lang, refusal, plate));
+    }
     if let Some(level) = detail["level"].as_i64() {
         parts.push(format!("L{level}"));
     }
@@ -159,11 +175,17 @@ fn event_detail(detail: &serde_json::Value) -> String {
         "permit_no",
     ] {
         if let Some(text) = detail[key].as_str().filter(|t| !t.is_empty()) {
+            if refused.is_some() && matches!(key, "reason" | "plate") {
+                continue;
+            }
             parts.push(text.to_string());
         }
     }
     if let Some(list) = detail["conditions"].as_array() {
-        parts.extend(list.iter().filter_map(|c| c.as_str().map(str::to_string)));
+        parts.extend(
+            list.iter()
+                .filter_map(|c| c.as_str().map(|c| labels::condition(c, lang))),
+        );
     }
     parts.join(" · ")
 }
@@ -299,6 +321,9 @@ async fn gather(
 
 struct Outcome {
     message: Option<(bool, String)>,
+    /// What was just done (`?done=`), said once the page knows the application.
+    done: Option<String>,
+    field_error: Option<(&'static str, String)>,
     typed_comment: String,
     status: StatusCode,
 }
@@ -340,7 +365,11 @@ async fn render(
                         lang,
                     ),
                     overdue: t.is_overdue(now),
-                    conditions: t.conditions.clone(),
+                    conditions: t
+                        .conditions
+                        .iter()
+                        .map(|c| labels::condition(c, lang))
+                        .collect(),
                     comment: t.comment.clone().unwrap_or_default(),
                 })
                 .collect(),
@@ -356,6 +385,15 @@ async fn render(
                 &t.authority_code == code && matches!(t.state, TaskState::Open | TaskState::Claimed)
             })
             .map(|t| MyTask {
+                stage: match v
+                    .phases
+                    .iter()
+                    .find(|p| p.tasks.iter().any(|x| x.id == t.id))
+                {
+                    Some(p) if p.name == "acceptance" => "acceptance",
+                    Some(p) if p.name == "issuance" => "issuance",
+                    _ => "review",
+                },
                 id: t.id.clone(),
                 authority: authority(code),
                 open: t.state == TaskState::Open,
@@ -409,6 +447,29 @@ async fn render(
             ),
         );
     }
+    // The question waiting for the applicant: the latest one asked.
+    let question = (v.status == AppStatus::InfoRequested)
+        .then(|| {
+            v.phases
+                .iter()
+                .filter(|p| p.state == PhaseState::Open)
+                .flat_map(|p| &p.tasks)
+                .filter(|t| t.state == TaskState::InfoRequested)
+                .max_by_key(|t| t.decided_at)
+                .map(|t| {
+                    (
+                        authority(&t.authority_code),
+                        t.comment.clone().unwrap_or_default(),
+                    )
+                })
+        })
+        .flatten();
+    let issuing = my_task.as_ref().is_some_and(|t| t.stage == "issuance");
+    let to_issue = if issuing {
+        permit_to_issue(v, &g.input, lang)
+    } else {
+        Vec::new()
+    };
     let frame = Frame::for_user(Some(&current), session, lang);
     let shown = ApplicationPage {
         lang_tag: lang.tag(),
@@ -448,10 +509,23 @@ async fn render(
         phases,
         permit_no: v.permit_no.clone(),
         my_task,
-        common_conditions: COMMON_CONDITIONS.to_vec(),
+        common_conditions: COMMON_CONDITIONS
+            .iter()
+            .map(|c| (*c, labels::condition(c, lang)))
+            .collect(),
+        next_step: next_step(v, &current, lang, &authority, |t| local(state, t)),
+        question,
+        field_error: outcome.field_error,
+        to_issue,
+        attachment_kinds: super::form::ATTACHMENTS
+            .iter()
+            .map(|(kind, zh, en)| (*kind, if lang == Lang::En { *en } else { *zh }))
+            .collect(),
         can_respond: applicant && v.status == AppStatus::InfoRequested,
         can_withdraw: applicant && withdrawable,
-        message: outcome.message,
+        message: outcome
+            .message
+            .or_else(|| done_message(outcome.done.as_deref(), v, lang)),
         typed_comment: outcome.typed_comment,
         timeline: g
             .events
@@ -466,7 +540,7 @@ async fn render(
                 at: local(state, Some(e.at)),
                 label: labels::event(&e.kind, lang),
                 actor: e.actor.clone().unwrap_or_default(),
-                detail: event_detail(&e.detail),
+                detail: event_detail(&e.detail, lang),
             })
             .collect(),
         edit_href: match v.kind {
@@ -484,18 +558,147 @@ pub struct DoneQuery {
     pub done: Option<String>,
 }
 
-fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
+fn done_message(done: Option<&str>, v: &Application, lang: Lang) -> Option<(bool, String)> {
     let text = match done? {
         "claim" => lang.word("page.application.claimed_colleagues_cannot_decide_this_ta"),
         "release" => lang.word("page.application.released_back_to_the_queue"),
         "approve" => lang.word("page.application.approved"),
+        "accept" => lang.word("page.application.accepted"),
+        "not_accept" => lang.word("page.application.not_accepted"),
+        "issue" => {
+            return Some((
+                true,
+                lang.text(
+                    "page.application.issued",
+                    &[("permit_no", v.permit_no.clone().unwrap_or_default())],
+                ),
+            ))
+        }
         "request_info" => lang.word("page.application.the_applicant_has_been_asked_for_informa"),
         "reject" => lang.word("page.application.refused"),
         "respond" => lang.word("page.application.your_answer_is_in_review_continues"),
         "withdraw" => lang.word("page.application.the_application_is_withdrawn"),
+        "submit" => {
+            return Some((
+                true,
+                lang.text(
+                    "page.application.submitted",
+                    &[("reference", v.reference.clone())],
+                ),
+            ))
+        }
         _ => return None,
     };
     Some((true, text.to_string()))
+}
+
+/// What the permit will say, for the issuer to look at before signing: plates, validity,
+/// trips, and the conditions every authority set, each once.
+fn permit_to_issue(
+    v: &Application,
+    input: &ApplicationInput,
+    lang: Lang,
+) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(vehicle) = &input.vehicle {
+        let mut plates: Vec<String> = vehicle.tractor_plate.iter().cloned().collect();
+        plates.extend(vehicle.trailer_plates.iter().flatten().cloned());
+        lines.push((lang.word("page.application.plates"), plates.join(" · ")));
+    }
+    if let Some(travel) = &input.travel {
+        lines.push((
+            lang.word("page.permit.valid"),
+            format!(
+                "{} – {}",
+                travel.from.clone().unwrap_or_default(),
+                travel.to.clone().unwrap_or_default()
+            ),
+        ));
+        if let Some(trips) = travel.trips {
+            lines.push((lang.word("page.permit.trips"), trips.to_string()));
+        }
+    }
+    let mut conditions: Vec<String> = Vec::new();
+    for t in v.phases.iter().flat_map(|p| &p.tasks) {
+        for c in &t.conditions {
+            let c = labels::condition(c, lang);
+            if !conditions.contains(&c) {
+                conditions.push(c);
+            }
+        }
+    }
+    let none = lang.word("page.permit.no_conditions").to_string();
+    lines.push((
+        lang.word("page.permit.conditions"),
+        if conditions.is_empty() {
+            none
+        } else {
+            conditions.join("; ")
+        },
+    ));
+    lines
+}
+
+/// One line on every application page: what happens next, and who is waited for.
+fn next_step(
+    v: &Application,
+    current: &Caller,
+    lang: Lang,
+    authority: &dyn Fn(&str) -> String,
+    local: impl Fn(Option<NaiveDateTime>) -> String,
+) -> String {
+    let applicant = current.role == Role::Applicant;
+    let issuer = v
+        .issuing_authority
+        .as_deref()
+        .map(authority)
+        .unwrap_or_default();
+    let waiting: Vec<String> = v
+        .phases
+        .iter()
+        .filter(|p| p.state == PhaseState::Open)
+        .flat_map(|p| &p.tasks)
+        .filter(|t| matches!(t.state, TaskState::Open | TaskState::Claimed))
+        .map(|t| authority(&t.authority_code))
+        .collect();
+    let target = local(v.target_due_at);
+    let in_phase = |name: &str| {
+        v.phases
+            .iter()
+            .any(|p| p.state == PhaseState::Open && p.name == name)
+    };
+    match v.status {
+        AppStatus::Draft => lang.word("page.next.draft").to_string(),
+        AppStatus::Submitted => lang.text(
+            "page.next.submitted",
+            &[("issuer", issuer), ("target", target)],
+        ),
+        AppStatus::UnderReview if in_phase("issuance") => lang.text(
+            "page.next.issuance",
+            &[("issuer", issuer), ("target", target)],
+        ),
+        AppStatus::UnderReview => lang.text(
+            "page.next.review",
+            &[
+                ("count", waiting.len().to_string()),
+                ("who", waiting.join(lang.word("page.list_separator"))),
+                ("issuer", issuer),
+                ("target", target),
+            ],
+        ),
+        AppStatus::InfoRequested if applicant => lang.word("page.next.answer_yours").to_string(),
+        AppStatus::InfoRequested => lang.word("page.next.answer_theirs").to_string(),
+        AppStatus::Issued => lang.text(
+            "page.next.issued",
+            &[("permit_no", v.permit_no.clone().unwrap_or_default())],
+        ),
+        AppStatus::NotAccepted | AppStatus::Rejected if applicant => {
+            lang.word("page.next.refused_yours").to_string()
+        }
+        AppStatus::NotAccepted | AppStatus::Rejected | AppStatus::Withdrawn => {
+            lang.word("page.next.closed").to_string()
+        }
+    }
 }
 
 #[get("/applications/{id}")]
@@ -508,7 +711,9 @@ async fn show(
     SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let outcome = Outcome {
-        message: done_message(query.done.as_deref(), lang),
+        message: None,
+        done: query.done.clone(),
+        field_error: None,
         typed_comment: String::new(),
         status: StatusCode::OK,
     };

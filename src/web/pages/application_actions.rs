@@ -18,6 +18,18 @@ struct Posted<'a> {
     typed_comment: String,
 }
 
+/// What an action's buttons did, in the words of its stage: approving at acceptance accepts,
+/// at issuance issues the permit.
+fn done_of(stage: &str, action: &str) -> String {
+    match (stage, action) {
+        ("acceptance", "approve") => "accept",
+        ("acceptance", "reject") => "not_accept",
+        ("issuance", "approve") => "issue",
+        (_, other) => other,
+    }
+    .to_string()
+}
+
 /// The end of every form of the page: back to it with what was done, or the page again with
 /// the error in the user's words and what they had typed kept.
 async fn answer(
@@ -36,15 +48,41 @@ async fn answer(
     match result {
         Ok(()) => Ok(back(id, done)),
         Err(error) => {
+            let field_error = at_field(&error, lang);
             let (status, text) = failure(error, lang)?;
             let outcome = Outcome {
-                message: Some((false, text)),
+                message: field_error.is_none().then_some((false, text)),
+                done: None,
+                field_error,
                 typed_comment,
                 status,
             };
             render(state, session, current, lang, id, outcome).await
         }
     }
+}
+
+/// A failure that belongs at one field of the page's forms (the comment a refusal needs, the
+/// answer, the reason to withdraw, a file), to be shown there rather than at the top.
+fn at_field(error: &AppError, lang: Lang) -> Option<(&'static str, String)> {
+    let AppError::Validation(errors) = error else {
+        return None;
+    };
+    let first = errors.0.first()?;
+    let field = match first.field.as_str() {
+        "comment" => "comment",
+        "message" => "message",
+        "reason" => "reason",
+        f if f.starts_with("file") || f.starts_with("attachments") => "file",
+        _ => return None,
+    };
+    let text = errors
+        .0
+        .iter()
+        .map(|e| lang.message(&e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some((field, text))
 }
 
 fn failure(error: AppError, lang: Lang) -> Result<(StatusCode, String), AppError> {
@@ -100,6 +138,7 @@ async fn task_action(
     session::check_csrf(&session, field(&form, "csrf"))?;
     let (id, task_id) = path.into_inner();
     let action = field(&form, "action").unwrap_or_default().to_string();
+    let done = done_of(field(&form, "stage").unwrap_or_default(), &action);
     let comment = field(&form, "comment")
         .map(str::trim)
         .unwrap_or_default()
@@ -158,7 +197,7 @@ async fn task_action(
         .await;
     let posted = Posted {
         id: &id,
-        done: &action,
+        done: &done,
         typed_comment: comment_kept,
     };
     answer(&state, &session, current, lang, posted, result).await
@@ -170,18 +209,20 @@ async fn respond(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: actix_multipart::Multipart,
     SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let form = fields(&body)?;
-    session::check_csrf(&session, field(&form, "csrf"))?;
+    let posted = super::super::form::fields::read_form(payload).await?;
+    session::check_csrf(&session, Some(&posted.csrf))?;
     let id = path.into_inner();
-    let message = field(&form, "message")
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_string();
+    let message = posted
+        .values
+        .get("message")
+        .map(|m| m.trim().to_string())
+        .unwrap_or_default();
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let (caller, app_id, text) = (current.clone(), id.clone(), message.clone());
+    let files = posted.files;
     let result = state
         .db(move |conn| {
             if text.is_empty() {
@@ -191,16 +232,20 @@ async fn respond(
                 )
                 .into());
             }
-            service::respond(
-                conn,
-                &engine,
-                &caller,
-                &ApplicationId::from(&app_id),
-                &text,
-                None,
-                now,
-            )
-            .map(drop)
+            let app = ApplicationId::from(&app_id);
+            // The documents asked for and the answer arrive together, or neither does.
+            crate::db::write_transaction(conn, |conn| {
+                for (kind, filename, bytes) in &files {
+                    let upload = service::Upload {
+                        kind,
+                        load: None,
+                        filename,
+                        bytes,
+                    };
+                    service::add_attachment(conn, &engine, &caller, &app, upload, now)?;
+                }
+                service::respond(conn, &engine, &caller, &app, &text, None, now).map(drop)
+            })
         })
         .await;
     let posted = Posted {
@@ -225,9 +270,29 @@ async fn withdraw(
     let id = path.into_inner();
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let (caller, app_id) = (current.clone(), id.clone());
+    let reason = field(&form, "reason")
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     let result = state
         .db(move |conn| {
-            service::withdraw(conn, &engine, &caller, &ApplicationId::from(&app_id), now).map(drop)
+            // The page asks why: the authorities whose review stops are told.
+            if reason.is_empty() {
+                return Err(crate::domain::FieldError::new(
+                    "reason",
+                    crate::domain::Message::new("error.required"),
+                )
+                .into());
+            }
+            service::withdraw_because(
+                conn,
+                &engine,
+                &caller,
+                &ApplicationId::from(&app_id),
+                Some(&reason),
+                now,
+            )
+            .map(drop)
         })
         .await;
     let posted = Posted {

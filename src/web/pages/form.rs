@@ -75,7 +75,7 @@ const TEXTS: [&str; 9] = [
     "travel.to",
 ];
 
-const ATTACHMENTS: [(&str, &str, &str); 3] = [
+pub(super) const ATTACHMENTS: [(&str, &str, &str); 3] = [
     (
         "contour_drawing",
         "货物外廓尺寸图",
@@ -407,8 +407,9 @@ async fn handle(
             .filter(|e| !parse_fields.contains(&e.field)),
     );
     if submitted {
+        // The page says what was submitted and what happens next.
         return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/applications/{id}")))
+            .insert_header((header::LOCATION, format!("/applications/{id}?done=submit")))
             .finish());
     }
     let adding_row = action == "add_segment";

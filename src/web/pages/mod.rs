@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(switch_language)
         .service(stylesheet)
         .service(clock_script)
+        .service(forms_script)
         .configure(auth::routes)
         // Before the application page, whose /applications/{id} would take "new".
         .configure(form::routes)
@@ -172,6 +173,15 @@ async fn clock_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../../static/clock.js"))
+}
+
+/// Asking before what cannot be undone, warning before unsaved changes are left behind.
+#[get("/static/forms.js")]
+async fn forms_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../../static/forms.js"))
 }
 
 /// The stylesheet is compiled in: the binary serves everything it shows.

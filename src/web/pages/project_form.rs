@@ -504,8 +504,9 @@ async fn handle(
         .await?;
     let (id, reference, checked, submitted) = outcome;
     if submitted {
+        // The page says what was submitted and what happens next.
         return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/applications/{id}")))
+            .insert_header((header::LOCATION, format!("/applications/{id}?done=submit")))
             .finish());
     }
     problems.extend(parse_errors);

@@ -44,7 +44,7 @@ struct VerdictPage {
 }
 
 /// The words of a stop, one line an inspector can say to the driver.
-fn stop_words(lang: Lang, reason: TripRefusal, plate: &str) -> String {
+pub(super) fn stop_words(lang: Lang, reason: TripRefusal, plate: &str) -> String {
     let key = match reason {
         TripRefusal::NotValidNow => "page.scan.stop.not_valid_now",
         TripRefusal::PlateMismatch => "page.scan.stop.plate_mismatch",
