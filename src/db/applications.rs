@@ -434,3 +434,14 @@ pub fn overdue_tasks(
     sql.push(" ORDER BY t.due_at, t.id");
     sql.query(conn).load(conn)
 }
+
+/// Deletes a draft and what hangs on it (its files' records, its events). A draft has no
+/// phases, tasks, areas, mail or permit yet: the caller checks it is one, in the same
+/// transaction.
+pub fn delete_draft(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    use super::schema::{application_events as e, applications as a, attachments as f};
+    diesel::delete(f::table.filter(f::application_id.eq(id))).execute(conn)?;
+    diesel::delete(e::table.filter(e::application_id.eq(id))).execute(conn)?;
+    diesel::delete(a::table.filter(a::id.eq(id)).filter(a::status.eq("draft"))).execute(conn)?;
+    Ok(())
+}

@@ -232,6 +232,32 @@ impl Browser {
         }
     }
 
+    /// Clicks a button that asks first (`data-confirm`), says yes to the question, and waits for
+    /// the page that answers. Returns the question asked.
+    pub async fn confirm_and_submit(&self, button: &str) -> String {
+        self.script("document.documentElement.dataset.before = 'yes'")
+            .await;
+        self.click(button).await;
+        let question = self
+            .call(reqwest::Method::GET, "/alert/text", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})))
+            .await;
+        let started = Instant::now();
+        while self
+            .script("return document.readyState === 'complete' && !document.documentElement.dataset.before")
+            .await
+            != Value::Bool(true)
+        {
+            assert!(started.elapsed() < Duration::from_secs(10), "the form got no answer");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        question
+    }
+
     /// Signs in through the form `/login?next=…` shows.
     pub async fn sign_in(&self, app_url: &str, next: &str, email: &str, password: &str) {
         let query = serde_urlencoded::to_string([("next", next)]).unwrap();

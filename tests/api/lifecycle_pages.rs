@@ -302,3 +302,78 @@ async fn the_language_switch_is_remembered_and_forms_need_their_token() {
         .unwrap();
     assert_eq!(list["total"], 0);
 }
+
+#[tokio::test]
+async fn a_new_form_keeps_to_one_draft_and_drafts_are_named_and_can_be_discarded() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let desk = Browser::start(1200, 1200).await;
+    desk.sign_in(
+        &app.address,
+        "/applications/new",
+        "applicant@demo.local",
+        DEMO,
+    )
+    .await;
+    desk.fill(&[
+        ("cargo.description", "Tower section T3"),
+        ("travel.from", "2026-12-05"),
+        ("travel.to", "2026-12-20"),
+    ])
+    .await;
+    // The same new form posted three times (an error, a reload, the back button): one draft.
+    let statuses = desk
+        .script(
+            "var form = document.querySelector('form.application-form'); var data = new FormData(form); data.set('action', 'submit'); \
+             var codes = []; for (var i = 0; i < 3; i++) { var x = new XMLHttpRequest(); x.open('POST', '/applications/new', false); x.send(data); codes.push(x.status); } return codes;",
+        )
+        .await;
+    assert_eq!(statuses, serde_json::json!([422, 422, 422]));
+    let token = app.token("applicant@demo.local", DEMO).await;
+    let drafts = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == "draft")
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list: Value = app
+        .get_as("/api/v1/applications", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let made = drafts(&list);
+    assert_eq!(made.len(), 1, "one draft for one form: {list}");
+
+    // The list tells the draft by its cargo and dates, and it can be discarded, after asking.
+    desk.goto(&app.url("/applications")).await;
+    let line = desk.text(".draft-line").await;
+    assert!(
+        line.contains("Tower section T3") && line.contains("2026-12-05"),
+        "{line}"
+    );
+    keep("drafts.png", &desk.screenshot().await, app.dir.path());
+    let asked = desk.confirm_and_submit("form.discard button").await;
+    assert!(asked.contains("PF-2026-"), "{asked}");
+    let notice = desk.text(".notice.good").await;
+    assert!(notice.contains("PF-2026-"), "{notice}");
+    let gone = app
+        .get_as(&format!("/api/v1/applications/{}", made[0]), &token)
+        .await;
+    assert_eq!(gone.status(), 404);
+    // What was submitted cannot be discarded.
+    let flow = crate::flow::Flow::new(&app).await;
+    let submitted = flow.submitted(&crate::flow::blade()).await;
+    let submitted = submitted["id"].as_str().unwrap();
+    let refused = desk
+        .script(&format!(
+            "var x = new XMLHttpRequest(); x.open('POST', '/applications/{submitted}/discard', false); \
+             x.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded'); \
+             x.send('csrf=' + encodeURIComponent(document.querySelector('[name=csrf]').value)); return x.status;"
+        ))
+        .await;
+    assert_eq!(refused, 409);
+}

@@ -129,3 +129,34 @@ pub fn update(
     })?;
     view(conn, engine, &loaded, now)
 }
+
+/// Discards a draft of the caller's firm: it goes, with its files' records and its events. Only
+/// a draft: anything submitted stays on record (withdraw it instead). The deletion is an audit
+/// event (admins see who discarded which reference).
+pub fn discard(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &ApplicationId,
+    now: NaiveDateTime,
+) -> Result<String, ServiceError> {
+    write_transaction(conn, |conn| {
+        let loaded = load_own(conn, engine, caller, id.as_str())?;
+        if loaded.case.status != AppStatus::Draft {
+            return Err(ServiceError::Conflict(format!(
+                "the application is {}: only a draft can be discarded",
+                loaded.case.status
+            )));
+        }
+        q::delete_draft(conn, &loaded.row.id)?;
+        crate::db::admin_events::record(
+            conn,
+            now,
+            Some(&caller.user.id),
+            "draft_discarded",
+            &loaded.row.reference,
+            serde_json::json!({"firm_id": loaded.row.firm_id}),
+        )?;
+        Ok(loaded.row.reference)
+    })
+}

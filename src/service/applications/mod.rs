@@ -27,7 +27,7 @@ use crate::domain::{FieldError, Message};
 use chrono::NaiveDateTime;
 
 pub use self::attachments::{add_attachment, attachment_file, Upload};
-pub use self::drafts::{create, update};
+pub use self::drafts::{create, discard, update};
 pub use self::information::respond;
 pub use self::projects::{copy, progress, Progress};
 pub use self::queries::{events, get, list, queue, Page};

@@ -87,6 +87,8 @@ pub struct Application {
     /// draft).
     pub input: ApplicationInput,
     pub created_at: NaiveDateTime,
+    /// Last saved: a draft's last edit, or the last state change.
+    pub updated_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
     pub accepted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
@@ -159,6 +161,7 @@ impl Application {
             issuing_authority: row.issuing_authority.clone(),
             input,
             created_at: row.created_at,
+            updated_at: row.updated_at,
             submitted_at: row.submitted_at,
             accepted_at: row.accepted_at,
             decided_at: row.decided_at,

@@ -36,7 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(new_form)
         .service(create)
         .service(edit_form)
-        .service(save);
+        .service(save)
+        .service(discard);
 }
 
 /// The whole form with its files, at most.
@@ -102,6 +103,9 @@ struct FormPage {
     attachments: Vec<(String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     summary: Option<String>,
+    /// A new form's key: posting the same form again (after an error, a reload, the back
+    /// button) keeps to the one draft it made.
+    form_key: String,
 }
 
 impl FormPage {
@@ -129,6 +133,7 @@ impl FormPage {
 }
 
 struct Shown {
+    form_key: String,
     id: Option<String>,
     reference: String,
     values: HashMap<String, String>,
@@ -190,6 +195,7 @@ async fn render(
             .map(|(kind, zh, en_name)| (*kind, if en { *en_name } else { *zh }))
             .collect(),
         summary: shown.summary,
+        form_key: shown.form_key,
     };
     html_with_status(shown.status, page)
 }
@@ -239,6 +245,7 @@ async fn new_form(
         values = values_of(&input);
     }
     let shown = Shown {
+        form_key: crate::db::new_id(),
         id: None,
         reference: String::new(),
         values,
@@ -288,6 +295,7 @@ async fn edit_form(
                        "route": part(&i.route), "travel": part(&i.travel),
                        "escort": part(&i.escort)});
     let shown = Shown {
+        form_key: String::new(),
         id: Some(id),
         reference: view.reference,
         values: values_of(&input),
@@ -308,6 +316,42 @@ async fn create(
     SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
     handle(state, session, lang, None, payload, current).await
+}
+
+/// The draft a new form already made, by its key: (form key, application id).
+const NEW_DRAFT: &str = "new_draft";
+
+/// Discards a draft, after asking; back to the list, which says so.
+#[post("/applications/{id}/discard")]
+async fn discard(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
+) -> Result<HttpResponse, AppError> {
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    session::check_csrf(&session, csrf)?;
+    let (now, engine, caller, id) = (
+        state.clock.now(),
+        state.engine.clone(),
+        current.clone(),
+        path.into_inner(),
+    );
+    let reference = state
+        .db(move |conn| service::discard(conn, &engine, &caller, &ApplicationId::from(&id), now))
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/applications?discarded={reference}"),
+        ))
+        .finish())
 }
 
 #[post("/applications/{id}/edit")]
@@ -333,8 +377,16 @@ async fn handle(
     payload: Multipart,
     current: Caller,
 ) -> Result<HttpResponse, AppError> {
-    let posted = read_form(payload).await?;
+    let mut posted = read_form(payload).await?;
     session::check_csrf(&session, Some(&posted.csrf))?;
+    // A new form posted again goes on with the draft it made the first time.
+    let form_key = posted.values.remove("form_key").unwrap_or_default();
+    let made: Option<(String, String)> = session.get(NEW_DRAFT).ok().flatten();
+    let id = match (id, made) {
+        (None, Some((key, made))) if !form_key.is_empty() && key == form_key => Some(made),
+        (id, _) => id,
+    };
+    let first_post = id.is_none() && !form_key.is_empty();
     let (input, parse_errors) = input_of(&posted.values);
     let input: crate::domain::application::ApplicationInput =
         serde_json::from_value(input).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -399,6 +451,12 @@ async fn handle(
         })
         .await?;
     let (id, reference, checked, submitted) = outcome;
+    if first_post {
+        // Without it a repeat makes a second draft, nothing worse: not worth failing for.
+        if let Err(e) = session.insert(NEW_DRAFT, (&form_key, &id)) {
+            tracing::warn!(cause = %e, "remembering the new form's draft");
+        }
+    }
     // A field that could not be read says so, not that it is missing.
     let mut problems = parse_errors;
     problems.extend(
@@ -450,6 +508,7 @@ async fn handle(
         text
     });
     let shown = Shown {
+        form_key,
         id: Some(id),
         reference,
         values: posted.values,

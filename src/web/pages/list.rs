@@ -50,6 +50,8 @@ struct Line {
     /// A transport project: its name and progress.
     project: String,
     edit_href: String,
+    /// A draft's cargo and travel dates, and when it was last saved: which draft is which.
+    draft: String,
 }
 
 #[derive(Template)]
@@ -67,6 +69,9 @@ struct ListPage {
     pages: i64,
     total: i64,
     target_minutes: i64,
+    csrf: String,
+    /// "Draft PF-… discarded", after discarding one.
+    notice: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +79,7 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub kind: Option<String>,
     pub page: Option<i64>,
+    pub discarded: Option<String>,
 }
 
 const STATUSES: [&str; 8] = [
@@ -179,13 +185,26 @@ async fn list(
             };
             let open = v.status.is_open();
             let route = v.input.route.as_ref();
-            let route = format!(
-                "{} → {}",
+            let (from, to) = (
                 route.and_then(|r| r.origin.as_deref()).unwrap_or_default(),
                 route
                     .and_then(|r| r.destination.as_deref())
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
             );
+            let route = if from.is_empty() && to.is_empty() {
+                String::new()
+            } else {
+                format!("{from} → {to}")
+            };
+            let draft = if v.status == crate::domain::workflow::AppStatus::Draft {
+                draft_line(&v, lang, |t| {
+                    tz.from_utc_datetime(&t)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+            } else {
+                String::new()
+            };
             Line {
                 status_label: labels::app_status(v.status.as_str(), lang),
                 class: v.permit_class.clone().unwrap_or_default(),
@@ -210,6 +229,7 @@ async fn list(
                 waiting,
                 permit_no: v.permit_no.clone(),
                 project: project_line(&v, campaigns.get(&v.id), lang),
+                draft,
                 edit_href: match v.kind {
                     ApplicationKind::Project => format!("/projects/{}/edit", v.id),
                     ApplicationKind::Single => format!("/applications/{}/edit", v.id),
@@ -220,15 +240,24 @@ async fn list(
             }
         })
         .collect();
+    // Drafts are the firm's own: nobody else ever sees one, so only the firm may filter by it.
+    let applicant = current.role == Role::Applicant;
     let statuses = STATUSES
         .iter()
+        .filter(|s| applicant || **s != "draft")
         .map(|s| (*s, labels::app_status(s, lang)))
         .collect();
+    let frame = Frame::for_user(Some(&current), &session, lang);
     let page_view = ListPage {
         lang_tag: lang.tag(),
         en,
-        frame: Frame::for_user(Some(&current), &session, lang),
-        applicant: current.role == Role::Applicant,
+        csrf: frame.csrf.clone(),
+        frame,
+        applicant,
+        notice: query
+            .discarded
+            .filter(|r| r.len() <= 40)
+            .map(|r| lang.text("page.list.discarded", &[("reference", r)])),
         lines,
         status,
         kind: kind_filter_shown,
@@ -239,6 +268,35 @@ async fn list(
         target_minutes: target,
     };
     html_with_status(StatusCode::OK, page_view)
+}
+
+/// What tells one draft from another: its cargo (or project), its travel dates, when it was
+/// last saved.
+fn draft_line(
+    v: &crate::service::applications::view::Application,
+    lang: Lang,
+    local: impl Fn(chrono::NaiveDateTime) -> String,
+) -> String {
+    let mut parts = Vec::new();
+    let cargo = v
+        .input
+        .cargo
+        .as_ref()
+        .and_then(|c| c.description.clone())
+        .or_else(|| v.input.project.as_ref().and_then(|p| p.name.clone()))
+        .filter(|c| !c.trim().is_empty());
+    parts.push(cargo.unwrap_or_else(|| lang.word("page.list.no_cargo_yet").to_string()));
+    if let Some(t) = &v.input.travel {
+        if t.from.is_some() || t.to.is_some() {
+            parts.push(format!(
+                "{} – {}",
+                t.from.clone().unwrap_or_default(),
+                t.to.clone().unwrap_or_default()
+            ));
+        }
+    }
+    parts.push(lang.text("page.list.saved_at", &[("at", local(v.updated_at))]));
+    parts.join(" · ")
 }
 
 /// A project's line in a list: its name, and once issued its trips made of trips allowed.
