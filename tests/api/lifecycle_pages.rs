@@ -203,11 +203,19 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
         app.dir.path(),
     );
     // The same blade again: a copy keeps cargo, vehicle and route, not the dates.
-    desk.submit("a.copy").await;
+    desk.submit("button.copy").await;
     let copied = desk
         .script("return [document.querySelector(\"[name='cargo.length_m']\").value, document.querySelector(\"[name='route.segments[1].jurisdiction']\").value, document.querySelector(\"[name='travel.from']\").value]")
         .await;
     assert_eq!(copied, serde_json::json!(["126", "650521", ""]));
+    // The files come along, and the form says where it was copied from.
+    let note = desk.text(".notice.copied").await;
+    assert!(note.contains(number), "{note}");
+    let files = desk.text("fieldset:last-of-type").await;
+    assert!(
+        files.contains("contour.pdf") && files.contains("escort.pdf"),
+        "{files}"
+    );
     desk.goto(&app.url("/applications")).await;
     desk.submit(&format!("a[href='/applications/{id}']")).await;
     desk.submit(".app-head a.button").await;

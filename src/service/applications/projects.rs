@@ -220,8 +220,33 @@ pub fn copy(
     id: &ApplicationId,
     now: NaiveDateTime,
 ) -> Result<Application, ServiceError> {
+    copy_as(conn, engine, caller, id, false, now)
+}
+
+/// A copy, on new travel dates when `new_dates` (the page's "apply again": the same blade on
+/// another day, the dates left for the dispatcher to enter; the files kept, to replace any
+/// that changed).
+pub fn copy_as(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &ApplicationId,
+    new_dates: bool,
+    now: NaiveDateTime,
+) -> Result<Application, ServiceError> {
     let loaded = write_transaction(conn, |conn| {
         let source = load_own(conn, engine, caller, id.as_str())?;
+        let input = if new_dates {
+            let mut input: crate::domain::application::ApplicationInput =
+                crate::service::stored("application input", &source.row.input)?;
+            if let Some(travel) = input.travel.as_mut() {
+                travel.from = None;
+                travel.to = None;
+            }
+            super::input_json(&input)?
+        } else {
+            source.row.input.clone()
+        };
         let row = ApplicationRow {
             id: new_id(),
             reference: q::next_reference(conn, engine.today(now).year())?,
@@ -229,7 +254,7 @@ pub fn copy(
             created_by: caller.user.id.clone(),
             status: AppStatus::Draft.as_str().into(),
             version: 1,
-            input: source.row.input.clone(),
+            input,
             workflow: None,
             workflow_version: None,
             permit_class: None,

@@ -37,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(edit_form)
         .service(save)
-        .service(discard);
+        .service(discard)
+        .service(copy_as_new);
 }
 
 /// The whole form with its files, at most.
@@ -103,6 +104,7 @@ struct FormPage {
     attachments: Vec<(String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     summary: Option<String>,
+    copied_from: Option<String>,
     /// A new form's key: posting the same form again (after an error, a reload, the back
     /// button) keeps to the one draft it made.
     form_key: String,
@@ -133,6 +135,8 @@ impl FormPage {
 }
 
 struct Shown {
+    /// The application this draft was copied from, said at the top of the form.
+    copied_from: Option<String>,
     form_key: String,
     id: Option<String>,
     reference: String,
@@ -196,6 +200,7 @@ async fn render(
             .collect(),
         summary: shown.summary,
         form_key: shown.form_key,
+        copied_from: shown.copied_from,
     };
     html_with_status(shown.status, page)
 }
@@ -253,6 +258,7 @@ async fn new_form(
         extra_rows: 0,
         summary: None,
         status: StatusCode::OK,
+        copied_from: None,
     };
     render(&state, &session, &current, lang, shown).await
 }
@@ -277,8 +283,16 @@ async fn edit_form(
         current.clone(),
         id.clone(),
     );
-    let view = state
-        .db(move |conn| service::get(conn, &engine, &caller, &ApplicationId::from(&app_id), now))
+    let (view, copied_from) = state
+        .db(move |conn| {
+            let app = ApplicationId::from(&app_id);
+            let view = service::get(conn, &engine, &caller, &app, now)?;
+            let copied_from = service::events(conn, &caller, &app)?
+                .into_iter()
+                .find(|e| e.kind == "created")
+                .and_then(|e| e.detail["copied_from"].as_str().map(str::to_string));
+            Ok((view, copied_from))
+        })
         .await?;
     if view.status != AppStatus::Draft {
         return Ok(HttpResponse::SeeOther()
@@ -303,6 +317,7 @@ async fn edit_form(
         extra_rows: 0,
         summary: None,
         status: StatusCode::OK,
+        copied_from,
     };
     render(&state, &session, &current, lang, shown).await
 }
@@ -320,6 +335,41 @@ async fn create(
 
 /// The draft a new form already made, by its key: (form key, application id).
 const NEW_DRAFT: &str = "new_draft";
+
+/// Apply again from a copy: a new draft with the same cargo, vehicle, route and files, on
+/// dates still to be entered.
+#[post("/applications/{id}/copy")]
+async fn copy_as_new(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+    SignedIn(current, _): SignedIn<page_role::Applicant>,
+) -> Result<HttpResponse, AppError> {
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    session::check_csrf(&session, csrf)?;
+    let (now, engine, id) = (state.clock.now(), state.engine.clone(), path.into_inner());
+    let made = state
+        .db(move |conn| {
+            service::copy_as(
+                conn,
+                &engine,
+                &current,
+                &ApplicationId::from(&id),
+                true,
+                now,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/applications/{}/edit", made.id)))
+        .finish())
+}
 
 /// Discards a draft, after asking; back to the list, which says so.
 #[post("/applications/{id}/discard")]
@@ -515,6 +565,7 @@ async fn handle(
         errors,
         extra_rows: usize::from(adding_row),
         summary,
+        copied_from: None,
         status: if problems.is_empty() {
             StatusCode::OK
         } else {
