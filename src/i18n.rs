@@ -178,3 +178,65 @@ mod tests {
         assert_eq!(Lang::Zh.message(&m), "不能超过 200 m");
     }
 }
+
+/// Conditions reviewers set again and again, each recorded in both languages (as the bilingual
+/// permit prints it): the Chinese, a space, then the English.
+pub const COMMON_CONDITIONS: [&str; 6] = [
+    "夜间 22:00–06:00 通行 Travel 22:00–06:00 only",
+    "前后各一辆护送车 Escort vehicle front and rear",
+    "全程限速 40 km/h Speed at most 40 km/h",
+    "桥梁单车居中通行 One vehicle at a time, centred, on bridges",
+    "遇雨雪、大雾、大风停驶 Stop in rain, snow, fog or high wind",
+    "避开 07:30–09:30、17:30–19:30 高峰 Avoid rush hours",
+];
+
+/// The two halves of a bilingual common condition: (Chinese, English). `None` for a condition
+/// a reviewer typed, which is shown as typed.
+pub fn condition_halves(recorded: &str) -> Option<(&str, &str)> {
+    COMMON_CONDITIONS.iter().find(|c| **c == recorded)?;
+    // The English half starts at the first ASCII capital letter after the Chinese.
+    let split = recorded
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_uppercase())
+        .map(|(i, _)| i)?;
+    Some((recorded[..split].trim_end(), &recorded[split..]))
+}
+
+/// A condition in the reader's language: a common one's half, a typed one as typed.
+pub fn condition(recorded: &str, lang: Lang) -> String {
+    match condition_halves(recorded) {
+        Some((zh, en)) => if lang == Lang::En { en } else { zh }.to_string(),
+        None => recorded.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod condition_tests {
+    use super::*;
+
+    #[test]
+    fn a_common_condition_is_read_in_one_language_and_a_typed_one_as_typed() {
+        for c in COMMON_CONDITIONS {
+            let (zh, en) = condition_halves(c).unwrap();
+            assert!(!zh.is_empty() && !en.is_empty(), "{c}");
+            assert!(
+                zh.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+                "{zh}"
+            );
+            assert!(
+                !en.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)),
+                "{en}"
+            );
+            assert_eq!(format!("{zh} {en}"), c);
+        }
+        assert_eq!(
+            condition(COMMON_CONDITIONS[0], Lang::Zh),
+            "夜间 22:00–06:00 通行"
+        );
+        assert_eq!(
+            condition(COMMON_CONDITIONS[0], Lang::En),
+            "Travel 22:00–06:00 only"
+        );
+        assert_eq!(condition("绕行 K12 桥", Lang::En), "绕行 K12 桥");
+    }
+}

@@ -126,8 +126,8 @@ pub fn state_with(
     })
 }
 
-/// Runs the background jobs until the process stops: the escalation monitor every 30 seconds
-/// and outbox delivery every few seconds.
+/// Runs the background jobs until the process stops: the escalation monitor and the approvals
+/// digest every 30 seconds, and outbox delivery every few seconds.
 pub fn spawn_jobs(state: AppState) {
     let monitor_state = state.clone();
     actix_web::rt::spawn(async move {
@@ -137,11 +137,13 @@ pub fn spawn_jobs(state: AppState) {
             let job = monitor_state.clone();
             let outcome = actix_web::rt::task::spawn_blocking(move || -> anyhow::Result<usize> {
                 let mut conn = job.pool.get()?;
-                Ok(crate::service::escalations::run(
-                    &mut conn,
-                    &job.engine,
-                    job.clock.now(),
-                )?)
+                let now = job.clock.now();
+                let recorded = crate::service::escalations::run(&mut conn, &job.engine, now)?;
+                let digests = crate::service::digests::run(&mut conn, &job.engine, now)?;
+                if digests > 0 {
+                    tracing::info!(digests, "approvals digest");
+                }
+                Ok(recorded)
             })
             .await;
             match outcome {

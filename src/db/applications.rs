@@ -47,6 +47,9 @@ pub struct ApplicationRow {
     pub submitted_week: Option<NaiveDate>,
     /// `single` or `project`, fixed when the draft is created.
     pub kind: String,
+    /// When the applicant was last told how review stands: approvals after it go into the next
+    /// digest or the next e-mail of a step.
+    pub reported_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -444,4 +447,23 @@ pub fn delete_draft(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(e::table.filter(e::application_id.eq(id))).execute(conn)?;
     diesel::delete(a::table.filter(a::id.eq(id)).filter(a::status.eq("draft"))).execute(conn)?;
     Ok(())
+}
+
+/// Applications under review with approvals the applicant has not been told of, last told at
+/// or before `told_by` (the digest is due): the digest job's work.
+pub fn with_untold_approvals(
+    conn: &mut DbConnection,
+    told_by: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let approved_since_told = review_tasks::table
+        .filter(review_tasks::application_id.eq(applications::id))
+        .filter(review_tasks::state.eq("approved"))
+        .filter(review_tasks::decided_at.ge(applications::reported_at));
+    applications::table
+        .filter(applications::status.eq_any(["under_review", "info_requested"]))
+        .filter(applications::reported_at.le(told_by))
+        .filter(diesel::dsl::exists(approved_since_told))
+        .select(applications::id)
+        .order(applications::id)
+        .load(conn)
 }

@@ -137,6 +137,7 @@ diesel::table! {
         submitted_day -> Nullable<Date>,
         submitted_week -> Nullable<Date>,
         kind -> Text,
+        reported_at -> Nullable<Timestamp>,
     }
 }
 

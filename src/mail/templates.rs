@@ -19,10 +19,13 @@ pub enum EmailKind {
     Revoked,
     TaskReminder,
     TaskEscalated,
+    /// The applicant answered an information request: the task is back in the queue, with the
+    /// answer.
+    AnswerReceived,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 12] = [
+    pub const ALL: [EmailKind; 13] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -35,6 +38,7 @@ impl EmailKind {
         EmailKind::Revoked,
         EmailKind::TaskReminder,
         EmailKind::TaskEscalated,
+        EmailKind::AnswerReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl EmailKind {
             EmailKind::Revoked => "permit_revoked",
             EmailKind::TaskReminder => "task_reminder",
             EmailKind::TaskEscalated => "task_escalated",
+            EmailKind::AnswerReceived => "answer_received",
         }
     }
 }
@@ -88,6 +93,30 @@ pub struct EmailContext {
     pub permit_no: String,
     /// An escalation's level (1–3).
     pub level: i32,
+    /// The approvals told in this e-mail (a digest, or the next e-mail of a step).
+    pub approvals: Vec<ApprovalLine>,
+    /// The authorities still reviewing.
+    pub still_reviewing: Vec<String>,
+    /// The issued permit's validity, trips and plates.
+    pub permit: Option<PermitFacts>,
+}
+
+/// One authority's approval, as the applicant reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApprovalLine {
+    pub authority: String,
+    pub conditions: Vec<String>,
+    pub comment: String,
+}
+
+/// What a permit allows, for the e-mail that issues it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PermitFacts {
+    /// "2026-12-01 至 2026-12-31".
+    pub valid: String,
+    pub trips: i32,
+    /// "新B12345、新B6789挂".
+    pub plates: String,
 }
 
 pub struct Rendered {
@@ -160,6 +189,7 @@ email_templates!(
     Revoked => permit_revoked => ("email/permit_revoked/subject.txt", "email/permit_revoked/body.txt", "email/permit_revoked/body.html"),
     TaskReminder => task_reminder => ("email/task_reminder/subject.txt", "email/task_reminder/body.txt", "email/task_reminder/body.html"),
     TaskEscalated => task_escalated => ("email/task_escalated/subject.txt", "email/task_escalated/body.txt", "email/task_escalated/body.html"),
+    AnswerReceived => answer_received => ("email/answer_received/subject.txt", "email/answer_received/body.txt", "email/answer_received/body.html"),
 );
 
 #[cfg(test)]
@@ -177,7 +207,11 @@ mod tests {
             reference: "PF-2026-000123".into(),
             link: "https://permits.example.cn/applications/4f1c".into(),
             cargo: "Wind turbine blade, 126 × 4.8 × 4.9 m, 58 t".into(),
-            route: "Mulei → Santanghu (652328, 650521)".into(),
+            route: if en {
+                "Mulei park → Santanghu wind farm (via Mulei, Barkol)".into()
+            } else {
+                "木垒园区 → 三塘湖风电场（途经木垒哈萨克自治县、巴里坤哈萨克自治县）".into()
+            },
             authority: if en {
                 "Barkol Traffic Police Brigade".into()
             } else {
@@ -185,11 +219,58 @@ mod tests {
             },
             comment: "Escort plan page 2 <missing> & unsigned".into(),
             conditions: vec!["night travel only".into(), "police escort".into()],
-            due: "2026-12-01 20:45".into(),
+            due: if en {
+                "2026-12-01 20:45 Beijing time".into()
+            } else {
+                "2026-12-01 20:45（北京时间）".into()
+            },
             net: "5 h 15 min".into(),
             target_hours: 24,
             permit_no: "652328-2026-000042".into(),
             level: 2,
+            approvals: vec![
+                ApprovalLine {
+                    authority: if en {
+                        "Mulei Transport Bureau"
+                    } else {
+                        "木垒县交通运输局"
+                    }
+                    .into(),
+                    conditions: vec!["night travel only".into()],
+                    comment: String::new(),
+                },
+                ApprovalLine {
+                    authority: if en {
+                        "Hami Highway Administration"
+                    } else {
+                        "哈密公路管理局"
+                    }
+                    .into(),
+                    conditions: Vec::new(),
+                    comment: "K12 bridge: one vehicle at a time".into(),
+                },
+            ],
+            still_reviewing: vec![if en {
+                "Barkol Traffic Police Brigade"
+            } else {
+                "巴里坤县交警大队"
+            }
+            .into()],
+            permit: Some(PermitFacts {
+                valid: if en {
+                    "2026-12-01 to 2026-12-31"
+                } else {
+                    "2026-12-01 至 2026-12-31"
+                }
+                .into(),
+                trips: 30,
+                plates: if en {
+                    "新B12345, 新B6789挂"
+                } else {
+                    "新B12345、新B6789挂"
+                }
+                .into(),
+            }),
         }
     }
 

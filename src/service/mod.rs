@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod applications;
+pub mod digests;
 pub mod escalations;
 pub mod notify;
 pub mod permits;

@@ -320,6 +320,7 @@ async fn the_sla_moment_of_pending_tasks_is_filled_in_on_upgrade() {
             issued_at: None,
             paused_minutes: 0,
             paused_since: None,
+            reported_at: None,
             permit_no: None,
             net_minutes: None,
             submitted_day: None,

@@ -275,7 +275,7 @@ async fn a_campaign_is_reviewed_once_and_issued_as_one_permit_per_load() {
         let text = bodies.first().expect("an issued e-mail");
         assert!(
             permits.iter().all(|p| text.contains(p.as_str()))
-                && text.contains("blade × 300, nacelle × 100")
+                && text.contains("blade × 300，nacelle × 100")
                 && text.contains(&format!("/applications/{id}")),
             "{text}"
         );

@@ -175,9 +175,26 @@ fn store_and_notify(
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     let audit: Vec<AuditEvent> = events.iter().map(AuditEvent::from).collect();
-    let ids = rows::store(conn, before, row, after, &audit)?;
+    // An e-mail of a step tells the applicant how review stands: the approvals so far go with
+    // it, and the next digest counts from here.
+    let issuer = row.issuing_authority.as_deref();
+    let mut row = row.clone();
+    if notify::tells_applicant(&events, &before.case, after, issuer) {
+        row.reported_at = Some(now);
+    }
+    let ids = rows::store(conn, before, &row, after, &audit)?;
     let pairs: Vec<(String, Event)> = ids.into_iter().zip(events).collect();
-    notify::enqueue_for(conn, engine, row, &before.case, after, &pairs, now)
+    let reported = before.row.reported_at;
+    notify::enqueue_for(
+        conn,
+        engine,
+        &row,
+        &before.case,
+        after,
+        &pairs,
+        reported,
+        now,
+    )
 }
 
 fn applied(case: &Case, events: &[Event]) -> Case {

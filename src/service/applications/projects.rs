@@ -270,6 +270,7 @@ pub fn copy_as(
             issued_at: None,
             paused_minutes: 0,
             paused_since: None,
+            reported_at: None,
             net_minutes: None,
             submitted_day: None,
             submitted_week: None,

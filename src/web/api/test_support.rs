@@ -12,15 +12,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(clock).service(run_jobs);
 }
 
-/// Runs the background jobs now, at the (manual) clock's time: the escalation monitor, then
-/// the delivery of every due e-mail (so the escalations' e-mails go out in the same call).
-#[utoipa::path(tag = "test support", responses((status = 200, description = "{\"escalations\": n, \"emails_sent\": n, \"emails_failed\": n}")))]
+/// Runs the background jobs now, at the (manual) clock's time: the escalation monitor and the
+/// approvals digest, then the delivery of every due e-mail (so their e-mails go out in the
+/// same call).
+#[utoipa::path(tag = "test support", responses((status = 200, description = "{\"escalations\": n, \"digests\": n, \"emails_sent\": n, \"emails_failed\": n}")))]
 #[post("/test/run-jobs")]
 pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let engine = state.engine.clone();
-    let escalations = state
-        .db(move |conn| crate::service::escalations::run(conn, &engine, now))
+    let (escalations, digests) = state
+        .db(move |conn| {
+            let escalations = crate::service::escalations::run(conn, &engine, now)?;
+            let digests = crate::service::digests::run(conn, &engine, now)?;
+            Ok((escalations, digests))
+        })
         .await?;
     let (pool, mailer) = (state.pool.clone(), state.mailer.clone());
     let report = web::block(move || crate::mail::outbox::deliver_due(&pool, &mailer, now, 100_000))
@@ -31,6 +36,7 @@ pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppErr
         })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "escalations": escalations,
+        "digests": digests,
         "emails_sent": report.sent,
         "emails_failed": report.failed,
         "emails_retried": report.retried,
