@@ -18,6 +18,8 @@ use chrono::NaiveDateTime;
 
 pub const DEMO_PASSWORD: &str = "permitflow-demo";
 
+/// A demo firm, by its registered (Chinese) name; demo people have one name each, in their
+/// account's language.
 struct DemoFirm {
     credit_code_base: &'static str,
     name: &'static str,
@@ -26,11 +28,11 @@ struct DemoFirm {
 const FIRMS: [DemoFirm; 2] = [
     DemoFirm {
         credit_code_base: "91652328MA7XYW123",
-        name: "木垒风电大件物流有限公司 Mulei Wind Heavy Logistics Co., Ltd.",
+        name: "木垒风电大件物流有限公司",
     },
     DemoFirm {
         credit_code_base: "91650500MA8BK4N67",
-        name: "哈密重型运输有限公司 Hami Heavy Haulage Co., Ltd.",
+        name: "哈密重型运输有限公司",
     },
 ];
 
@@ -93,7 +95,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
                 firm_id: firm_ids.first().cloned(),
                 ..user(
                     "applicant@demo.local".into(),
-                    "王调度 Wang (dispatcher)".into(),
+                    "王调度".into(),
                     "applicant",
                     "zh-CN",
                 )
@@ -102,7 +104,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
                 firm_id: firm_ids.get(1).cloned(),
                 ..user(
                     "applicant2@demo.local".into(),
-                    "Li Na (dispatcher)".into(),
+                    "Li Na".into(),
                     "applicant",
                     "en",
                 )
@@ -111,20 +113,20 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
                 scope_jurisdiction: Some(region),
                 ..user(
                     "manager@demo.local".into(),
-                    "张督办 Zhang (supervision group)".into(),
+                    "张督办".into(),
                     "manager",
                     "zh-CN",
                 )
             },
             user(
                 "inspector@demo.local".into(),
-                "刘核销 Liu (checkpoint inspector)".into(),
+                "刘核销".into(),
                 "inspector",
                 "zh-CN",
             ),
             user(
                 "admin@demo.local".into(),
-                "系统管理员 Administrator".into(),
+                "系统管理员".into(),
                 "admin",
                 "zh-CN",
             ),
@@ -134,7 +136,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
                 authority_code: Some(authority.code.clone()),
                 ..user(
                     format!("{}@demo.local", authority.code.to_lowercase()),
-                    format!("{} 审核员 reviewer", authority.name_zh),
+                    format!("{}审核员", authority.name_zh),
                     "reviewer",
                     "zh-CN",
                 )

@@ -111,13 +111,18 @@ impl AppError {
     }
 
     /// The same error as a page, for people in a browser rather than programs.
-    pub fn render_page(&self, lang: Lang, request_id: &str) -> HttpResponse {
+    pub fn render_page(
+        &self,
+        lang: Lang,
+        request_id: &str,
+        frame: crate::web::pages::frame::Frame,
+    ) -> HttpResponse {
         let status = self.status_code();
         let en = lang == Lang::En;
         let page = ErrorPage {
             lang_tag: lang.tag(),
             en,
-            frame: Default::default(),
+            frame,
             status: status.as_u16(),
             title: match (status.as_u16(), en) {
                 (404, true) => "Not found".into(),

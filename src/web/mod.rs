@@ -109,8 +109,9 @@ pub fn serve(
         App::new()
             .app_data(data.clone())
             .app_data(api::json_config())
-            .wrap(session::middleware(&data.settings))
+            // The edge inside the session: an error page still knows who is signed in.
             .wrap(from_fn(edge))
+            .wrap(session::middleware(&data.settings))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -179,10 +180,28 @@ async fn edge(
         .response()
         .error()
         .and_then(|e| e.as_error::<AppError>());
+    // A page keeps its frame: whoever is signed in stays signed in on a 404 or a 403.
+    let frame = match (&app_error, &state) {
+        (Some(_), Some(state)) if wants_page => {
+            use actix_session::SessionExt;
+            let session = response.request().get_session();
+            let current = session::user_of(state, &session).await.ok().flatten();
+            Some(pages::frame::Frame::for_user(
+                current.as_ref(),
+                &session,
+                lang,
+            ))
+        }
+        _ => None,
+    };
+    let app_error = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>());
     let mut response = match app_error {
         Some(error) => {
-            let rendered = if wants_page {
-                error.render_page(lang, &request_id)
+            let rendered = if let Some(frame) = frame {
+                error.render_page(lang, &request_id, frame)
             } else {
                 error.render(lang, &request_id)
             };

@@ -240,10 +240,7 @@ async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_eac
         .text()
         .await
         .unwrap();
-    let row = html
-        .split("<tr")
-        .find(|r| r.contains("Mulei Wind"))
-        .unwrap();
+    let row = html.split("<tr").find(|r| r.contains("木垒风电")).unwrap();
     let firm = row
         .split("/admin/firms/")
         .nth(1)

@@ -22,6 +22,17 @@ async fn a_manager_lands_on_the_dashboard_and_reads_the_story() {
         "{}",
         desk.url().await
     );
+    // The manager's account is Chinese, and so are the pages; the switch in the header gives
+    // English, and is remembered.
+    let title = desk.text("h1").await;
+    assert!(
+        title
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{title}"
+    );
+    desk.submit("a[href='/lang/en']").await;
+    assert!(desk.url().await.ends_with("/dashboard"));
 
     let tiles = desk
         .script("return [...document.querySelectorAll('.tiles .tile')].map(t => t.innerText)")

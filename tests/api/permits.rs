@@ -83,7 +83,7 @@ async fn scan(
     .await
 }
 
-const HOLDER: &str = "木垒风电大件物流有限公司 Mulei Wind Heavy Logistics Co., Ltd.";
+const HOLDER: &str = "木垒风电大件物流有限公司";
 
 async fn status_of(flow: &Flow<'_>, token: &str, permit_no: &str) -> Value {
     let body: Value = permit(flow, token, permit_no).await.json().await.unwrap();

@@ -327,3 +327,69 @@ async fn pages_forbid_framing_and_foreign_content_and_the_cookie_is_guarded() {
         "{secure}"
     );
 }
+
+#[tokio::test]
+async fn the_account_language_governs_after_sign_in_and_a_404_keeps_the_session() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    // An English account on a browser that prefers Chinese: English pages after signing in.
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT_LANGUAGE,
+                reqwest::header::HeaderValue::from_static("zh-CN,zh;q=0.9"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let before = client.get(app.url("/login")).send().await.unwrap();
+    let html = before.text().await.unwrap();
+    assert!(
+        html.contains("登录"),
+        "the sign-in page follows the browser"
+    );
+    let signed = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_in(&html).as_str()),
+            ("next", "/applications"),
+            ("email", "applicant2@demo.local"),
+            ("password", DEMO),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let page = |path: &'static str| {
+        let client = client.clone();
+        let url = app.url(path);
+        async move {
+            let response = client
+                .get(url)
+                .header(reqwest::header::ACCEPT, "text/html")
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (_, list) = page("/applications").await;
+    assert!(list.contains("Our applications"), "{list}");
+    // The switch still works, and is remembered.
+    client.get(app.url("/lang/zh-CN")).send().await.unwrap();
+    let (_, list) = page("/applications").await;
+    assert!(list.contains("本单位的申请"), "{list}");
+    // A page that does not exist keeps the one signed in signed in.
+    let (status, missing) = page("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.contains("Li Na")
+            && missing.contains("/logout")
+            && !missing.contains("href=\"/login\""),
+        "{missing}"
+    );
+}

@@ -68,9 +68,10 @@ async fn the_queue_page_says_when_a_task_falls_due_in_working_hours() {
     app.advance_clock(11 * 60).await;
     flow.submitted(&blade()).await;
     let (reviewer, _) = signed_in(&app, "650000-highway@demo.local", DEMO).await;
+    // The account's language (Chinese) governs after sign-in; the switch gives English.
+    reviewer.get(app.url("/lang/en")).send().await.unwrap();
     let english = reviewer
-        .get(app.url("/queue?lang=en"))
-        .header("Accept-Language", "en")
+        .get(app.url("/queue"))
         .send()
         .await
         .unwrap()
@@ -81,9 +82,9 @@ async fn the_queue_page_says_when_a_task_falls_due_in_working_hours() {
         english.contains("due in 2 working hours (tomorrow 11:30)"),
         "{english}"
     );
+    reviewer.get(app.url("/lang/zh-CN")).send().await.unwrap();
     let chinese = reviewer
         .get(app.url("/queue"))
-        .header("Accept-Language", "zh-CN")
         .send()
         .await
         .unwrap()

@@ -109,9 +109,13 @@ async fn login(
             let hours = i64::from(state.settings.token_ttl_hours);
             let expires = now.and_utc().timestamp() + hours * 3600;
             session::sign_in(&session, &user, expires)?;
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, next))
-                .finish())
+            // The account's language governs the pages from here on, until the switch in the
+            // header is used (which is then remembered).
+            let mut answer = HttpResponse::SeeOther();
+            if let Some(lang) = Lang::from_tag(&user.language) {
+                answer.cookie(super::language_cookie(lang));
+            }
+            Ok(answer.insert_header((header::LOCATION, next)).finish())
         }
         Err(None) => again(
             StatusCode::UNAUTHORIZED,

@@ -139,6 +139,16 @@ async fn index(
     })
 }
 
+/// The cookie that keeps a language for the pages, a year long.
+pub(super) fn language_cookie(lang: Lang) -> Cookie<'static> {
+    Cookie::build("lang", lang.tag())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish()
+}
+
 /// Remembers the chosen language in a cookie and goes back to the page it was chosen on.
 #[get("/lang/{tag}")]
 async fn switch_language(
@@ -154,14 +164,8 @@ async fn switch_language(
         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
     let back = super::session::safe_next(back.as_deref());
     let lang = Lang::from_tag(&tag).ok_or(AppError::NotFound)?;
-    let cookie = Cookie::build("lang", lang.tag())
-        .path("/")
-        .same_site(SameSite::Lax)
-        .http_only(true)
-        .max_age(actix_web::cookie::time::Duration::days(365))
-        .finish();
     Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
+        .cookie(language_cookie(lang))
         .insert_header((header::LOCATION, back))
         .finish())
 }
