@@ -192,11 +192,28 @@ pub fn delete_failures_before(
 /// A page of users, by e-mail address; and how many there are.
 pub fn list_users(
     conn: &mut DbConnection,
+    search: &str,
     page: i64,
     per_page: i64,
 ) -> QueryResult<(Vec<UserRow>, i64)> {
-    let total = users::table.count().get_result(conn)?;
-    let rows = users::table
+    // A part of the e-mail address or of the name; `%` and `_` typed are taken literally.
+    let escaped = search
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    let matching = || {
+        users::table.filter(
+            users::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::name.like(pattern.clone()).escape('\\')),
+        )
+    };
+    let total = matching().count().get_result(conn)?;
+    let rows = matching()
         .order(users::email)
         .limit(per_page)
         .offset((page - 1) * per_page)

@@ -23,12 +23,14 @@ fn admin_only(caller: &Caller) -> Result<(), ServiceError> {
 }
 
 /// One page of the accounts and how many there are.
+/// Accounts whose e-mail or name contains `search` (all when blank), a page of them.
 pub fn users(
     conn: &mut DbConnection,
+    search: &str,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<UserRow>, i64), ServiceError> {
-    Ok(q::list_users(conn, page, per_page)?)
+    Ok(q::list_users(conn, search, page, per_page)?)
 }
 
 pub fn firms(conn: &mut DbConnection) -> Result<Vec<FirmRow>, ServiceError> {

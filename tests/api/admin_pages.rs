@@ -126,15 +126,19 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
         "only admins"
     );
 
-    // A new password ends the sessions of the old one.
+    // A new password ends the sessions of the old one. The account is found by a search.
     let html = admin
-        .get(app.url("/admin/users"))
+        .get(app.url("/admin/users?q=ZHAO@mulei"))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
+    assert!(
+        html.contains("1 个账户") || html.contains("1 accounts"),
+        "one match"
+    );
     let id = id_of(&html, "zhao@mulei.gov.cn");
     let weak = admin
         .post(app.url(&format!("/admin/users/{id}/password")))
@@ -207,7 +211,7 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
 
     // An admin cannot lock themselves out by a slip.
     let html = admin
-        .get(app.url("/admin/users"))
+        .get(app.url("/admin/users?q=admin%40demo"))
         .send()
         .await
         .unwrap()
@@ -331,11 +335,20 @@ async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_eac
         .await
         .unwrap();
     assert!(!html.contains("暴雪停工 Blizzard closure</td>"));
-    for kind in [
-        "firm_standing_set",
-        "calendar_day_set",
-        "calendar_day_cleared",
-    ] {
+    // The record of changes in words, not codes or JSON; and the page's title is only a title.
+    for kind in ["设置企业资质与限制", "设置日历日期", "撤销日历日期"] {
         assert!(html.contains(kind), "{kind} is in the record of changes");
     }
+    assert!(
+        !html.contains("firm_standing_set") && !html.contains("{&quot;"),
+        "no raw values"
+    );
+    let title = html
+        .split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap();
+    assert!(!title.contains('<'), "{title}");
 }

@@ -36,15 +36,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(reference::clear_day);
 }
 
-const PER_PAGE: i64 = 50;
+const PER_PAGE: i64 = 20;
 
 struct UserLine {
     id: String,
     email: String,
     name: String,
-    role: String,
+    role_label: &'static str,
     belongs_to: String,
-    language: String,
+    language: &'static str,
     active: bool,
 }
 
@@ -62,6 +62,11 @@ struct UsersPage {
     values: HashMap<String, String>,
     errors: HashMap<String, String>,
     message: Option<(bool, String)>,
+    /// What the list is searched for, and how many match.
+    search: String,
+    total: i64,
+    /// The areas a manager may supervise: (code, name indented by level).
+    areas: Vec<(String, String)>,
 }
 
 impl UsersPage {
@@ -84,10 +89,13 @@ impl UsersPage {
 pub struct UsersQuery {
     pub page: Option<i64>,
     pub done: Option<String>,
+    /// A part of an e-mail address or a name.
+    pub q: Option<String>,
 }
 
 struct Shown {
     page: i64,
+    search: String,
     values: HashMap<String, String>,
     errors: HashMap<String, String>,
     message: Option<(bool, String)>,
@@ -103,9 +111,13 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let en = lang == Lang::En;
     let page = shown.page.clamp(1, crate::domain::paging::MAX_PAGE);
-    let (rows, total, firms, authorities) = state
+    let search = shown.search.clone();
+    let (rows, total, firms, authorities, areas) = state
         .db(move |conn| {
-            let (rows, total) = admin::users(conn, page, PER_PAGE)?;
+            let (rows, total) = admin::users(conn, &search, page, PER_PAGE)?;
+            // A manager's area is picked from the tree: the region, then each prefecture with
+            // its counties under it.
+            let areas = area_choices(crate::db::reference::all_jurisdictions(conn)?, en);
             let firms: HashMap<String, String> = admin::firms(conn)?
                 .into_iter()
                 .map(|f| (f.id, f.name))
@@ -114,7 +126,7 @@ async fn render(
                 .into_iter()
                 .map(|a| (a.code, if en { a.name_en } else { a.name_zh }))
                 .collect::<Vec<_>>();
-            Ok((rows, total, firms, authorities))
+            Ok((rows, total, firms, authorities, areas))
         })
         .await?;
     let names: HashMap<&str, &str> = authorities
@@ -133,8 +145,12 @@ async fn render(
             id: u.id,
             email: u.email,
             name: u.name,
-            role: u.role,
-            language: u.language,
+            role_label: labels::role(&u.role, lang),
+            language: if u.language == "en" {
+                "English"
+            } else {
+                "中文"
+            },
             active: u.active,
         })
         .collect();
@@ -151,8 +167,50 @@ async fn render(
         values: shown.values,
         errors: shown.errors,
         message: shown.message,
+        search: shown.search,
+        total,
+        areas,
     };
     html_with_status(shown.status, view)
+}
+
+/// The jurisdictions a manager may supervise, as (code, indented name) in tree order.
+fn area_choices(
+    all: Vec<crate::db::reference::JurisdictionRow>,
+    en: bool,
+) -> Vec<(String, String)> {
+    let name = |j: &crate::db::reference::JurisdictionRow| {
+        if en {
+            j.name_en.clone()
+        } else {
+            j.name_zh.clone()
+        }
+    };
+    let mut out = Vec::new();
+    let children = |parent: &str| -> Vec<&crate::db::reference::JurisdictionRow> {
+        all.iter()
+            .filter(|j| j.parent.as_deref() == Some(parent))
+            .collect()
+    };
+    for region in all.iter().filter(|j| j.level == "region") {
+        out.push((
+            region.code.clone(),
+            format!("{} {}", region.code, name(region)),
+        ));
+        for prefecture in children(&region.code) {
+            out.push((
+                prefecture.code.clone(),
+                format!("\u{a0}\u{a0}{} {}", prefecture.code, name(prefecture)),
+            ));
+            for county in children(&prefecture.code) {
+                out.push((
+                    county.code.clone(),
+                    format!("\u{a0}\u{a0}\u{a0}\u{a0}{} {}", county.code, name(county)),
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
@@ -177,6 +235,7 @@ async fn users(
 ) -> Result<HttpResponse, AppError> {
     let shown = Shown {
         page: query.page.unwrap_or(1),
+        search: query.q.clone().unwrap_or_default(),
         values: HashMap::new(),
         errors: HashMap::new(),
         message: done_message(query.done.as_deref(), lang),
@@ -245,6 +304,7 @@ async fn create_user(
             }
             let shown = Shown {
                 page: 1,
+                search: String::new(),
                 values,
                 errors: shown_errors,
                 message: Some((
@@ -325,6 +385,7 @@ async fn set_password(
             });
             let shown = Shown {
                 page: 1,
+                search: String::new(),
                 values: HashMap::new(),
                 errors: HashMap::new(),
                 message: Some((false, text)),

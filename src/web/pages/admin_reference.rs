@@ -84,7 +84,12 @@ fn year_lines(
                 .iter()
                 .find(|r| r.year == *year && r.jurisdiction == *calendar)
             {
-                Some(r) => lines.push((*year, name(calendar), r.verified, r.source.clone())),
+                Some(r) => lines.push((
+                    *year,
+                    name(calendar),
+                    r.verified,
+                    labels::source(&r.source, labels::language(en)).to_string(),
+                )),
                 None => lines.push((
                     *year,
                     name(calendar),
@@ -140,10 +145,12 @@ async fn reference(
                         tz.from_utc_datetime(&e.at)
                             .format("%Y-%m-%d %H:%M")
                             .to_string(),
-                        actor.unwrap_or_else(|| "CLI".into()),
-                        e.kind,
+                        actor.unwrap_or_else(|| {
+                            labels::word(en, "page.admin.command_line").to_string()
+                        }),
+                        labels::admin_event(&e.kind, lang),
                         e.subject,
-                        e.detail,
+                        labels::admin_detail(&e.detail, lang),
                     )
                 })
                 .collect::<Vec<_>>();
@@ -166,8 +173,8 @@ async fn reference(
                     (
                         a.code,
                         if en { a.name_en } else { a.name_zh },
-                        a.kind,
-                        a.level,
+                        labels::authority_kind(&a.kind, lang).to_string(),
+                        crate::web::pages::level_label(&a.level, lang).to_string(),
                     )
                 })
                 .collect();

@@ -491,7 +491,18 @@ async fn render(
         running: v.status.clock_runs(),
         target_hours: state.engine.target_hours,
         target_due: local(state, v.target_due_at),
-        statutory_due: local(state, v.statutory_due_at),
+        // The statutory deadline is the end of a day: said as that day ("2026-12-22 截止").
+        statutory_due: v
+            .statutory_due_at
+            .map(|t| {
+                let end =
+                    state.engine.timezone.from_utc_datetime(&t) - chrono::TimeDelta::seconds(1);
+                lang.text(
+                    "page.application.statutory_day",
+                    &[("day", end.date_naive().to_string())],
+                )
+            })
+            .unwrap_or_default(),
         late: open && v.net_minutes > i64::from(state.engine.target_hours) * 60,
         facts,
         segments,

@@ -185,3 +185,91 @@ pub fn due_in(
 
 /// Conditions reviewers set again and again (kept with the other words in [`crate::i18n`]).
 pub use crate::i18n::{condition, COMMON_CONDITIONS};
+
+/// A role in the reader's words.
+pub fn role(role: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match role {
+        "applicant" => ("申请人", "applicant"),
+        "reviewer" => ("审核员", "reviewer"),
+        "inspector" => ("检查员", "inspector"),
+        "manager" => ("督办", "manager"),
+        "admin" => ("管理员", "admin"),
+        _ => ("—", "—"),
+    };
+    pick(lang, zh, en)
+}
+
+/// An authority's kind in the reader's words.
+pub fn authority_kind(kind: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match kind {
+        "TRANSPORT" => ("交通运输", "transport"),
+        "HIGHWAY" => ("公路", "highway"),
+        "POLICE" => ("公安交警", "traffic police"),
+        "GRID" => ("电力", "power grid"),
+        _ => ("其他", "other"),
+    };
+    pick(lang, zh, en)
+}
+
+/// Where a reference row comes from: the shipped data files, or an admin.
+pub fn source(source: &str, lang: Lang) -> &'static str {
+    match source {
+        "shipped" => pick(lang, "内置数据", "shipped data"),
+        "admin" => pick(lang, "管理员设置", "set by an admin"),
+        _ => pick(lang, "其他", "other"),
+    }
+}
+
+/// An admin event's kind in the reader's words.
+pub fn admin_event(kind: &str, lang: Lang) -> String {
+    let known = match kind {
+        "user_created" => Some(("创建用户", "User created")),
+        "user_updated" => Some(("修改用户", "User changed")),
+        "password_set" => Some(("重设密码", "Password set")),
+        "firm_standing_set" => Some(("设置企业资质与限制", "Firm's standing set")),
+        "calendar_day_set" => Some(("设置日历日期", "Calendar day set")),
+        "calendar_day_cleared" => Some(("撤销日历日期", "Calendar day removed")),
+        "draft_discarded" => Some(("删除草稿", "Draft discarded")),
+        _ => None,
+    };
+    match known {
+        Some((zh, en)) => pick(lang, zh, en).to_string(),
+        None => kind.replace('_', " "),
+    }
+}
+
+/// An admin event's detail as words ("角色：审核员 · 机构：652328-POLICE"), not JSON.
+pub fn admin_detail(detail: &str, lang: Lang) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(detail)
+    else {
+        return detail.to_string();
+    };
+    let mut parts = Vec::new();
+    for (key, value) in &fields {
+        let name = match key.as_str() {
+            "role" => pick(lang, "角色", "role"),
+            "authority" => pick(lang, "机构", "authority"),
+            "scope" => pick(lang, "督办范围", "scope"),
+            "oversize_qualified" => pick(lang, "大件运输资质", "oversize qualified"),
+            "restricted_until" => pick(lang, "限制申请至", "no applications until"),
+            "jurisdiction" => pick(lang, "日历", "calendar"),
+            "working" => pick(lang, "工作日", "working day"),
+            "note" => pick(lang, "说明", "note"),
+            "day" => pick(lang, "日期", "day"),
+            "active" => pick(lang, "启用", "active"),
+            "language" => pick(lang, "语言", "language"),
+            // Internal ids say nothing to a reader.
+            _ => continue,
+        };
+        let text = match value {
+            serde_json::Value::Null => continue,
+            serde_json::Value::Bool(true) => pick(lang, "是", "yes").to_string(),
+            serde_json::Value::Bool(false) => pick(lang, "否", "no").to_string(),
+            serde_json::Value::String(s) if key == "role" => role(s, lang).to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        parts.push(format!("{name}{}{text}", pick(lang, "：", ": ")));
+    }
+    parts.join(" · ")
+}

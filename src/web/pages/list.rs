@@ -154,6 +154,19 @@ async fn list(
         .map(|v| {
             let open_phase = v.open_phase();
             let (progress, waiting) = match open_phase {
+                // Waiting for the applicant: say so, not who is "still reviewing".
+                Some(_) if v.status == crate::domain::workflow::AppStatus::InfoRequested => (
+                    labels::word(
+                        en,
+                        if current.role == Role::Applicant {
+                            "page.list.waiting_for_your_answer"
+                        } else {
+                            "page.list.waiting_for_the_applicant"
+                        },
+                    )
+                    .to_string(),
+                    String::new(),
+                ),
                 Some(p) => {
                     let signed = p
                         .tasks
