@@ -338,7 +338,17 @@ pub fn attachments_of(
 
 /// A reviewer's queue row: the task, its application's reference and class, its phase name.
 /// A queue's task with its application's reference, class, kind and input, and its phase.
-pub type QueueRow = (TaskRow, String, Option<String>, String, String, String);
+/// A task with its application's reference, class, phase name, kind, input, status and firm.
+pub type QueueRow = (
+    TaskRow,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
 
 /// Tasks of an authority in the given states (and, if given, held by `assignee`), oldest due first.
 pub fn queue(
@@ -346,9 +356,12 @@ pub fn queue(
     authority: &str,
     states: &[&str],
     assignee: Option<&str>,
+    recent_first: bool,
 ) -> QueryResult<Vec<QueueRow>> {
+    use super::schema::firms;
     let mut query = review_tasks::table
         .inner_join(applications::table)
+        .inner_join(firms::table.on(firms::id.eq(applications::firm_id)))
         .inner_join(
             application_phases::table.on(application_phases::application_id
                 .eq(review_tasks::application_id)
@@ -362,8 +375,15 @@ pub fn queue(
     if let Some(user) = assignee {
         query = query.filter(review_tasks::assignee.eq(user.to_string()));
     }
+    // What is done: the latest decisions first, a screenful.
+    let query = if recent_first {
+        query
+            .order((review_tasks::decided_at.desc(), review_tasks::id.asc()))
+            .limit(100)
+    } else {
+        query.order((review_tasks::due_at.asc(), review_tasks::id.asc()))
+    };
     query
-        .order((review_tasks::due_at.asc(), review_tasks::id.asc()))
         .select((
             TaskRow::as_select(),
             applications::reference,
@@ -371,6 +391,8 @@ pub fn queue(
             application_phases::name,
             applications::kind,
             applications::input,
+            applications::status,
+            firms::name,
         ))
         .load(conn)
 }

@@ -22,7 +22,7 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
     assert_eq!(desk.url().await, app.url("/queue"));
     let queue = desk.text("table.queue").await;
     assert!(queue.contains(&reference), "{queue}");
-    keep("queue.png", &desk.screenshot().await, app.dir.path());
+    keep("queue-issuer.png", &desk.screenshot().await, app.dir.path());
     desk.submit("table.queue a").await;
     assert_eq!(desk.url().await, app.url(&format!("/applications/{id}")));
     // The net-time clock runs on while the page is open (here: 90 minutes later).
@@ -187,5 +187,92 @@ async fn reviewers_work_from_the_queue_and_the_applicant_answers_on_the_page() {
         body.as_str().unwrap().contains("页面不存在")
             || body.as_str().unwrap().contains("Not found"),
         "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_queue_shows_time_left_firm_and_cargo_is_searched_and_shows_paused_and_done() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let mut spare = county_blade(3);
+    spare["vehicle"]["tractor_plate"] = serde_json::json!("新B77777");
+    let due_soon = flow.submitted(&spare).await;
+    let asked = flow.submitted(&county_blade(3)).await;
+    let decided = flow.submitted(&county_blade(3)).await;
+    let police = flow.reviewer("652328-POLICE").await;
+    let police_task = |app: &Value| -> String {
+        crate::flow::tasks(app, "joint_review")
+            .into_iter()
+            .find(|t| t["authority_code"] == "652328-POLICE")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut accepted = Vec::new();
+    for app_ in [&due_soon, &asked, &decided] {
+        accepted.push(
+            flow.approve(&crate::flow::tasks(app_, "acceptance")[0], &[])
+                .await,
+        );
+    }
+    flow.decide(
+        &police,
+        &police_task(&accepted[1]),
+        serde_json::json!({"decision": "request_info", "comment": "涵洞检测报告"}),
+    )
+    .await;
+    flow.decide(
+        &police,
+        &police_task(&accepted[2]),
+        serde_json::json!({"decision": "approve", "conditions": []}),
+    )
+    .await;
+    // Three hours and ten minutes of the police's four: the reminder's moment has passed.
+    app.advance_clock(190).await;
+
+    let desk = Browser::start(1280, 900).await;
+    desk.sign_in(&app.address, "/queue", "652328-police@demo.local", DEMO)
+        .await;
+    let row_of = |reference: &Value| {
+        format!(
+            "return [...document.querySelectorAll('table.queue tbody tr')].filter(r => r.innerText.includes('{}')).map(r => [r.className, r.innerText])[0] || null",
+            reference.as_str().unwrap()
+        )
+    };
+    let soon = desk.script(&row_of(&due_soon["reference"])).await;
+    assert_eq!(soon[0], "due-soon", "{soon}");
+    let text = soon[1].as_str().unwrap();
+    assert!(text.contains("50"), "time left: {text}");
+    assert!(
+        text.contains("木垒风电大件物流有限公司") && text.contains("126 m"),
+        "firm and cargo: {text}"
+    );
+    let paused = desk.script(&row_of(&asked["reference"])).await;
+    assert_eq!(paused[0], "paused", "{paused}");
+    assert!(
+        paused[1].as_str().unwrap().contains("已暂停")
+            || paused[1].as_str().unwrap().contains("paused"),
+        "{paused}"
+    );
+    keep("queue.png", &desk.screenshot().await, app.dir.path());
+    // A search by plate (typed loosely) finds the one application.
+    desk.type_into("#q", "新b 77777").await;
+    desk.submit(".queue-search button").await;
+    let found = desk
+        .script("return document.querySelectorAll('table.queue tbody tr').length")
+        .await;
+    assert_eq!(found, 1);
+    assert!(desk
+        .text("table.queue")
+        .await
+        .contains(due_soon["reference"].as_str().unwrap()));
+    // What was decided is under its own tab.
+    desk.goto(&app.url("/queue?state=done")).await;
+    let done = desk.text("table.queue").await;
+    assert!(
+        done.contains(decided["reference"].as_str().unwrap())
+            && !done.contains(due_soon["reference"].as_str().unwrap()),
+        "{done}"
     );
 }

@@ -111,18 +111,20 @@ pub fn queue(
         "claimed" => (&["claimed"], None),
         "mine" => (&["claimed"], Some(caller.user.id.as_str())),
         "all" => (&["open", "claimed", "info_requested"], None),
+        // What the authority has decided, the latest first.
+        "done" => (&["approved", "rejected"], None),
         other => {
             return Err(FieldError::new(
                 "state",
                 Message::new("error.one_of")
                     .with("value", other)
-                    .with("allowed", "open, claimed, mine, all"),
+                    .with("allowed", "open, claimed, mine, all, done"),
             )
             .into())
         }
     };
     let time = crate::service::reference::load_timebook(conn, engine)?;
-    q::queue(conn, authority, states, assignee)?
+    q::queue(conn, authority, states, assignee, filter == "done")?
         .into_iter()
         .map(|row| {
             let mut entry = QueueEntry::try_from(row)?;

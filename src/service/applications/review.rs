@@ -117,7 +117,19 @@ pub fn claim_or_release(
         .get(task.phase)
         .map(|p| p.name.clone())
         .unwrap_or_default();
+    let input = stored::<ApplicationInput>("application input", &loaded.row.input)?;
+    let (cargo, plates, counties) = super::view::queue_facts(&input);
+    let firm = crate::db::users::find_firm(conn, &loaded.row.firm_id)?
+        .map(|f| f.name)
+        .unwrap_or_default();
     Ok(QueueEntry {
+        budget_minutes: task.budget_minutes,
+        decided_at: task.decided_at,
+        firm,
+        cargo,
+        plates,
+        counties,
+        app_status: loaded.case.status,
         id: task.id.clone(),
         application_id: loaded.row.id.clone(),
         reference: loaded.row.reference.clone(),
@@ -133,7 +145,6 @@ pub fn claim_or_release(
         escalation_level: task.escalation_level,
         permit_class: loaded.row.permit_class.clone(),
         kind: loaded.row.kind.parse().unwrap_or(ApplicationKind::Single),
-        project: stored::<ApplicationInput>("application input", &loaded.row.input)?
-            .project_counts(),
+        project: input.project_counts(),
     })
 }

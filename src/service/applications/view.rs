@@ -206,6 +206,52 @@ pub struct QueueEntry {
     pub kind: ApplicationKind,
     /// A project's loads, vehicles and trips.
     pub project: Option<ProjectCounts>,
+    /// The task's budget on its clock.
+    pub budget_minutes: i64,
+    pub decided_at: Option<NaiveDateTime>,
+    /// What the reviewer reads in the row: the firm, the cargo, the plates, the route's
+    /// counties, and whether the application waits for the applicant (budgets paused).
+    pub firm: String,
+    pub cargo: String,
+    pub plates: Vec<String>,
+    pub counties: Vec<String>,
+    pub app_status: AppStatus,
+}
+
+/// The cargo line, plates and counties of an input, for a queue row.
+pub fn queue_facts(input: &ApplicationInput) -> (String, Vec<String>, Vec<String>) {
+    let cargo = match &input.project {
+        Some(p) if input.kind() == Some(ApplicationKind::Project) => {
+            p.name.clone().unwrap_or_default()
+        }
+        _ => input
+            .cargo
+            .as_ref()
+            .map(|c| {
+                let length = c.length_m.map(|l| format!(" {l} m")).unwrap_or_default();
+                format!("{}{length}", c.description.clone().unwrap_or_default())
+            })
+            .unwrap_or_default(),
+    };
+    let mut plates: Vec<String> = Vec::new();
+    if let Some(v) = &input.vehicle {
+        plates.extend(v.tractor_plate.iter().cloned());
+        plates.extend(v.trailer_plates.iter().flatten().cloned());
+    }
+    for f in input.fleet.iter().flatten() {
+        plates.extend(f.tractor_plate.iter().cloned());
+        plates.extend(f.trailer_plates.iter().flatten().cloned());
+    }
+    let mut counties: Vec<String> = input
+        .route
+        .as_ref()
+        .and_then(|r| r.segments.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| s.jurisdiction)
+        .collect();
+    counties.dedup();
+    (cargo, plates, counties)
 }
 
 impl QueueEntry {
@@ -234,19 +280,27 @@ impl TryFrom<QueueRow> for QueueEntry {
     type Error = ServiceError;
 
     fn try_from(
-        (task, reference, permit_class, phase, kind, input): QueueRow,
+        (task, reference, permit_class, phase, kind, input, status, firm): QueueRow,
     ) -> Result<Self, ServiceError> {
         let kind: ApplicationKind = kind.parse().unwrap_or(ApplicationKind::Single);
+        let input = crate::service::stored::<ApplicationInput>("application input", &input)?;
         let project = match kind {
-            ApplicationKind::Project => {
-                crate::service::stored::<ApplicationInput>("application input", &input)?
-                    .project_counts()
-            }
+            ApplicationKind::Project => input.project_counts(),
             ApplicationKind::Single => None,
         };
+        let (cargo, plates, counties) = queue_facts(&input);
         Ok(QueueEntry {
             kind,
             project,
+            budget_minutes: i64::from(task.budget_minutes),
+            decided_at: task.decided_at,
+            firm,
+            cargo,
+            plates,
+            counties,
+            app_status: status.parse().map_err(|e: String| {
+                ServiceError::Internal(anyhow::anyhow!("stored application status: {e}"))
+            })?,
             state: task.state.parse().map_err(|e: String| {
                 ServiceError::Internal(anyhow::anyhow!("stored task state: {e}"))
             })?,

@@ -1,5 +1,7 @@
-//! A reviewer's queue on a busy morning: their authority's tasks, the most urgent first,
-//! overdue ones marked, each a click from its application.
+//! A reviewer's queue on a busy morning: their authority's tasks, the most urgent first, each
+//! with its time left (amber when a quarter of the budget is left, red when overdue, grey and
+//! "paused" while the applicant is asked), the firm, the cargo and the route; searched by
+//! reference or plate; and a tab of what was done. Each row is a click from its application.
 
 use super::frame::Frame;
 use super::html_with_status;
@@ -39,6 +41,14 @@ struct Row {
     level: i32,
     /// A transport project's size: loads, vehicles, trips.
     project: String,
+    /// `overdue`, `due-soon`, `paused` or empty: the row's colour.
+    urgency: &'static str,
+    firm: String,
+    cargo: String,
+    /// The counties on the route, by name.
+    route: String,
+    /// When it was decided (the done tab), "2026-12-01 10:20".
+    decided: String,
 }
 
 #[derive(Template)]
@@ -50,11 +60,23 @@ struct QueuePage {
     filter: String,
     rows: Vec<Row>,
     overdue: usize,
+    /// The search typed (a reference or a plate) and how many rows it left.
+    search: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct QueueQuery {
     pub state: Option<String>,
+    /// A reference (or part of one) or a plate.
+    pub q: Option<String>,
+}
+
+/// Text compared without case, spaces or dashes: "新b 12345" finds 新B12345.
+fn folded(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[get("/queue")]
@@ -69,18 +91,39 @@ async fn queue(
         return Err(AppError::Forbidden);
     }
     let filter = match query.state.as_deref() {
-        Some(f @ ("open" | "mine" | "all")) => f.to_string(),
+        Some(f @ ("open" | "mine" | "all" | "done")) => f.to_string(),
         _ => "all".to_string(),
     };
+    let search = query.q.clone().unwrap_or_default().trim().to_string();
+    let wanted = folded(&search);
     let (caller, f) = (current.clone(), filter.clone());
     let (engine, now) = (state.engine.clone(), state.clock.now());
-    let items = state
-        .db(move |conn| service::queue(conn, &engine, &caller, &f, now))
+    let en = lang == Lang::En;
+    let (items, names) = state
+        .db(move |conn| {
+            let items = service::queue(conn, &engine, &caller, &f, now)?;
+            let names = crate::service::reference::names(conn, en)?;
+            Ok((items, names))
+        })
         .await?;
     let tz = state.engine.timezone;
     let rows: Vec<Row> = items
         .into_iter()
+        .filter(|t| {
+            wanted.is_empty()
+                || folded(&t.reference).contains(&wanted)
+                || t.plates.iter().any(|p| folded(p).contains(&wanted))
+        })
         .map(|t| {
+            let paused = t.app_status == crate::domain::workflow::AppStatus::InfoRequested
+                && filter != "done";
+            let urgency = match (t.is_overdue(now), t.remaining_minutes) {
+                _ if paused => "paused",
+                (true, _) => "overdue",
+                // The reminder's moment (75 % of the budget) has come: amber.
+                (false, Some(left)) if left * 4 <= t.budget_minutes => "due-soon",
+                _ => "",
+            };
             let overdue = t.is_overdue(now);
             let due = t.due_at;
             let due_in = labels::due_in(
@@ -91,17 +134,49 @@ async fn queue(
                 tz,
                 lang,
             );
+            let route = t
+                .counties
+                .iter()
+                .map(|c| {
+                    names
+                        .jurisdictions
+                        .get(c)
+                        .cloned()
+                        .unwrap_or_else(|| c.clone())
+                })
+                .collect::<Vec<_>>()
+                .join(" → ");
             Row {
+                urgency,
+                firm: t.firm.clone(),
+                cargo: t.cargo.clone(),
+                route,
+                decided: t
+                    .decided_at
+                    .map(|d| {
+                        tz.from_utc_datetime(&d)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
                 application_id: t.application_id,
                 reference: t.reference,
                 class: t.permit_class.unwrap_or_default(),
                 phase: labels::phase(&t.phase, lang),
                 state_label: labels::task_state(t.state.as_str(), lang),
-                overdue,
+                overdue: overdue && !paused,
                 due: due
-                    .map(|d| tz.from_utc_datetime(&d).format("%m-%d %H:%M").to_string())
+                    .map(|d| {
+                        tz.from_utc_datetime(&d)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
                     .unwrap_or_default(),
-                due_in,
+                due_in: if paused {
+                    labels::word(en, "page.queue.paused").to_string()
+                } else {
+                    due_in
+                },
                 mine: t.assignee.as_deref() == Some(current.user.id.as_str()),
                 level: t.escalation_level,
                 state: t.state.as_str().to_string(),
@@ -121,6 +196,9 @@ async fn queue(
             }
         })
         .collect();
+    // What can be worked on now comes first; what waits for the applicant after it.
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.urgency == "paused");
     let page = QueuePage {
         lang_tag: lang.tag(),
         en: lang == Lang::En,
@@ -128,6 +206,7 @@ async fn queue(
         filter,
         overdue: rows.iter().filter(|r| r.overdue).count(),
         rows,
+        search,
     };
     html_with_status(StatusCode::OK, page)
 }
