@@ -20,12 +20,19 @@ fn pdf_pages(pdf: &[u8]) -> usize {
 async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_page() {
     let app = spawn_app().await;
     let flow = Flow::new(&app).await;
+    // Nine conditions, as a busy joint review gives them: the six common ones, bilingual, and
+    // three typed; the permit still fits one A4 page, with room to seal and sign.
+    let common = permitflow::i18n::COMMON_CONDITIONS;
     let conditions: &[&[&str]] = &[
+        &[common[0], common[1], common[2]],
         &[
-            "夜间 22:00–06:00 通行 Night travel 22:00–06:00 only",
-            "前后各一辆护送车 Escort vehicle front and rear",
+            common[3],
+            common[4],
+            common[5],
+            "经 S228 绕行木垒县城，避开东城口立交限高 4.8 米处",
+            "K12+300 涵洞前停车，由护送车确认净空后单车缓行",
+            "每日 20:00 前向木垒县交警大队报备次日出车计划",
         ],
-        &["桥梁限速 40 km/h Bridges at most 40 km/h"],
     ];
     let application = issued(&flow, &county_blade(3), conditions).await;
     let permit_no = application["permit_no"].as_str().unwrap().to_string();
@@ -52,6 +59,16 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
     assert!(browser.text(".permit-no").await.contains(&permit_no));
     let conditions = browser.text(".conditions").await;
     assert!(conditions.contains("Escort vehicle front and rear") && conditions.contains("40 km/h"));
+    assert_eq!(
+        browser
+            .script("return document.querySelectorAll('.conditions li').length")
+            .await,
+        9
+    );
+    assert!(
+        browser.text(".seal-area").await.contains("印章"),
+        "room for the seal"
+    );
     assert!(browser.text(".plates").await.contains("新B6789挂"));
 
     // The QR code, as rendered on screen, scans back to the verification address.
@@ -139,6 +156,18 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
         .script("return document.querySelectorAll('.pass, .state-valid, .notice.good').length")
         .await;
     assert_eq!(green, 0, "no green above a refusal");
+    // Back to the form after the stop: what was typed is still there, to correct the plate.
+    phone.submit("a.next-vehicle").await;
+    let kept = phone
+        .script("return [document.querySelector('#plate').value, document.querySelector('#location').value]")
+        .await;
+    assert_eq!(kept, serde_json::json!(["新B99999", "G7 木垒收费站"]));
+    // Genuine, then the state: never "genuine and valid" above "not yet valid".
+    let verdict = phone.text(".verdict").await;
+    assert!(
+        !verdict.contains("真实有效") && (verdict.contains("真实") || verdict.contains("Genuine")),
+        "{verdict}"
+    );
 
     // A code that was not signed here says so, and nothing else.
     let forged = verify_page.replace("?t=", "?t=AAAA");

@@ -62,6 +62,9 @@ struct CheckPage {
 #[derive(Debug, Deserialize)]
 pub struct CheckQuery {
     pub no: Option<String>,
+    /// What was typed before a stop, kept for the next try (a corrected plate, say).
+    pub plate: Option<String>,
+    pub location: Option<String>,
 }
 
 /// Permit numbers are typed on phones: spaces and lower case do not matter.
@@ -113,7 +116,11 @@ async fn render(
                             trips_used: permit.row.trips_used,
                             trips_allowed: permit.row.trips_allowed,
                             trips_left: permit.row.trips_allowed - permit.row.trips_used,
-                            conditions: permit.conditions.clone(),
+                            conditions: permit
+                                .conditions
+                                .iter()
+                                .map(|c| crate::i18n::condition(c, lang))
+                                .collect(),
                             revoke_reason: permit.row.revoke_reason.clone().unwrap_or_default(),
                             trips,
                         }))
@@ -155,8 +162,8 @@ async fn check(
     let number = tidy_number(query.no.as_deref().unwrap_or_default());
     let typed = Typed {
         message: None,
-        plate: String::new(),
-        location: String::new(),
+        plate: query.plate.unwrap_or_default(),
+        location: query.location.unwrap_or_default(),
         status: StatusCode::OK,
     };
     render(&state, &session, current, lang, number, typed).await
@@ -180,9 +187,16 @@ async fn record(
     let permit_no = path.into_inner();
     match trip_from_form(&state, current.clone(), lang, &permit_no, &form).await? {
         Ok(outcome) => {
+            // Back to the form with what was typed: the location stays for the next vehicle,
+            // the plate for a second look after a stop.
             let back = format!(
                 "/inspect?{}",
-                serde_urlencoded::to_string([("no", &permit_no)]).unwrap_or_default()
+                serde_urlencoded::to_string([
+                    ("no", permit_no.as_str()),
+                    ("plate", form.plate.as_deref().unwrap_or_default()),
+                    ("location", form.location.as_deref().unwrap_or_default()),
+                ])
+                .unwrap_or_default()
             );
             let plate = form.plate.clone().unwrap_or_default();
             super::scan::answer(

@@ -94,7 +94,8 @@ pub struct PermitDoc {
     pub valid_to: String,
     pub trips_used: i32,
     pub trips_allowed: i32,
-    pub conditions: Vec<String>,
+    /// Each condition as (Chinese, English): a common one in both, a typed one as typed.
+    pub conditions: Vec<(String, String)>,
     pub authority_zh: String,
     pub authority_en: String,
     pub issued_at: String,
@@ -222,7 +223,14 @@ fn document(
         valid_to: row.valid_to.to_string(),
         trips_used: row.trips_used,
         trips_allowed: row.trips_allowed,
-        conditions: permit.conditions.clone(),
+        conditions: permit
+            .conditions
+            .iter()
+            .map(|c| match crate::i18n::condition_halves(c) {
+                Some((zh, en)) => (zh.to_string(), en.to_string()),
+                None => (c.clone(), String::new()),
+            })
+            .collect(),
         authority_zh: authority
             .as_ref()
             .map_or(row.issuing_authority.clone(), |a| a.name_zh.clone()),
@@ -239,7 +247,11 @@ fn document(
             .take(PRINTED_TRIPS)
             .rev()
             .collect(),
-        timezone: engine.timezone.name().to_string(),
+        // The bilingual permit names the time as its readers do.
+        timezone: match engine.timezone {
+            chrono_tz::Asia::Shanghai => "北京时间 Beijing time".to_string(),
+            tz => tz.name().to_string(),
+        },
     })
 }
 

@@ -38,6 +38,9 @@ struct PublicView {
 #[derive(Debug, Deserialize)]
 pub struct VerifyQuery {
     pub t: Option<String>,
+    /// What was typed before a stop, kept for the next try.
+    pub plate: Option<String>,
+    pub location: Option<String>,
 }
 
 /// What the page says besides the permit: a message after a trip form, what was typed.
@@ -90,7 +93,11 @@ async fn render_verify(
                 valid_to: permit.row.valid_to.to_string(),
                 trips_used: permit.row.trips_used,
                 trips_allowed: permit.row.trips_allowed,
-                conditions: permit.conditions,
+                conditions: permit
+                    .conditions
+                    .iter()
+                    .map(|c| crate::i18n::condition(c, lang))
+                    .collect(),
                 authority,
             }))
         })
@@ -139,7 +146,11 @@ async fn verify_page(
         lang,
         path.into_inner(),
         query.t.unwrap_or_default(),
-        FormState::message(None),
+        FormState {
+            plate: query.plate.unwrap_or_default(),
+            location: query.location.unwrap_or_default(),
+            ..FormState::message(None)
+        },
     )
     .await
 }
@@ -238,7 +249,12 @@ async fn record_trip(
         Ok(outcome) => {
             let back = format!(
                 "/verify/{permit_no}?{}",
-                serde_urlencoded::to_string([("t", &token)]).unwrap_or_default()
+                serde_urlencoded::to_string([
+                    ("t", token.as_str()),
+                    ("plate", form.plate.as_deref().unwrap_or_default()),
+                    ("location", form.location.as_deref().unwrap_or_default()),
+                ])
+                .unwrap_or_default()
             );
             let plate = form.plate.clone().unwrap_or_default();
             super::super::scan::answer(

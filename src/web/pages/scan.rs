@@ -175,7 +175,15 @@ fn pass_page(
             ],
         ),
         warnings,
-        next_url: format!("/inspect?no={}", v.permit.row.permit_no),
+        // The next vehicle at the same checkpoint: the location stays typed.
+        next_url: format!(
+            "/inspect?{}",
+            serde_urlencoded::to_string([
+                ("no", v.permit.row.permit_no.as_str()),
+                ("location", v.scan.location.as_str()),
+            ])
+            .unwrap_or_default()
+        ),
         permit_no: lines.permit_no,
         load: lines.load,
         holder: lines.holder,
