@@ -392,6 +392,21 @@ pub fn turnaround_csv(
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("csv: {e}")))
 }
 
+/// The applications behind the report, as the data CSV and the spreadsheet read them.
+pub fn turnaround_rows(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: Scope,
+    target_hours: u32,
+) -> Result<Vec<crate::db::reports::ReportRow>, ServiceError> {
+    Ok(q::rows(
+        conn,
+        &Filter { from, to, scope },
+        (target_hours * 60) as i32,
+    )?)
+}
+
 /// The figures of a report's groups as CSV (the dashboard's tables).
 pub fn groups_csv(report: &Turnaround) -> Result<Vec<u8>, ServiceError> {
     let mut out = csv::Writer::from_writer(Vec::new());

@@ -408,6 +408,53 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
         groups["groups"].as_array().unwrap().len()
     );
 
+    // The spreadsheet form, as Excel opens it: a byte order mark so the bytes are read as
+    // UTF-8, headers and values in the manager's language, names beside codes; the same rows
+    // and figures as the data form.
+    let sheet = flow
+        .get(
+            &manager,
+            &format!("/api/v1/reports/turnaround.csv?from={from}&to={to}&format=spreadsheet"),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(sheet.starts_with(b"\xEF\xBB\xBF"), "a BOM first");
+    let sheet = std::str::from_utf8(&sheet[3..]).unwrap();
+    let mut reader = csv::Reader::from_reader(sheet.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "申请编号");
+    assert_eq!(&headers[5], "发证机关");
+    let sheet_rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(sheet_rows.len(), rows.len());
+    for (data, shown) in rows.iter().zip(&sheet_rows) {
+        assert_eq!(&data[0], &shown[0]);
+        assert_eq!(&data[4], &shown[4], "the authority's code stays");
+        assert!(
+            !shown[5].is_empty() && shown[5].chars().any(|c| c > '\u{2e80}'),
+            "its name: {shown:?}"
+        );
+        assert_eq!(&data[8], &shown[9], "the same net hours");
+        let word = |v: &str| match v {
+            "yes" => "是",
+            "no" => "否",
+            _ => "",
+        };
+        assert_eq!(word(&data[9]), &shown[10]);
+        assert!(
+            !["issued", "rejected", "under_review"].contains(&&shown[1]),
+            "status in words"
+        );
+    }
+    let bad = flow
+        .get(
+            &manager,
+            &format!("/api/v1/reports/turnaround.csv?from={from}&to={to}&format=xlsx"),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+
     // A period before everything is empty; the figures are null, not zero.
     let empty: Value = flow
         .get(

@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod permits;
 pub mod reference;
 pub mod reports;
+pub mod spreadsheet;
 pub mod tasks;
 pub mod test_support;
 pub mod views;

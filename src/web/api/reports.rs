@@ -84,6 +84,7 @@ pub async fn turnaround(
 pub async fn turnaround_csv(
     state: web::Data<AppState>,
     current: Caller,
+    crate::web::extract::Locale(lang): crate::web::extract::Locale,
     query: crate::web::input::Query<ReportQuery>,
     table: crate::web::input::Query<CsvQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -96,14 +97,40 @@ pub async fn turnaround_csv(
     } = asked(&state, current, &query)?;
     let (target, timezone) = (state.engine.target_hours, state.engine.timezone);
     let groups = table.table.as_deref() == Some("groups");
+    let sheet = match table.format.as_deref() {
+        None | Some("data") => false,
+        Some("spreadsheet") => true,
+        Some(other) => {
+            return Err(AppError::Validation(crate::domain::ValidationErrors(vec![
+                crate::domain::FieldError::new(
+                    "format",
+                    crate::domain::Message::new("error.one_of")
+                        .with("value", other)
+                        .with("allowed", "data, spreadsheet"),
+                ),
+            ])))
+        }
+    };
+    let en = lang == crate::i18n::Lang::En;
     let body = state
         .db(move |conn| {
             let scope = reports::area_of(conn, &caller)?;
-            if groups {
-                let report = reports::turnaround(conn, from, to, scope, group, target, now)?;
-                reports::groups_csv(&report)
-            } else {
-                reports::turnaround_csv(conn, from, to, scope, target, timezone)
+            match (groups, sheet) {
+                (true, false) => {
+                    let report = reports::turnaround(conn, from, to, scope, group, target, now)?;
+                    reports::groups_csv(&report)
+                }
+                (false, false) => reports::turnaround_csv(conn, from, to, scope, target, timezone),
+                (true, true) => {
+                    let report = reports::turnaround(conn, from, to, scope, group, target, now)?;
+                    let names = crate::service::reference::names(conn, en)?;
+                    super::spreadsheet::groups(&report, &names, lang)
+                }
+                (false, true) => {
+                    let rows = reports::turnaround_rows(conn, from, to, scope, target)?;
+                    let names = crate::service::reference::names(conn, en)?;
+                    super::spreadsheet::applications(rows, &names, lang, timezone)
+                }
             }
         })
         .await?;
@@ -125,6 +152,10 @@ pub async fn turnaround_csv(
 pub struct CsvQuery {
     /// `groups` for the groups' table; the applications otherwise.
     pub table: Option<String>,
+    /// `spreadsheet`: UTF-8 with a byte order mark, headers and values in the caller's
+    /// language, names beside codes — for Excel and for people; `data` (the default): the
+    /// English headers and codes integrations parse.
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -292,7 +292,8 @@ async fn dashboard(
             review_budget,
         ),
         board: board_columns(board, &names, now, en),
-        csv: format!("/api/v1/reports/turnaround.csv?from={from}&to={to}"),
+        // For people: the spreadsheet form (Excel reads it in Chinese, names beside codes).
+        csv: format!("/api/v1/reports/turnaround.csv?from={from}&to={to}&format=spreadsheet"),
     };
     html_with_status(StatusCode::OK, page)
 }
@@ -456,7 +457,7 @@ fn tables(
                 applications: !tasks,
                 authority: group == Group::Authority,
                 csv: format!(
-                    "/api/v1/reports/turnaround.csv?from={}&to={}&group={}&table=groups",
+                    "/api/v1/reports/turnaround.csv?from={}&to={}&group={}&table=groups&format=spreadsheet",
                     report.from,
                     report.to,
                     group.as_str()
