@@ -146,6 +146,9 @@ pub struct Counts {
     pub issued: i64,
     #[diesel(sql_type = BigInt)]
     pub rejected: i64,
+    /// Not accepted at all (不予受理): decided, but outside the time figures.
+    #[diesel(sql_type = BigInt)]
+    pub not_accepted: i64,
 }
 
 /// Applications submitted in the period and scope, and how many of them were issued or
@@ -155,7 +158,8 @@ pub fn counts(conn: &mut DbConnection, filter: &Filter) -> QueryResult<Counts> {
     sql.push(
         "SELECT COUNT(*) AS submitted, \
          COALESCE(SUM(CASE WHEN a.status = 'issued' THEN 1 ELSE 0 END), 0) AS issued, \
-         COALESCE(SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected \
+         COALESCE(SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected, \
+         COALESCE(SUM(CASE WHEN a.status = 'not_accepted' THEN 1 ELSE 0 END), 0) AS not_accepted \
          FROM applications a WHERE a.submitted_at IS NOT NULL AND",
     )
     .period_and_scope(filter);

@@ -211,6 +211,8 @@ pub struct Turnaround {
     pub count_submitted: i64,
     pub count_issued: i64,
     pub count_rejected: i64,
+    /// Not accepted at all (不予受理).
+    pub count_not_accepted: i64,
     /// Decided (issued or rejected): the applications the time figures describe.
     pub count_decided: i64,
     pub median_hours: Option<f64>,
@@ -257,6 +259,7 @@ pub fn turnaround(
         count_submitted: counts.submitted,
         count_issued: counts.issued,
         count_rejected: counts.rejected,
+        count_not_accepted: counts.not_accepted,
         count_decided: overall.count,
         median_hours: overall.median_hours,
         p90_hours: overall.p90_hours,

@@ -94,6 +94,10 @@ async fn the_demo_history_tells_the_story_and_is_the_same_for_the_same_seed() {
         report["count_rejected"].as_i64().unwrap() > 0,
         "a few refusals"
     );
+    assert!(
+        report["count_not_accepted"].as_i64().unwrap() > 0,
+        "and a few not accepted at all, counted apart"
+    );
 
     let board: Vec<Value> = first
         .get_as("/api/v1/reports/escalations", &manager)

@@ -236,10 +236,12 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
     let (mut authorities, mut phases) = (Sample::default(), Sample::default());
     let mut open_tasks: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let (mut issued, mut rejected_count, mut backlog) = (0, 0, 0);
+    let mut not_accepted = 0;
     for a in &apps {
         let decided = a["status"] == "issued" || a["status"] == "rejected";
         issued += (a["status"] == "issued") as i64;
         rejected_count += (a["status"] == "rejected") as i64;
+        not_accepted += (a["status"] == "not_accepted") as i64;
         backlog += (!decided) as i64;
         if decided {
             let net = a["net_minutes"].as_i64().unwrap();
@@ -301,6 +303,7 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
         assert_eq!(report["count_submitted"], 8);
         assert_eq!(report["count_issued"], issued);
         assert_eq!(report["count_rejected"], rejected_count);
+        assert_eq!(report["count_not_accepted"], not_accepted);
         assert_eq!(report["open_backlog"], backlog);
         let overdue: i64 = open_tasks.values().map(|o| o.1).sum();
         assert_eq!(report["overdue_tasks"], overdue);
