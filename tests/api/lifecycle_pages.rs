@@ -29,6 +29,15 @@ async fn a_blade_from_form_to_trip_through_the_pages_only() {
     desk.sign_in(&app.address, "/applications", "applicant@demo.local", DEMO)
         .await;
     desk.submit("a[href='/applications/new']").await;
+    // Help where dispatchers hesitate: what makes class III and which files it needs, from
+    // the rules in force.
+    let help = desk.text("fieldset:last-of-type .help").await;
+    assert!(
+        (help.contains("III") || help.contains("三类"))
+            && help.contains("3.75")
+            && help.contains("15"),
+        "{help}"
+    );
     desk.fill(&[
         ("cargo.pieces", "1"),
         ("cargo.length_m", "126"),

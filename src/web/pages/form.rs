@@ -104,6 +104,10 @@ struct FormPage {
     attachments: Vec<(String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     summary: Option<String>,
+    /// Help where dispatchers hesitate, from the rules in force: what makes a load class III
+    /// and which files that class needs, and the axle loads no permit allows.
+    class_help: String,
+    axle_help: String,
     copied_from: Option<String>,
     /// A new form's key: posting the same form again (after an error, a reload, the back
     /// button) keeps to the one draft it made.
@@ -199,10 +203,61 @@ async fn render(
             .map(|(kind, zh, en_name)| (*kind, if en { *en_name } else { *zh }))
             .collect(),
         summary: shown.summary,
+        class_help: class_help(&state.engine.rules, lang),
+        axle_help: lang.text(
+            "page.form.axle_help",
+            &[
+                (
+                    "ordinary",
+                    state.engine.rules.axle_loads.ordinary.any_kg.to_string(),
+                ),
+                (
+                    "modular",
+                    state
+                        .engine
+                        .rules
+                        .axle_loads
+                        .hydraulic_modular
+                        .any_kg
+                        .to_string(),
+                ),
+            ],
+        ),
         form_key: shown.form_key,
         copied_from: shown.copied_from,
     };
     html_with_status(shown.status, page)
+}
+
+/// "Class III — higher than 4.5 m, wider than 3.75 m, longer than 28 m or heavier than 100 t
+/// with the vehicle — needs a contour drawing and an escort plan; decided within 15 working days."
+fn class_help(rules: &crate::domain::rules::PermitRules, lang: Lang) -> String {
+    let ii = &rules.class_ii;
+    let files: Vec<&str> = rules
+        .class_iii
+        .required_attachments
+        .iter()
+        .filter_map(|k| {
+            ATTACHMENTS
+                .iter()
+                .find(|(kind, _, _)| *kind == k.as_str())
+                .map(|(_, zh, en)| if lang == Lang::En { *en } else { *zh })
+        })
+        .collect();
+    lang.text(
+        "page.form.class_help",
+        &[
+            ("height", ii.max_height_m.to_string()),
+            ("width", ii.max_width_m.to_string()),
+            ("length", ii.max_length_m.to_string()),
+            ("tonnes", (ii.max_gross_mass_kg / 1000.0).to_string()),
+            (
+                "files",
+                files.join(if lang == Lang::En { " and " } else { "和" }),
+            ),
+            ("days", rules.class_iii.statutory_working_days.to_string()),
+        ],
+    )
 }
 
 /// The form field an error belongs at: `attachments.escort_plan` at the file input, one trailer
