@@ -147,24 +147,63 @@ pub fn in_scope(conn: &mut DbConnection, id: &str, scope: &Scope) -> QueryResult
     Ok(found.n > 0)
 }
 
+/// What a list of applications is narrowed to beyond the caller's scope.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter<'a> {
+    pub status: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    /// Text in the reference, the firm's name or the application (a plate, the cargo, a place).
+    pub text: Option<&'a str>,
+    /// An authority with a task on it (or issuing it).
+    pub authority: Option<&'a str>,
+}
+
+/// `%text%` for LIKE, its own `%`, `_` and `\` taken literally (with `ESCAPE '\'`).
+fn containing(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// One page of the applications in scope, newest first, and how many there are in all.
 pub fn list(
     conn: &mut DbConnection,
     scope: &Scope,
-    status: Option<&str>,
-    kind: Option<&str>,
+    filter: ListFilter<'_>,
     paging: crate::domain::paging::Paging,
 ) -> QueryResult<(Vec<ApplicationRow>, i64)> {
     let filtered = |select: &str| {
         let mut sql = Sql::default();
         sql.push(select).push(" FROM applications a WHERE ");
         scope.condition(&mut sql, "a", Form::Set);
-        if let Some(s) = status {
+        if let Some(s) = filter.status {
             sql.push(" AND a.status = ")
                 .bind(Value::Text(s.to_string()));
         }
-        if let Some(k) = kind {
+        if let Some(k) = filter.kind {
             sql.push(" AND a.kind = ").bind(Value::Text(k.to_string()));
+        }
+        if let Some(text) = filter.text {
+            let pattern = containing(text);
+            sql.push(" AND (a.reference LIKE ")
+                .bind(Value::Text(pattern.clone()))
+                .push(" ESCAPE '\\' OR a.input LIKE ")
+                .bind(Value::Text(pattern.clone()))
+                .push(" ESCAPE '\\' OR a.firm_id IN (SELECT f.id FROM firms f WHERE f.name LIKE ")
+                .bind(Value::Text(pattern))
+                .push(" ESCAPE '\\'))");
+        }
+        if let Some(code) = filter.authority {
+            sql.push(" AND (a.issuing_authority = ")
+                .bind(Value::Text(code.to_string()))
+                .push(
+                    " OR EXISTS (SELECT 1 FROM review_tasks t WHERE t.application_id = a.id \
+                     AND t.authority_code = ",
+                )
+                .bind(Value::Text(code.to_string()))
+                .push("))");
         }
         sql
     };

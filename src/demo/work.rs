@@ -233,8 +233,7 @@ pub fn seed_applications(
     if app_q::list(
         conn,
         &Scope::Firm(firm),
-        None,
-        None,
+        app_q::ListFilter::default(),
         crate::domain::paging::Paging {
             page: 1,
             per_page: 1,

@@ -155,3 +155,39 @@ async fn the_dashboard_is_for_managers_and_names_a_bad_period() {
         .unwrap();
     assert_eq!(body["count_submitted"], 0);
 }
+
+#[tokio::test]
+async fn a_manager_finds_applications_by_plate_firm_or_authority() {
+    let app = crate::helpers::spawn_app().await;
+    let flow = crate::flow::Flow::new(&app).await;
+    let mut spare = crate::permits::county_blade(3);
+    spare["vehicle"]["tractor_plate"] = serde_json::json!("新B77777");
+    let wanted = flow.submitted(&spare).await;
+    let other = flow.submitted(&crate::flow::blade()).await;
+    let (manager, _) = crate::admin_pages::signed_in(&app, "manager@demo.local", DEMO).await;
+    let list = |query: &'static str| {
+        let manager = manager.clone();
+        let url = app.url(&format!("/applications?{query}"));
+        async move { manager.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let (a, b) = (
+        wanted["reference"].as_str().unwrap(),
+        other["reference"].as_str().unwrap(),
+    );
+    // A plate typed as the driver says it.
+    let by_plate = list("q=%E6%96%B0B77777").await;
+    assert!(by_plate.contains(a) && !by_plate.contains(b), "{by_plate}");
+    // The firm's name finds both; an authority only where it has a task (Barkol: the other).
+    let by_firm = list("q=%E6%9C%A8%E5%9E%92%E9%A3%8E%E7%94%B5").await;
+    assert!(by_firm.contains(a) && by_firm.contains(b));
+    let by_authority = list("authority=650521-TRANSPORT").await;
+    assert!(
+        by_authority.contains(b) && !by_authority.contains(a),
+        "{by_authority}"
+    );
+    // Drafts are the firm's own: a manager is not offered a filter that is always empty.
+    assert!(!by_firm.contains("value=\"draft\""));
+    // A LIKE wildcard typed is a character, not "everything".
+    let wild = list("q=%25").await;
+    assert!(!wild.contains(a) && !wild.contains(b));
+}

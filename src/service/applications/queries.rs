@@ -40,6 +40,24 @@ pub fn list(
     paging: Paging,
     now: NaiveDateTime,
 ) -> Result<Page, ServiceError> {
+    let filter = q::ListFilter {
+        status,
+        kind,
+        ..Default::default()
+    };
+    list_where(conn, engine, caller, filter, paging, now)
+}
+
+/// The list narrowed further: by text (reference, firm, plate, cargo, place) and authority.
+pub fn list_where(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    filter: q::ListFilter<'_>,
+    paging: Paging,
+    now: NaiveDateTime,
+) -> Result<Page, ServiceError> {
+    let (status, kind) = (filter.status, filter.kind);
     if let Some(k) = kind {
         k.parse::<ApplicationKind>().map_err(|_| {
             ServiceError::from(FieldError::new(
@@ -59,7 +77,7 @@ pub fn list(
         })?;
     }
     let scope = scope_of(conn, caller)?;
-    let (found, total) = q::list(conn, &scope, status, kind, paging)?;
+    let (found, total) = q::list(conn, &scope, filter, paging)?;
     let mut items = Vec::with_capacity(found.len());
     let time = crate::service::reference::load_timebook(conn, engine)?;
     for row in found {

@@ -72,6 +72,12 @@ struct ListPage {
     csrf: String,
     /// "Draft PF-… discarded", after discarding one.
     notice: Option<String>,
+    search: String,
+    authority: String,
+    /// The authorities to narrow to (managers): (code, name).
+    authority_choices: Vec<(String, String)>,
+    /// The filters as a query, for the pager's links.
+    query: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,6 +86,10 @@ pub struct ListQuery {
     pub kind: Option<String>,
     pub page: Option<i64>,
     pub discarded: Option<String>,
+    /// A reference, a firm, a plate, the cargo or a place.
+    pub q: Option<String>,
+    /// An authority with a task on the application.
+    pub authority: Option<String>,
 }
 
 const STATUSES: [&str; 8] = [
@@ -125,11 +135,25 @@ async fn list(
     };
     let kind_filter_shown = kind_filter.clone();
     let en = lang == Lang::En;
+    let search: String = query
+        .q
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(60)
+        .collect();
+    let authority_code = query.authority.clone().unwrap_or_default();
+    let (text, code) = (search.clone(), authority_code.clone());
     let (found, authorities, campaigns) = state
         .db(move |conn| {
-            let filter = Some(filter.as_str()).filter(|s| !s.is_empty());
-            let kind = Some(kind_filter.as_str()).filter(|k| !k.is_empty());
-            let found = service::list(conn, &engine, &caller, filter, kind, paging, now)?;
+            let filter = crate::db::applications::ListFilter {
+                status: Some(filter.as_str()).filter(|s| !s.is_empty()),
+                kind: Some(kind_filter.as_str()).filter(|k| !k.is_empty()),
+                text: Some(text.as_str()).filter(|t| !t.is_empty()),
+                authority: Some(code.as_str()).filter(|c| !c.is_empty()),
+            };
+            let found = service::list_where(conn, &engine, &caller, filter, paging, now)?;
             let mut campaigns = HashMap::new();
             for v in &found.items {
                 if v.kind == ApplicationKind::Project && v.permit_no.is_some() {
@@ -266,6 +290,22 @@ async fn list(
         en,
         csrf: frame.csrf.clone(),
         frame,
+        query: serde_urlencoded::to_string([
+            ("status", status.as_str()),
+            ("kind", kind_filter_shown.as_str()),
+            ("q", search.as_str()),
+            ("authority", authority_code.as_str()),
+        ])
+        .unwrap_or_default(),
+        authority_choices: if applicant {
+            Vec::new()
+        } else {
+            let mut all: Vec<(String, String)> = authorities.into_iter().collect();
+            all.sort();
+            all
+        },
+        search,
+        authority: authority_code,
         applicant,
         notice: query
             .discarded
