@@ -352,3 +352,25 @@ async fn an_admin_restricts_a_firm_and_adjusts_the_calendar_with_a_record_of_eac
         .unwrap();
     assert!(!title.contains('<'), "{title}");
 }
+
+#[tokio::test]
+async fn on_a_phone_the_admin_pages_never_scroll_sideways() {
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let phone = crate::browser::Browser::start(390, 844).await;
+    phone
+        .sign_in(&app.address, "/admin/users", "admin@demo.local", DEMO)
+        .await;
+    for page in ["/admin/users", "/admin/reference"] {
+        phone.goto(&app.url(page)).await;
+        let widths = phone
+            .script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        assert!(
+            widths[0].as_i64().unwrap() <= widths[1].as_i64().unwrap(),
+            "{page} is wider than the phone: {widths}"
+        );
+        let name = format!("admin{}-phone.png", page.replace('/', "-"));
+        crate::browser::keep(&name, &phone.screenshot().await, app.dir.path());
+    }
+}
