@@ -157,7 +157,7 @@ async fn the_printed_permit_fits_a4_and_its_qr_code_scans_to_the_verification_pa
         .await;
     assert_eq!(green, 0, "no green above a refusal");
     // Back to the form after the stop: what was typed is still there, to correct the plate.
-    phone.submit("a.next-vehicle").await;
+    phone.submit("a.check-again").await;
     let kept = phone
         .script("return [document.querySelector('#plate').value, document.querySelector('#location').value]")
         .await;

@@ -188,15 +188,17 @@ async fn record(
     match trip_from_form(&state, current.clone(), lang, &permit_no, &form).await? {
         Ok(outcome) => {
             // Back to the form with what was typed: the location stays for the next vehicle,
-            // the plate for a second look after a stop.
+            // and the plate too for a second look at this one after a stop.
+            let location = form.location.as_deref().unwrap_or_default();
             let back = format!(
                 "/inspect?{}",
-                serde_urlencoded::to_string([
-                    ("no", permit_no.as_str()),
-                    ("plate", form.plate.as_deref().unwrap_or_default()),
-                    ("location", form.location.as_deref().unwrap_or_default()),
-                ])
-                .unwrap_or_default()
+                serde_urlencoded::to_string([("no", permit_no.as_str()), ("location", location)])
+                    .unwrap_or_default()
+            );
+            let again = format!(
+                "{back}&{}",
+                serde_urlencoded::to_string([("plate", form.plate.as_deref().unwrap_or_default())])
+                    .unwrap_or_default()
             );
             let plate = form.plate.clone().unwrap_or_default();
             super::scan::answer(
@@ -208,6 +210,7 @@ async fn record(
                     permit_no: &permit_no,
                     plate: &plate,
                     back,
+                    again,
                 },
                 outcome,
             )

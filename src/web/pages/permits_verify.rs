@@ -247,14 +247,16 @@ async fn record_trip(
     }
     match trip_from_form(&state, current.clone(), lang, &permit_no, &form).await? {
         Ok(outcome) => {
+            let location = form.location.as_deref().unwrap_or_default();
             let back = format!(
                 "/verify/{permit_no}?{}",
-                serde_urlencoded::to_string([
-                    ("t", token.as_str()),
-                    ("plate", form.plate.as_deref().unwrap_or_default()),
-                    ("location", form.location.as_deref().unwrap_or_default()),
-                ])
-                .unwrap_or_default()
+                serde_urlencoded::to_string([("t", token.as_str()), ("location", location)])
+                    .unwrap_or_default()
+            );
+            let again = format!(
+                "{back}&{}",
+                serde_urlencoded::to_string([("plate", form.plate.as_deref().unwrap_or_default())])
+                    .unwrap_or_default()
             );
             let plate = form.plate.clone().unwrap_or_default();
             super::super::scan::answer(
@@ -266,6 +268,7 @@ async fn record_trip(
                     permit_no: &permit_no,
                     plate: &plate,
                     back,
+                    again,
                 },
                 outcome,
             )

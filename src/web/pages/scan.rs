@@ -41,6 +41,8 @@ struct VerdictPage {
     valid: String,
     trips: String,
     next_url: String,
+    /// After a stop: the form again with this plate, to correct it.
+    again_url: String,
 }
 
 /// The words of a stop, one line an inspector can say to the driver.
@@ -95,17 +97,17 @@ fn hours_text(conditions: &[String]) -> String {
 }
 
 /// The red screen for a refused scan, answered to the form at once (409).
-pub fn stop_screen(
+fn stop_screen(
     frame: Frame,
     lang: Lang,
     reason: TripRefusal,
     plate: &str,
     permit: Option<&crate::service::permits::Permit>,
     next_url: String,
-) -> Result<HttpResponse, AppError> {
+) -> VerdictPage {
     let lines = permit.map(|p| permit_lines(lang, p));
     let plate = crate::domain::values::Plate::normalize(plate);
-    let page = VerdictPage {
+    VerdictPage {
         lang_tag: lang.tag(),
         en: lang == Lang::En,
         frame,
@@ -123,8 +125,8 @@ pub fn stop_screen(
         valid: lines.as_ref().map(|l| l.valid.clone()).unwrap_or_default(),
         trips: lines.map(|l| l.trips).unwrap_or_default(),
         next_url,
-    };
-    html_with_status(StatusCode::CONFLICT, page)
+        again_url: String::new(),
+    }
 }
 
 fn pass_page(
@@ -189,6 +191,7 @@ fn pass_page(
         holder: lines.holder,
         valid: lines.valid,
         trips: lines.trips,
+        again_url: String::new(),
     }
 }
 
@@ -196,7 +199,10 @@ fn pass_page(
 pub struct Scanned<'a> {
     pub permit_no: &'a str,
     pub plate: &'a str,
+    /// Back to the form for the next vehicle (the location kept) …
     pub back: String,
+    /// … or for this one again, its plate kept to correct a typing slip.
+    pub again: String,
 }
 
 /// What the inspector sees after a scan form: a pass is redirected to its recorded scan
@@ -214,6 +220,7 @@ pub async fn answer(
         permit_no,
         plate,
         back,
+        again,
     } = scanned;
     match outcome {
         TripOutcome::Recorded { scan_id, .. } => Ok(HttpResponse::SeeOther()
@@ -233,7 +240,9 @@ pub async fn answer(
                 })
                 .await
                 .ok();
-            stop_screen(frame, lang, reason, plate, permit.as_ref(), back)
+            let mut page = stop_screen(frame, lang, reason, plate, permit.as_ref(), back);
+            page.again_url = again;
+            html_with_status(StatusCode::CONFLICT, page)
         }
     }
 }
