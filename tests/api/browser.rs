@@ -221,6 +221,11 @@ impl Browser {
         self.script("document.documentElement.dataset.before = 'yes'")
             .await;
         self.click(button).await;
+        self.wait_for_the_answer().await;
+    }
+
+    /// Waits for the page that answers a click (marked before it with `dataset.before`).
+    async fn wait_for_the_answer(&self) {
         let started = Instant::now();
         while self
             .script("return document.readyState === 'complete' && !document.documentElement.dataset.before")
@@ -246,15 +251,7 @@ impl Browser {
             .to_string();
         self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})))
             .await;
-        let started = Instant::now();
-        while self
-            .script("return document.readyState === 'complete' && !document.documentElement.dataset.before")
-            .await
-            != Value::Bool(true)
-        {
-            assert!(started.elapsed() < Duration::from_secs(10), "the form got no answer");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_the_answer().await;
         question
     }
 

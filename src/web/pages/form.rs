@@ -388,6 +388,17 @@ async fn create(
     handle(state, session, lang, None, payload, current).await
 }
 
+/// A small form's CSRF field, checked against the session's token.
+fn check_posted_csrf(session: &Session, body: &web::Bytes) -> Result<(), AppError> {
+    let form: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    session::check_csrf(session, csrf)
+}
+
 /// The draft a new form already made, by its key: (form key, application id).
 const NEW_DRAFT: &str = "new_draft";
 
@@ -401,13 +412,7 @@ async fn copy_as_new(
     body: web::Bytes,
     SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    let form: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    session::check_csrf(&session, csrf)?;
+    check_posted_csrf(&session, &body)?;
     let (now, engine, id) = (state.clock.now(), state.engine.clone(), path.into_inner());
     let made = state
         .db(move |conn| {
@@ -435,13 +440,7 @@ async fn discard(
     body: web::Bytes,
     SignedIn(current, _): SignedIn<page_role::Applicant>,
 ) -> Result<HttpResponse, AppError> {
-    let form: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    session::check_csrf(&session, csrf)?;
+    check_posted_csrf(&session, &body)?;
     let (now, engine, caller, id) = (
         state.clock.now(),
         state.engine.clone(),
