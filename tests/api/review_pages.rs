@@ -276,3 +276,61 @@ async fn the_queue_shows_time_left_firm_and_cargo_is_searched_and_shows_paused_a
         "{done}"
     );
 }
+
+#[tokio::test]
+async fn the_applicant_answers_with_changes_to_the_application() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let submitted = flow.submitted(&county_blade(3)).await;
+    let id = submitted["id"].as_str().unwrap().to_string();
+    let accepted = flow
+        .approve(&crate::flow::tasks(&submitted, "acceptance")[0], &[])
+        .await;
+    let police = flow.reviewer("652328-POLICE").await;
+    let task = crate::flow::tasks(&accepted, "joint_review")
+        .into_iter()
+        .find(|t| t["authority_code"] == "652328-POLICE")
+        .unwrap();
+    flow.decide(
+        &police,
+        task["id"].as_str().unwrap(),
+        serde_json::json!({"decision": "request_info", "comment": "护送车辆需增至 3 辆"}),
+    )
+    .await;
+
+    let desk = Browser::start(1200, 1400).await;
+    desk.sign_in(
+        &app.address,
+        &format!("/applications/{id}"),
+        "applicant@demo.local",
+        DEMO,
+    )
+    .await;
+    desk.submit("a.answer-with-changes").await;
+    let asked = desk.text("blockquote.question").await;
+    assert!(asked.contains("护送车辆需增至 3 辆"), "{asked}");
+    desk.fill(&[("escort.vehicles", "3")]).await;
+    keep(
+        "answer-with-changes.png",
+        &desk.screenshot().await,
+        app.dir.path(),
+    );
+    // Without the answer itself: said at its field, nothing changed.
+    desk.submit("button[value=answer]").await;
+    let error = desk.text(".has-error #message-error").await;
+    assert!(!error.is_empty());
+    assert_eq!(flow.fetch(&id).await["escort"]["vehicles"], 2);
+    desk.type_into("#message", "已增加一辆护送车").await;
+    desk.submit("button[value=answer]").await;
+    assert!(
+        desk.url().await.contains("done=respond"),
+        "{}",
+        desk.url().await
+    );
+    let after = flow.fetch(&id).await;
+    assert_eq!(
+        after["escort"]["vehicles"], 3,
+        "the change came with the answer"
+    );
+    assert_eq!(after["status"], "under_review");
+}

@@ -109,6 +109,9 @@ struct FormPage {
     class_help: String,
     axle_help: String,
     copied_from: Option<String>,
+    /// An answer to an information request, given with changes: who asked and what.
+    answering: Option<(String, String)>,
+    typed_message: String,
     /// A new form's key: posting the same form again (after an error, a reload, the back
     /// button) keeps to the one draft it made.
     form_key: String,
@@ -141,6 +144,8 @@ impl FormPage {
 struct Shown {
     /// The application this draft was copied from, said at the top of the form.
     copied_from: Option<String>,
+    /// The answer typed, when the form answers an information request.
+    typed_message: String,
     form_key: String,
     id: Option<String>,
     reference: String,
@@ -161,7 +166,7 @@ async fn render(
     let en = lang == Lang::En;
     let (id, now, engine) = (shown.id.clone(), state.clock.now(), state.engine.clone());
     let caller = current.clone();
-    let (counties, attachments) = state
+    let (counties, attachments, answering) = state
         .db(move |conn| {
             let counties = crate::service::reference::jurisdictions(conn)?
                 .into_iter()
@@ -173,15 +178,46 @@ async fn render(
                     )
                 })
                 .collect::<Vec<_>>();
-            let attachments = match &id {
-                Some(id) => service::get(conn, &engine, &caller, &ApplicationId::from(id), now)?
-                    .attachments
-                    .into_iter()
-                    .map(|a| (a.kind, a.filename))
-                    .collect(),
-                None => Vec::new(),
+            let view = match &id {
+                Some(id) => Some(service::get(
+                    conn,
+                    &engine,
+                    &caller,
+                    &ApplicationId::from(id),
+                    now,
+                )?),
+                None => None,
             };
-            Ok((counties, attachments))
+            let attachments = view
+                .iter()
+                .flat_map(|v| v.attachments.iter())
+                .map(|a| (a.kind.clone(), a.filename.clone()))
+                .collect();
+            // Waiting for the applicant: the form is the answer, with the question above it.
+            let answering = match view {
+                Some(v) if v.status == AppStatus::InfoRequested => {
+                    let asked = v
+                        .phases
+                        .iter()
+                        .flat_map(|p| &p.tasks)
+                        .filter(|t| t.state == crate::domain::workflow::TaskState::InfoRequested)
+                        .max_by_key(|t| t.decided_at);
+                    let names = crate::service::reference::names(conn, en)?;
+                    Some(match asked {
+                        Some(t) => (
+                            names
+                                .authorities
+                                .get(&t.authority_code)
+                                .cloned()
+                                .unwrap_or_else(|| t.authority_code.clone()),
+                            t.comment.clone().unwrap_or_default(),
+                        ),
+                        None => (String::new(), String::new()),
+                    })
+                }
+                _ => None,
+            };
+            Ok((counties, attachments, answering))
         })
         .await?;
     let frame = Frame::for_user(Some(current), session, lang);
@@ -225,6 +261,8 @@ async fn render(
         ),
         form_key: shown.form_key,
         copied_from: shown.copied_from,
+        answering,
+        typed_message: shown.typed_message,
     };
     html_with_status(shown.status, page)
 }
@@ -260,6 +298,30 @@ fn class_help(rules: &crate::domain::rules::PermitRules, lang: Lang) -> String {
     )
 }
 
+/// Each problem at its form field (two at one field both said there), and what belongs to no
+/// field, for the banner.
+fn errors_at_fields(problems: &[FieldError], lang: Lang) -> (HashMap<String, String>, Vec<String>) {
+    let mut errors: HashMap<String, String> = HashMap::new();
+    let mut general: Vec<String> = Vec::new();
+    for e in problems {
+        let text = lang.message(&e.message);
+        match form_field(&e.field) {
+            // Two plates wrong, say: both reasons at the one field.
+            Some(field) => match errors.get_mut(&field) {
+                Some(shown) if !shown.contains(&text) => {
+                    shown.push_str("; ");
+                    shown.push_str(&text);
+                }
+                Some(_) => {}
+                None => drop(errors.insert(field, text)),
+            },
+            None if !general.contains(&text) => general.push(text),
+            None => {}
+        }
+    }
+    (errors, general)
+}
+
 /// The form field an error belongs at: `attachments.escort_plan` at the file input, one trailer
 /// plate's error at the plates field. `None` for what is not one field's (the vehicle needs
 /// no permit, the firm may not apply): that is said in the banner.
@@ -269,7 +331,8 @@ fn form_field(field: &str) -> Option<String> {
         Some((base, _)) if !field.starts_with("route.segments[") => base.to_string(),
         _ => field,
     };
-    let known = NUMBERS.contains(&base.as_str())
+    let known = base == "message"
+        || NUMBERS.contains(&base.as_str())
         || TEXTS.contains(&base.as_str())
         || base.starts_with("route.segments")
         || ATTACHMENTS
@@ -314,6 +377,7 @@ async fn new_form(
         summary: None,
         status: StatusCode::OK,
         copied_from: None,
+        typed_message: String::new(),
     };
     render(&state, &session, &current, lang, shown).await
 }
@@ -349,7 +413,10 @@ async fn edit_form(
             Ok((view, copied_from))
         })
         .await?;
-    if view.status != AppStatus::Draft {
+    // A draft, or the answer to an information request given with changes.
+    let answering = view.status == AppStatus::InfoRequested
+        && view.kind == crate::domain::application::ApplicationKind::Single;
+    if view.status != AppStatus::Draft && !answering {
         return Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/applications/{id}")))
             .finish());
@@ -373,6 +440,7 @@ async fn edit_form(
         summary: None,
         status: StatusCode::OK,
         copied_from,
+        typed_message: String::new(),
     };
     render(&state, &session, &current, lang, shown).await
 }
@@ -495,6 +563,71 @@ async fn handle(
     let input: crate::domain::application::ApplicationInput =
         serde_json::from_value(input).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let (now, engine, caller) = (state.clock.now(), state.engine.clone(), current.clone());
+    if let (Some(id), "answer") = (&id, posted.action.as_str()) {
+        let message = posted
+            .values
+            .get("message")
+            .map(|m| m.trim().to_string())
+            .unwrap_or_default();
+        let mut problems = parse_errors;
+        if message.is_empty() {
+            problems.push(FieldError::new("message", Message::new("error.required")));
+        }
+        if problems.is_empty() {
+            let (app, text, files) = (ApplicationId::from(id), message.clone(), posted.files);
+            let answered = state
+                .db(move |conn| {
+                    // The answer, the changed application and its files together, or none.
+                    crate::db::write_transaction(conn, |conn| {
+                        for (kind, filename, bytes) in &files {
+                            let upload = service::Upload {
+                                kind,
+                                load: None,
+                                filename,
+                                bytes,
+                            };
+                            service::add_attachment(conn, &engine, &caller, &app, upload, now)?;
+                        }
+                        service::respond(conn, &engine, &caller, &app, &text, Some(&input), now)
+                    })
+                    .map(|_| Vec::new())
+                    .or_else(|e| match e {
+                        crate::service::ServiceError::Validation(errors) => Ok(errors.0),
+                        other => Err(other),
+                    })
+                })
+                .await?;
+            if answered.is_empty() {
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/applications/{id}?done=respond")))
+                    .finish());
+            }
+            problems = answered;
+        }
+        let (errors, general) = errors_at_fields(&problems, lang);
+        let count = errors.len() + general.len();
+        let shown = Shown {
+            copied_from: None,
+            typed_message: message,
+            form_key: String::new(),
+            id: Some(id.clone()),
+            reference: String::new(),
+            values: posted.values,
+            summary: Some(
+                lang.text(
+                    "page.form.answer_to_correct",
+                    &[("count", count.to_string())],
+                ) + &general
+                    .iter()
+                    .map(|g| format!(" · {g}"))
+                    .collect::<String>(),
+            ),
+            errors,
+            extra_rows: 0,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return render(&state, &session, &current, lang, shown).await;
+    }
     let (files, action, app_id) = (posted.files, posted.action.clone(), id.clone());
     let parse_fields: Vec<String> = parse_errors.iter().map(|e| e.field.clone()).collect();
     let submit = action == "submit" && parse_errors.is_empty();
@@ -581,35 +714,16 @@ async fn handle(
             .insert_header((header::LOCATION, format!("/applications/{id}/edit")))
             .finish());
     }
-    let mut errors: HashMap<String, String> = HashMap::new();
-    let mut general = Vec::new();
-    for e in &problems {
-        let text = lang.message(&e.message);
-        match form_field(&e.field) {
-            Some(field) => match errors.get_mut(&field) {
-                // Two plates wrong, say: both reasons at the one field.
-                Some(shown) if !shown.contains(&text) => {
-                    shown.push_str("; ");
-                    shown.push_str(&text);
-                }
-                Some(_) => {}
-                None => drop(errors.insert(field, text)),
-            },
-            None if !general.contains(&text) => general.push(text),
-            None => {}
-        }
-    }
+    let (errors, general) = errors_at_fields(&problems, lang);
     let count = errors.len() + general.len();
     let summary = (count > 0).then(|| {
-        let mut text = lang.text(
+        lang.text(
             "page.form.fields_to_correct",
             &[("count", count.to_string())],
-        );
-        for line in &general {
-            text.push_str(" · ");
-            text.push_str(line);
-        }
-        text
+        ) + &general
+            .iter()
+            .map(|g| format!(" · {g}"))
+            .collect::<String>()
     });
     let shown = Shown {
         form_key,
@@ -620,6 +734,7 @@ async fn handle(
         extra_rows: usize::from(adding_row),
         summary,
         copied_from: None,
+        typed_message: String::new(),
         status: if problems.is_empty() {
             StatusCode::OK
         } else {
