@@ -50,3 +50,18 @@ pub fn recent(
         .select((AdminEventRow::as_select(), users::name.nullable()))
         .load(conn)
 }
+
+/// The changes made to one subject (an account's e-mail, a firm), newest first.
+pub fn about(
+    conn: &mut DbConnection,
+    subject: &str,
+    limit: i64,
+) -> QueryResult<Vec<(AdminEventRow, Option<String>)>> {
+    admin_events::table
+        .left_join(users::table.on(users::id.nullable().eq(admin_events::actor_id)))
+        .filter(admin_events::subject.eq(subject))
+        .order(admin_events::at.desc())
+        .limit(limit)
+        .select((AdminEventRow::as_select(), users::name.nullable()))
+        .load(conn)
+}

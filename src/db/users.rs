@@ -222,6 +222,18 @@ pub fn list_users(
     Ok((rows, total))
 }
 
+pub fn set_name_and_language(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+    language: &str,
+) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set((users::name.eq(name), users::language.eq(language)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 pub fn set_active(conn: &mut DbConnection, id: &str, active: bool) -> QueryResult<bool> {
     diesel::update(users::table.find(id))
         .set(users::active.eq(active))

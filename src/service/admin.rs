@@ -74,6 +74,52 @@ pub fn outbox_stats(conn: &mut DbConnection) -> Result<Stats, ServiceError> {
     Ok(outbox_q::stats(conn)?)
 }
 
+/// Admin changes with the names of who made them.
+pub type ChangesBy = Vec<(AdminEventRow, Option<String>)>;
+
+/// One account, with the admin changes made to it (newest first).
+pub fn user(conn: &mut DbConnection, user_id: &str) -> Result<(UserRow, ChangesBy), ServiceError> {
+    let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
+    let events = audit::about(conn, &user.email, 50)?;
+    Ok((user, events))
+}
+
+/// An admin corrects an account's name or the language its pages and e-mails use.
+pub fn update_user(
+    conn: &mut DbConnection,
+    actor: &str,
+    user_id: &str,
+    name: &str,
+    language: crate::i18n::Lang,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    let (name, language) = (name.trim(), language.tag());
+    if name.is_empty() {
+        return Err(FieldError::new("name", Message::new("error.required")).into());
+    }
+    if name.chars().count() > 100 {
+        return Err(
+            FieldError::new("name", Message::new("error.too_long").with("max", 100)).into(),
+        );
+    }
+    write_transaction(conn, |conn| {
+        let user = q::find_user(conn, user_id)?.ok_or(ServiceError::NotFound)?;
+        if user.name == name && user.language == language {
+            return Ok(());
+        }
+        q::set_name_and_language(conn, user_id, name, language)?;
+        audit::record(
+            conn,
+            now,
+            Some(actor),
+            "user_updated",
+            &user.email,
+            serde_json::json!({ "name": name, "language": language }),
+        )?;
+        Ok(())
+    })
+}
+
 /// An admin switches an account on or off; switching off ends its API tokens at once (web
 /// sessions end at their next request, which checks the account).
 pub fn set_active(

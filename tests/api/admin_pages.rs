@@ -52,7 +52,7 @@ fn id_of(html: &str, email: &str) -> String {
     row.split("/admin/users/")
         .nth(1)
         .unwrap()
-        .split('/')
+        .split(['/', '"'])
         .next()
         .unwrap()
         .to_string()
@@ -140,6 +140,60 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
         "one match"
     );
     let id = id_of(&html, "zhao@mulei.gov.cn");
+    // The account has a page of its own; a name or language is corrected there, and what is
+    // refused comes back at its field.
+    let page = admin
+        .get(app.url(&format!("/admin/users/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("赵审核") && html.contains("创建用户"),
+        "{html}"
+    );
+    let blank = admin
+        .post(app.url(&format!("/admin/users/{id}")))
+        .form(&[("csrf", csrf.as_str()), ("name", "  "), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = blank.text().await.unwrap();
+    assert!(
+        html.contains("class=\"field has-error\"><label for=\"name\""),
+        "the error at the name: {html}"
+    );
+    let renamed = admin
+        .post(app.url(&format!("/admin/users/{id}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Zhao Wei"),
+            ("language", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
+    let html = admin
+        .get(app.url(&format!("/admin/users/{id}?done=updated")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("账户信息已更新")
+            && html.contains("修改用户")
+            && html.contains("语言：English"),
+        "{html}"
+    );
+    let me: serde_json::Value = app.get_as("/api/v1/me", &token).await.json().await.unwrap();
+    assert_eq!(me["language"], "en", "{me}");
+    assert_eq!(me["name"], "Zhao Wei", "{me}");
+
     let weak = admin
         .post(app.url(&format!("/admin/users/{id}/password")))
         .form(&[("csrf", csrf.as_str()), ("password", "123")])
@@ -147,6 +201,11 @@ async fn an_admin_manages_accounts_and_their_access_ends_when_switched_off() {
         .await
         .unwrap();
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = weak.text().await.unwrap();
+    assert!(
+        html.contains("class=\"field has-error\"><label for=\"password\""),
+        "the error at the password: {html}"
+    );
     let new_password = "blades travel at night in winter";
     let reset = admin
         .post(app.url(&format!("/admin/users/{id}/password")))
@@ -361,7 +420,13 @@ async fn on_a_phone_the_admin_pages_never_scroll_sideways() {
     phone
         .sign_in(&app.address, "/admin/users", "admin@demo.local", DEMO)
         .await;
-    for page in ["/admin/users", "/admin/reference"] {
+    // An account's own page too: the first one the list links to.
+    phone.goto(&app.url("/admin/users")).await;
+    let account = phone
+        .script("return document.querySelector('table.users a').getAttribute('href')")
+        .await;
+    let account = account.as_str().unwrap().to_string();
+    for page in ["/admin/users", "/admin/reference", account.as_str()] {
         phone.goto(&app.url(page)).await;
         let widths = phone
             .script("return [document.documentElement.scrollWidth, window.innerWidth]")
@@ -370,7 +435,11 @@ async fn on_a_phone_the_admin_pages_never_scroll_sideways() {
             widths[0].as_i64().unwrap() <= widths[1].as_i64().unwrap(),
             "{page} is wider than the phone: {widths}"
         );
-        let name = format!("admin{}-phone.png", page.replace('/', "-"));
+        let name = if page == account {
+            "admin-user-phone.png".to_string()
+        } else {
+            format!("admin{}-phone.png", page.replace('/', "-"))
+        };
         crate::browser::keep(&name, &phone.screenshot().await, app.dir.path());
     }
 }

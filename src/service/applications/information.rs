@@ -95,6 +95,36 @@ fn edited_materially_since_request(
     }))
 }
 
+/// A file sent with an answer: its kind, its name and its bytes.
+pub type AnsweredFile = (String, String, Vec<u8>);
+
+/// The answer to an information request with the documents asked for (and, when given, the
+/// changed application): all of them in one transaction, or none.
+#[allow(clippy::too_many_arguments)]
+pub fn respond_with_files(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    caller: &Caller,
+    id: &ApplicationId,
+    message: &str,
+    changes: Option<&ApplicationInput>,
+    files: &[AnsweredFile],
+    now: NaiveDateTime,
+) -> Result<Application, ServiceError> {
+    write_transaction(conn, |conn| {
+        for (kind, filename, bytes) in files {
+            let upload = super::Upload {
+                kind,
+                load: None,
+                filename,
+                bytes,
+            };
+            super::add_attachment(conn, engine, caller, id, upload, now)?;
+        }
+        respond(conn, engine, caller, id, message, changes, now)
+    })
+}
+
 pub fn respond(
     conn: &mut DbConnection,
     engine: &Engine,

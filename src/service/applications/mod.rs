@@ -28,7 +28,7 @@ use chrono::NaiveDateTime;
 
 pub use self::attachments::{add_attachment, attachment_file, Upload};
 pub use self::drafts::{create, discard, update};
-pub use self::information::respond;
+pub use self::information::{respond, respond_with_files};
 pub use self::projects::{copy, copy_as, progress, Progress};
 pub use self::queries::{events, get, list, list_where, queue, Page};
 pub use self::review::{claim_or_release, decide, task_command, TaskDecision};

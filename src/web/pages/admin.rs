@@ -24,12 +24,16 @@ use std::collections::HashMap;
 
 #[path = "admin_reference.rs"]
 mod reference;
+#[path = "admin_user.rs"]
+mod user;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(users)
         .service(create_user)
         .service(set_active)
-        .service(set_password)
+        .service(user::set_password)
+        .service(user::update)
+        .service(user::account)
         .service(reference::reference)
         .service(reference::firm_standing)
         .service(reference::calendar_day)
@@ -220,6 +224,7 @@ fn done_message(done: Option<&str>, lang: Lang) -> Option<(bool, String)> {
         "activated" => labels::word(en, "page.admin.the_account_is_active_again"),
         "deactivated" => labels::word(en, "page.admin.the_account_is_switched_off_its_sessions"),
         "password" => labels::word(en, "page.admin.the_new_password_is_set_the_old_sessions"),
+        "updated" => labels::word(en, "page.admin.the_account_is_updated"),
         _ => return None,
     };
     Some((true, text.into()))
@@ -334,6 +339,7 @@ async fn set_active(
 ) -> Result<HttpResponse, AppError> {
     session::check_csrf(&session, form.csrf.as_deref())?;
     let id = path.into_inner();
+    let path_id = id.clone();
     let active = form.active.as_deref() == Some("true");
     if !active && id == current.user.id {
         // The last way back in must not be switched off by a slip.
@@ -345,53 +351,8 @@ async fn set_active(
     state
         .db(move |conn| admin::set_active(conn, &actor, &id, active, now))
         .await?;
-    Ok(back(if active { "activated" } else { "deactivated" }))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PasswordForm {
-    pub csrf: Option<String>,
-    pub password: Option<String>,
-}
-
-#[post("/admin/users/{id}/password")]
-async fn set_password(
-    state: web::Data<AppState>,
-    session: Session,
-    Locale(lang): Locale,
-    path: web::Path<String>,
-    form: crate::web::input::Form<PasswordForm>,
-    SignedIn(current, _): SignedIn<page_role::Admin>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    session::check_csrf(&session, form.csrf.as_deref())?;
-    let id = path.into_inner();
-    let password = Secret::new(form.password.unwrap_or_default());
-    let (actor, now) = (current.user.id.clone(), state.clock.now());
-    let result = state
-        .db(
-            move |conn| match admin::reset_password(conn, &actor, &id, &password, now) {
-                Ok(()) => Ok(Ok(())),
-                Err(ServiceError::Validation(errors)) => Ok(Err(errors)),
-                Err(other) => Err(other),
-            },
-        )
-        .await?;
-    match result {
-        Ok(()) => Ok(back("password")),
-        Err(errors) => {
-            let text = super::labels::field_errors(&errors, lang, |_| {
-                lang.word("page.admin.new_password").to_string()
-            });
-            let shown = Shown {
-                page: 1,
-                search: String::new(),
-                values: HashMap::new(),
-                errors: HashMap::new(),
-                message: Some((false, text)),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            render(&state, &session, &current, lang, shown).await
-        }
-    }
+    Ok(user::back_to(
+        &path_id,
+        if active { "activated" } else { "deactivated" },
+    ))
 }

@@ -234,18 +234,8 @@ async fn respond(
             }
             let app = ApplicationId::from(&app_id);
             // The documents asked for and the answer arrive together, or neither does.
-            crate::db::write_transaction(conn, |conn| {
-                for (kind, filename, bytes) in &files {
-                    let upload = service::Upload {
-                        kind,
-                        load: None,
-                        filename,
-                        bytes,
-                    };
-                    service::add_attachment(conn, &engine, &caller, &app, upload, now)?;
-                }
-                service::respond(conn, &engine, &caller, &app, &text, None, now).map(drop)
-            })
+            service::respond_with_files(conn, &engine, &caller, &app, &text, None, &files, now)
+                .map(drop)
         })
         .await;
     let posted = Posted {

@@ -578,18 +578,16 @@ async fn handle(
             let answered = state
                 .db(move |conn| {
                     // The answer, the changed application and its files together, or none.
-                    crate::db::write_transaction(conn, |conn| {
-                        for (kind, filename, bytes) in &files {
-                            let upload = service::Upload {
-                                kind,
-                                load: None,
-                                filename,
-                                bytes,
-                            };
-                            service::add_attachment(conn, &engine, &caller, &app, upload, now)?;
-                        }
-                        service::respond(conn, &engine, &caller, &app, &text, Some(&input), now)
-                    })
+                    service::respond_with_files(
+                        conn,
+                        &engine,
+                        &caller,
+                        &app,
+                        &text,
+                        Some(&input),
+                        &files,
+                        now,
+                    )
                     .map(|_| Vec::new())
                     .or_else(|e| match e {
                         crate::service::ServiceError::Validation(errors) => Ok(errors.0),

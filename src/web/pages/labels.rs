@@ -226,6 +226,8 @@ pub fn admin_event(kind: &str, lang: Lang) -> String {
         "user_created" => Some(("创建用户", "User created")),
         "user_updated" => Some(("修改用户", "User changed")),
         "password_set" => Some(("重设密码", "Password set")),
+        "user_activated" => Some(("启用账户", "Account switched on")),
+        "user_deactivated" => Some(("停用账户", "Account switched off")),
         "firm_standing_set" => Some(("设置企业资质与限制", "Firm's standing set")),
         "calendar_day_set" => Some(("设置日历日期", "Calendar day set")),
         "calendar_day_cleared" => Some(("撤销日历日期", "Calendar day removed")),
@@ -258,6 +260,7 @@ pub fn admin_detail(detail: &str, lang: Lang) -> String {
             "day" => pick(lang, "日期", "day"),
             "active" => pick(lang, "启用", "active"),
             "language" => pick(lang, "语言", "language"),
+            "name" => pick(lang, "姓名", "name"),
             // Internal ids say nothing to a reader.
             _ => continue,
         };
@@ -266,6 +269,9 @@ pub fn admin_detail(detail: &str, lang: Lang) -> String {
             serde_json::Value::Bool(true) => pick(lang, "是", "yes").to_string(),
             serde_json::Value::Bool(false) => pick(lang, "否", "no").to_string(),
             serde_json::Value::String(s) if key == "role" => role(s, lang).to_string(),
+            serde_json::Value::String(s) if key == "language" => {
+                if s == "en" { "English" } else { "中文" }.to_string()
+            }
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };

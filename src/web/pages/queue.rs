@@ -8,6 +8,7 @@ use super::html_with_status;
 use super::labels;
 use crate::domain::role::Role;
 use crate::domain::timebook::BudgetClock;
+use crate::domain::workflow::escalation::REMINDER_PERCENT;
 use crate::i18n::Lang;
 use crate::service::applications as service;
 use crate::web::error::AppError;
@@ -120,8 +121,12 @@ async fn queue(
             let urgency = match (t.is_overdue(now), t.remaining_minutes) {
                 _ if paused => "paused",
                 (true, _) => "overdue",
-                // The reminder's moment (75 % of the budget) has come: amber.
-                (false, Some(left)) if left * 4 <= t.budget_minutes => "due-soon",
+                // The reminder's moment (a share of the budget) has come: amber.
+                (false, Some(left))
+                    if (t.budget_minutes - left) * 100 >= t.budget_minutes * REMINDER_PERCENT =>
+                {
+                    "due-soon"
+                }
                 _ => "",
             };
             let overdue = t.is_overdue(now);
