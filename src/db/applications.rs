@@ -176,7 +176,9 @@ pub fn list(
 ) -> QueryResult<(Vec<ApplicationRow>, i64)> {
     let filtered = |select: &str| {
         let mut sql = Sql::default();
-        sql.push(select).push(" FROM applications a WHERE ");
+        // An amendment's case is listed with its permit, not as an application.
+        sql.push(select)
+            .push(" FROM applications a WHERE COALESCE(a.workflow, '') <> 'amendment' AND ");
         scope.condition(&mut sql, "a", Form::Set);
         if let Some(s) = filter.status {
             sql.push(" AND a.status = ")
@@ -329,6 +331,15 @@ pub fn replace_areas(
     Ok(())
 }
 
+/// The counties (with their prefectures) an application's route touches.
+pub fn areas_of(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<(String, String)>> {
+    application_areas::table
+        .filter(application_areas::application_id.eq(id))
+        .order(application_areas::county.asc())
+        .select((application_areas::county, application_areas::prefecture))
+        .load(conn)
+}
+
 pub fn last_event_seq(conn: &mut DbConnection, application_id: &str) -> QueryResult<i32> {
     let max: Option<i32> = application_events::table
         .filter(application_events::application_id.eq(application_id))
@@ -375,9 +386,8 @@ pub fn attachments_of(
         .load(conn)
 }
 
-/// A reviewer's queue row: the task, its application's reference and class, its phase name.
-/// A queue's task with its application's reference, class, kind and input, and its phase.
-/// A task with its application's reference, class, phase name, kind, input, status and firm.
+/// A reviewer's queue row: a task with its application's reference, class, phase name, kind, input, status, firm and
+/// workflow (`amendment` for an amendment of a permit).
 pub type QueueRow = (
     TaskRow,
     String,
@@ -387,6 +397,7 @@ pub type QueueRow = (
     String,
     String,
     String,
+    Option<String>,
 );
 
 /// Tasks of an authority in the given states (and, if given, held by `assignee`), oldest due first.
@@ -432,6 +443,7 @@ pub fn queue(
             applications::input,
             applications::status,
             firms::name,
+            applications::workflow,
         ))
         .load(conn)
 }
@@ -522,6 +534,11 @@ pub fn with_untold_approvals(
         .filter(review_tasks::decided_at.ge(applications::reported_at));
     applications::table
         .filter(applications::status.eq_any(["under_review", "info_requested"]))
+        .filter(
+            applications::workflow
+                .is_null()
+                .or(applications::workflow.ne("amendment")),
+        )
         .filter(applications::reported_at.le(told_by))
         .filter(diesel::dsl::exists(approved_since_told))
         .select(applications::id)

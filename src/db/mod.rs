@@ -3,6 +3,7 @@
 //! layer decides what a transaction holds.
 
 pub mod admin_events;
+pub mod amendments;
 pub mod applications;
 pub mod conn;
 pub(crate) mod counters;

@@ -265,6 +265,26 @@ pub fn trips(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Vec<TripRo
         .load(conn)
 }
 
+/// Writes a permit re-issued by an amendment (its version bumped), if it is still at
+/// `from_version`.
+pub fn reissue(conn: &mut DbConnection, next: &PermitRow, from_version: i32) -> QueryResult<bool> {
+    diesel::update(
+        permits::table
+            .find(&next.permit_no)
+            .filter(permits::version.eq(from_version)),
+    )
+    .set((
+        permits::version.eq(next.version),
+        permits::plates.eq(&next.plates),
+        permits::fleet.eq(&next.fleet),
+        permits::valid_to.eq(next.valid_to),
+        permits::trips_allowed.eq(next.trips_allowed),
+        permits::conditions.eq(&next.conditions),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 pub fn revoke(
     conn: &mut DbConnection,
     permit_no: &str,

@@ -365,4 +365,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     permit_trips,
     trip_scans,
     admin_events,
+    amendments,
 );
+
+diesel::table! {
+    amendments (id) {
+        id -> Text,
+        permit_no -> Text,
+        application_id -> Text,
+        number -> Integer,
+        from_version -> Integer,
+        to_version -> Nullable<Integer>,
+        changes -> Text,
+        previous -> Text,
+        reason -> Text,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        open_permit_no -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(amendments -> permits (permit_no));

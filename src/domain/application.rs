@@ -6,7 +6,7 @@
 mod parse;
 
 pub(in crate::domain) use self::parse::{
-    parse_cargo, parse_escort, parse_loaded, parse_plates, parse_route, parse_travel,
+    parse_cargo, parse_date, parse_escort, parse_loaded, parse_plates, parse_route, parse_travel,
     parse_vehicle, parse_window,
 };
 use super::error::{FieldError, Message, ValidationErrors};

@@ -29,6 +29,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod amendment;
 pub mod application;
 pub mod attachment;
 pub mod calendar;

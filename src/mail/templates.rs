@@ -22,10 +22,14 @@ pub enum EmailKind {
     /// The applicant answered an information request: the task is back in the queue, with the
     /// answer.
     AnswerReceived,
+    /// An amendment was approved: the permit's new version.
+    AmendmentApproved,
+    /// An amendment was not approved, and why.
+    AmendmentRejected,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 13] = [
+    pub const ALL: [EmailKind; 15] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -39,6 +43,8 @@ impl EmailKind {
         EmailKind::TaskReminder,
         EmailKind::TaskEscalated,
         EmailKind::AnswerReceived,
+        EmailKind::AmendmentApproved,
+        EmailKind::AmendmentRejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,8 @@ impl EmailKind {
             EmailKind::TaskReminder => "task_reminder",
             EmailKind::TaskEscalated => "task_escalated",
             EmailKind::AnswerReceived => "answer_received",
+            EmailKind::AmendmentApproved => "amendment_approved",
+            EmailKind::AmendmentRejected => "amendment_rejected",
         }
     }
 }
@@ -117,6 +125,8 @@ pub struct PermitFacts {
     pub trips: i32,
     /// "新B12345、新B6789挂".
     pub plates: String,
+    /// 1 when first issued; each approved amendment re-issues it as the next.
+    pub version: i32,
 }
 
 pub struct Rendered {
@@ -190,6 +200,8 @@ email_templates!(
     TaskReminder => task_reminder => ("email/task_reminder/subject.txt", "email/task_reminder/body.txt", "email/task_reminder/body.html"),
     TaskEscalated => task_escalated => ("email/task_escalated/subject.txt", "email/task_escalated/body.txt", "email/task_escalated/body.html"),
     AnswerReceived => answer_received => ("email/answer_received/subject.txt", "email/answer_received/body.txt", "email/answer_received/body.html"),
+    AmendmentApproved => amendment_approved => ("email/amendment_approved/subject.txt", "email/amendment_approved/body.txt", "email/amendment_approved/body.html"),
+    AmendmentRejected => amendment_rejected => ("email/amendment_rejected/subject.txt", "email/amendment_rejected/body.txt", "email/amendment_rejected/body.html"),
 );
 
 #[cfg(test)]
@@ -270,6 +282,7 @@ mod tests {
                     "新B12345、新B6789挂"
                 }
                 .into(),
+                version: 2,
             }),
         }
     }

@@ -423,6 +423,24 @@ fn mails_for(
     }
 }
 
+/// An amendment's e-mails: its reviewers hear of their tasks as of any other; the holder
+/// hears of the end only — the permit's new version, or why not. (The request's answer is the
+/// confirmation; there is no acceptance or statute.)
+fn for_amendment(mail: Mail) -> Option<Mail> {
+    let kind = match mail.kind {
+        EmailKind::Submitted | EmailKind::Accepted | EmailKind::ReviewApproved => return None,
+        EmailKind::Issued => EmailKind::AmendmentApproved,
+        EmailKind::NotAccepted | EmailKind::Rejected => EmailKind::AmendmentRejected,
+        other => other,
+    };
+    Some(Mail {
+        kind,
+        approvals: Vec::new(),
+        still_reviewing: Vec::new(),
+        ..mail
+    })
+}
+
 /// Whether `events` tell the applicant how review stands now (an e-mail of a step to them):
 /// if so the application counts as told from this moment.
 pub fn tells_applicant(events: &[Event], before: &Case, case: &Case, issuer: Option<&str>) -> bool {
@@ -443,6 +461,9 @@ struct Mailer<'a> {
     summary: Summary,
     /// Authorities' and counties' names, by language (English: `true`), read when first needed.
     names: std::cell::RefCell<HashMap<bool, super::reference::Names>>,
+    /// The reference the e-mails' headers carry: the application's (for an amendment, that of
+    /// the permit's application).
+    header_reference: String,
 }
 
 impl<'a> Mailer<'a> {
@@ -452,12 +473,18 @@ impl<'a> Mailer<'a> {
         row: &'a ApplicationRow,
     ) -> Result<Mailer<'a>, ServiceError> {
         let applicant = user_q::find_user(conn, &row.created_by)?.ok_or(ServiceError::NotFound)?;
+        let header_reference = match super::applications::amendments::is_amendment(row) {
+            true => crate::db::amendments::application_reference(conn, &row.id)?
+                .unwrap_or_else(|| row.reference.clone()),
+            false => row.reference.clone(),
+        };
         Ok(Mailer {
             engine,
             row,
             applicant,
             summary: Summary::of(row)?,
             names: Default::default(),
+            header_reference,
         })
     }
 
@@ -605,7 +632,7 @@ impl<'a> Mailer<'a> {
             out.push(NewEmail {
                 kind: mail.kind,
                 event_id: event_id.to_string(),
-                reference: self.row.reference.clone(),
+                reference: self.header_reference.clone(),
                 application_id: Some(self.row.id.clone()),
                 recipient: to.email.clone(),
                 context,
@@ -627,6 +654,7 @@ fn permit_facts(permit: &PermitRow, en: bool) -> PermitFacts {
         },
         trips: permit.trips_allowed,
         plates: plates.join(if en { ", " } else { "、" }),
+        version: permit.version,
     }
 }
 
@@ -646,9 +674,16 @@ pub fn enqueue_for(
 ) -> Result<(), ServiceError> {
     let mailer = Mailer::new(conn, engine, row)?;
     let issuer = row.issuing_authority.as_deref();
+    let amendment = super::applications::amendments::is_amendment(row);
     let mut out = Vec::new();
     for (id, event) in events {
-        for mail in mails_for(event, events, before, case, issuer, reported) {
+        let mails = mails_for(event, events, before, case, issuer, reported);
+        let mails = if amendment {
+            mails.into_iter().filter_map(for_amendment).collect()
+        } else {
+            mails
+        };
+        for mail in mails {
             out.extend(mailer.render(conn, id, &mail, case.net_minutes(now))?);
         }
     }

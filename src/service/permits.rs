@@ -212,7 +212,7 @@ impl Permit {
     }
 }
 
-fn facts(row: &PermitRow) -> PermitFacts {
+pub(crate) fn facts(row: &PermitRow) -> PermitFacts {
     PermitFacts {
         valid_from: row.valid_from,
         valid_to: row.valid_to,
@@ -223,7 +223,7 @@ fn facts(row: &PermitRow) -> PermitFacts {
 }
 
 /// The holder's firm, the authorities that reviewed it, inspectors and managers of its area.
-fn can_read(
+pub(crate) fn can_read(
     conn: &mut DbConnection,
     caller: &Caller,
     permit: &PermitRow,
@@ -322,6 +322,22 @@ pub fn verify(
         Some(row) if authentic => Ok(Some(Permit::new(conn, engine, row, now)?)),
         _ => Ok(None),
     }
+}
+
+/// The current version of the permit when `token` is a genuine code of an older version (the
+/// permit was amended since), else `None`.
+pub fn superseded_by(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    permit_no: &PermitNo,
+    token: &str,
+) -> Result<Option<i32>, ServiceError> {
+    let permit_no = permit_no.as_str();
+    let Some(row) = q::find(conn, permit_no)? else {
+        return Ok(None);
+    };
+    let older = (1..row.version).any(|v| engine.permit_signer.verify(permit_no, v, token));
+    Ok(older.then_some(row.version))
 }
 
 /// A scan as an inspector reports it.

@@ -1,7 +1,7 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
 use super::api::{
-    admin, applications, auth, permits, reference, reports, tasks, test_support, views,
+    admin, amendments, applications, auth, permits, reference, reports, tasks, test_support, views,
 };
 use super::ops;
 use actix_web::{get, web, HttpResponse};
@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         applications::copy, applications::progress, applications::events,
         tasks::queue, tasks::claim, tasks::release, tasks::decision,
         permits::get_permit, permits::verify, permits::record_trip, permits::list_trips, permits::revoke,
+        amendments::request, amendments::list,
         reports::turnaround,
         reports::turnaround_csv,
         reports::escalations,
@@ -35,6 +36,7 @@ use utoipa::{Modify, OpenApi};
         test_support::ClockRequest,
         permits::PermitView, permits::TripView, permits::JourneyView, permits::ScanView, permits::Verification,
         permits::TripBody, permits::TripRecorded, permits::RevokeBody,
+        amendments::AmendmentView, amendments::AmendmentBody, amendments::ChangesView, amendments::VehiclePlates,
         reports::EscalationRow,
         crate::service::reports::Turnaround,
         crate::service::reports::GroupFigures,

@@ -246,11 +246,18 @@ async fn a_campaign_is_reviewed_once_and_issued_as_one_permit_per_load() {
             assert_eq!(
                 (
                     &item["kind"],
+                    &item["application_kind"],
                     &item["loads"],
                     &item["vehicles"],
                     &item["trips"]
                 ),
-                (&json!("project"), &json!(2), &json!(3), &json!(400))
+                (
+                    &json!("application"),
+                    &json!("project"),
+                    &json!(2),
+                    &json!(3),
+                    &json!(400)
+                )
             );
         }
     }

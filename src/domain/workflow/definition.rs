@@ -51,8 +51,9 @@ pub struct Condition {
     pub above: f64,
 }
 
-/// The figures a condition may name.
-const CONDITION_FIELDS: [&str; 6] = [
+/// The figures a condition may name (an amendment's: the trips it adds).
+const CONDITION_FIELDS: [&str; 7] = [
+    crate::domain::amendment::TRIPS_ADDED,
     "vehicle.overall_height_m",
     "vehicle.overall_width_m",
     "vehicle.overall_length_m",
@@ -124,10 +125,11 @@ impl WorkflowDefinition {
         if self.name.trim().is_empty() || self.version < 1 {
             return Err(at("needs a name and a version of 1 or more".into()));
         }
-        if self.phases.len() < 2 {
-            return Err(at(
-                "needs at least an acceptance and an issuance phase".into()
-            ));
+        // One phase is a review of a change to an issued permit (an amendment): the issuer
+        // decides, with the reviewers the phase adds, in parallel.
+        let single = self.phases.len() == 1;
+        if self.phases.is_empty() {
+            return Err(at("needs at least one phase".into()));
         }
         let mut phase_names = BTreeSet::new();
         let mut step_names = BTreeSet::new();
@@ -138,9 +140,19 @@ impl WorkflowDefinition {
             if phase.steps.is_empty() {
                 return Err(at(format!("phase {} has no steps", phase.name)));
             }
-            let edge = i == 0 || i == self.phases.len() - 1;
-            if edge && !(phase.steps.len() == 1 && phase.steps[0].who.as_deref() == Some("issuer"))
-            {
+            let edge = !single && (i == 0 || i == self.phases.len() - 1);
+            let issuer_steps = phase
+                .steps
+                .iter()
+                .filter(|s| s.who.as_deref() == Some("issuer"))
+                .count();
+            if single && issuer_steps != 1 {
+                return Err(at(format!(
+                    "phase {}: a one-phase definition has one issuer step",
+                    phase.name
+                )));
+            }
+            if edge && !(phase.steps.len() == 1 && issuer_steps == 1) {
                 return Err(at(format!(
                     "phase {}: the first (acceptance) and last (issuance) phases are one issuer step each",
                     phase.name
@@ -156,7 +168,7 @@ impl WorkflowDefinition {
                 }
                 match (step.who.as_deref(), &step.kind, step.for_each) {
                     (Some("issuer"), None, None) => {
-                        if !edge {
+                        if !edge && !single {
                             return Err(here(
                                 "the issuer acts only in the first and the last phase",
                             ));
@@ -252,10 +264,11 @@ impl WorkflowDefinition {
 }
 
 /// The shipped definitions, compiled in as the fallback for a data folder without them.
-pub const SHIPPED_DEFINITIONS: [&str; 3] = [
+pub const SHIPPED_DEFINITIONS: [&str; 4] = [
     include_str!("../../../data/workflows/joint.toml"),
     include_str!("../../../data/workflows/joint-v2.toml"),
     include_str!("../../../data/workflows/serial.toml"),
+    include_str!("../../../data/workflows/amendment.toml"),
 ];
 
 #[cfg(test)]

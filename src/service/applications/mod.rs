@@ -3,6 +3,7 @@
 //! may read, attachments. Each change is one write transaction holding the new state, its
 //! audit events and its e-mails; this module holds the loading and storing they share.
 
+pub mod amendments;
 pub mod attachments;
 pub mod drafts;
 pub mod information;

@@ -1,6 +1,7 @@
 //! A reviewer's commands on a task: claim, release, decide. Acceptance starts the statutory
 //! clock; the approval that completes the last phase issues the permit, in its transaction.
 
+use super::amendments;
 use super::rows::Loaded;
 use super::view::{Application, QueueEntry};
 use super::{applied, audit, domain_error, load_visible, rows, store_and_notify, view};
@@ -26,6 +27,15 @@ pub fn task_command(
     write_transaction(conn, |conn| {
         let id = q::application_of_task(conn, task_id)?.ok_or(ServiceError::NotFound)?;
         let before = load_visible(conn, engine, caller, &id)?;
+        if matches!(
+            command,
+            Command::Decide {
+                decision: Decision::RequestInfo,
+                ..
+            }
+        ) {
+            amendments::refuse_request_info(&before.row)?;
+        }
         let events =
             decide_command(&before.case, command, &caller.actor(), now).map_err(domain_error)?;
         if events.is_empty() {
@@ -43,6 +53,12 @@ pub fn task_command(
         }
         let mut row = rows::next_row(&before.row, &after, now);
         // The permit is created with the approval that issues it, in the same transaction.
+        if amendments::is_amendment(&before.row) {
+            // An amendment's end re-issues the permit (or not) in this transaction.
+            amendments::on_decided(conn, caller, &row, &after, &events, now)?;
+            store_and_notify(conn, engine, &before, &row, &after, events, now)?;
+            return Ok(Loaded { row, case: after });
+        }
         let issued = events.iter().any(|e| matches!(e, Event::Issued { .. }));
         let mut permits = Vec::new();
         if issued {
@@ -145,6 +161,7 @@ pub fn claim_or_release(
         escalation_level: task.escalation_level,
         permit_class: loaded.row.permit_class.clone(),
         kind: loaded.row.kind.parse().unwrap_or(ApplicationKind::Single),
+        amendment: amendments::is_amendment(&loaded.row),
         project: input.project_counts(),
     })
 }

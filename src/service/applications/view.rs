@@ -33,6 +33,27 @@ pub struct TaskSummary {
 }
 
 impl TaskSummary {
+    /// A task of `case` as it stands at `now`.
+    pub fn of(t: &crate::domain::workflow::Task, case: &Case, now: NaiveDateTime) -> TaskSummary {
+        TaskSummary {
+            id: t.id.clone(),
+            authority_code: t.authority_code.clone(),
+            step: t.step.clone(),
+            state: t.state,
+            assignee: t.assignee.clone(),
+            opened_at: t.opened_at,
+            due_at: t.due_at,
+            budget_clock: t.budget_clock,
+            remaining_minutes: t.remaining_minutes(case.timebook(), now),
+            net_minutes: t.net_minutes(case.timebook()),
+            decided_at: t.decided_at,
+            decision: t.decision,
+            conditions: t.conditions.clone(),
+            comment: t.comment.clone(),
+            escalation_level: t.escalation_level,
+        }
+    }
+
     pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
         crate::domain::workflow::case::is_overdue(self.state, self.due_at, now)
     }
@@ -128,23 +149,7 @@ impl Application {
                     .tasks
                     .iter()
                     .filter(|t| t.phase == i)
-                    .map(|t| TaskSummary {
-                        id: t.id.clone(),
-                        authority_code: t.authority_code.clone(),
-                        step: t.step.clone(),
-                        state: t.state,
-                        assignee: t.assignee.clone(),
-                        opened_at: t.opened_at,
-                        due_at: t.due_at,
-                        budget_clock: t.budget_clock,
-                        remaining_minutes: t.remaining_minutes(case.timebook(), now),
-                        net_minutes: t.net_minutes(case.timebook()),
-                        decided_at: t.decided_at,
-                        decision: t.decision,
-                        conditions: t.conditions.clone(),
-                        comment: t.comment.clone(),
-                        escalation_level: t.escalation_level,
-                    })
+                    .map(|t| TaskSummary::of(t, case, now))
                     .collect(),
             })
             .collect();
@@ -204,6 +209,8 @@ pub struct QueueEntry {
     pub escalation_level: i32,
     pub permit_class: Option<String>,
     pub kind: ApplicationKind,
+    /// The task reviews an amendment of an issued permit, not an application.
+    pub amendment: bool,
     /// A project's loads, vehicles and trips.
     pub project: Option<ProjectCounts>,
     /// The task's budget on its clock.
@@ -280,8 +287,9 @@ impl TryFrom<QueueRow> for QueueEntry {
     type Error = ServiceError;
 
     fn try_from(
-        (task, reference, permit_class, phase, kind, input, status, firm): QueueRow,
+        (task, reference, permit_class, phase, kind, input, status, firm, workflow): QueueRow,
     ) -> Result<Self, ServiceError> {
+        let amendment = workflow.as_deref() == Some(super::amendments::AMENDMENT);
         let kind: ApplicationKind = kind.parse().unwrap_or(ApplicationKind::Single);
         let input = crate::service::stored::<ApplicationInput>("application input", &input)?;
         let project = match kind {
@@ -291,6 +299,7 @@ impl TryFrom<QueueRow> for QueueEntry {
         let (cargo, plates, counties) = queue_facts(&input);
         Ok(QueueEntry {
             kind,
+            amendment,
             project,
             budget_minutes: i64::from(task.budget_minutes),
             decided_at: task.decided_at,

@@ -1,6 +1,7 @@
 //! The public JSON API of API.md, under `/api/v1`.
 
 pub mod admin;
+pub mod amendments;
 pub mod applications;
 pub mod auth;
 pub mod idempotency;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .configure(applications::routes)
             .configure(tasks::routes)
             .configure(permits::routes)
+            .configure(amendments::routes)
             .configure(reports::routes)
             .configure(admin::routes)
             .configure(super::openapi::routes)

@@ -152,6 +152,8 @@ pub struct PermitView {
     /// The project load this permit is for (project permits only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_key: Option<String>,
+    /// Its amendments, oldest first: each approved one made the next version.
+    pub amendments: Vec<super::amendments::AmendmentView>,
 }
 
 fn parsed(text: &str) -> serde_json::Value {
@@ -192,6 +194,7 @@ impl PermitView {
             .into(),
             project_name: row.project_name,
             load_key: row.load_key,
+            amendments: Vec::new(),
         }
     }
 }
@@ -222,6 +225,9 @@ pub struct Verification {
     pub conditions: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing_authority: Option<String>,
+    /// The permit's version now, when the code is an older version's (status `superseded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
 }
 
 impl From<Option<Permit>> for Verification {
@@ -241,6 +247,7 @@ impl From<Option<Permit>> for Verification {
             trips_used: Some(p.row.trips_used),
             conditions: Some(p.conditions),
             issuing_authority: Some(p.row.issuing_authority),
+            current_version: None,
         }
     }
 }
@@ -255,10 +262,21 @@ pub async fn get_permit(
 ) -> Result<HttpResponse, AppError> {
     let (caller, now, engine) = (current, state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
-    let (permit, trips) = state
-        .db(move |conn| service::get(conn, &engine, &caller, &PermitNo::from(&permit_no), now))
+    let view = state
+        .db(move |conn| {
+            let no = PermitNo::from(&permit_no);
+            let (permit, trips) = service::get(conn, &engine, &caller, &no, now)?;
+            let amendments =
+                crate::service::applications::amendments::listed(conn, &engine, no.as_str())?;
+            let mut view = PermitView::new(permit, trips);
+            view.amendments = amendments
+                .iter()
+                .map(|a| super::amendments::AmendmentView::new(a, now))
+                .collect();
+            Ok(view)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(PermitView::new(permit, trips)))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -278,12 +296,28 @@ pub async fn verify(
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let permit_no = path.into_inner();
     let token = query.into_inner().t.unwrap_or_default();
-    let found = state
-        .db(move |conn| service::verify(conn, &engine, &PermitNo::from(&permit_no), &token, now))
+    let verification = state
+        .db(move |conn| {
+            let no = PermitNo::from(&permit_no);
+            if let Some(found) = service::verify(conn, &engine, &no, &token, now)? {
+                return Ok(Verification::from(Some(found)));
+            }
+            // A genuine code of an older version: authentic, and superseded by the current one.
+            Ok(match service::superseded_by(conn, &engine, &no, &token)? {
+                Some(version) => Verification {
+                    authentic: true,
+                    status: Some("superseded".into()),
+                    permit_no: Some(permit_no),
+                    current_version: Some(version),
+                    ..Verification::default()
+                },
+                None => Verification::default(),
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(Verification::from(found)))
+        .json(verification))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

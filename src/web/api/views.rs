@@ -239,8 +239,10 @@ pub struct QueueItem {
     pub remaining_minutes: Option<i64>,
     pub escalation_level: i32,
     pub permit_class: Option<String>,
-    /// single or project.
+    /// `application`, or `amendment` when the task reviews a change to an issued permit.
     pub kind: String,
+    /// The application's kind: single or project.
+    pub application_kind: String,
     /// A project's number of loads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loads: Option<usize>,
@@ -255,7 +257,13 @@ pub struct QueueItem {
 impl From<QueueEntry> for QueueItem {
     fn from(q: QueueEntry) -> Self {
         QueueItem {
-            kind: q.kind.as_str().to_string(),
+            kind: if q.amendment {
+                "amendment"
+            } else {
+                "application"
+            }
+            .to_string(),
+            application_kind: q.kind.as_str().to_string(),
             loads: q.project.map(|p| p.loads),
             vehicles: q.project.map(|p| p.vehicles),
             trips: q.project.map(|p| p.trips),

@@ -1,0 +1,455 @@
+//! Amendments (变更) end to end through the API: asked for by the holder, reviewed in the
+//! queues by the `amendment` workflow, re-issuing the permit as its next version; older codes
+//! verify as superseded and cannot record a trip.
+
+use crate::flow::{Flow, DEMO};
+use crate::helpers::{error_of, spawn_app, spawn_app_with};
+use crate::permits::{county_blade, issued};
+use crate::smtp::SmtpServer;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn token_of(verify_url: &str) -> String {
+    verify_url.split("?t=").nth(1).unwrap().to_string()
+}
+
+async fn ask(flow: &Flow<'_>, permit_no: &str, body: Value) -> reqwest::Response {
+    flow.post(
+        &flow.applicant,
+        &format!("/api/v1/permits/{permit_no}/amendments"),
+        &body,
+    )
+    .await
+}
+
+async fn permit(flow: &Flow<'_>, permit_no: &str) -> Value {
+    flow.get(&flow.applicant, &format!("/api/v1/permits/{permit_no}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The amendment's task in the queue of `authority`.
+async fn queued(flow: &Flow<'_>, token: &str, amendment_id: &str) -> Value {
+    let queue: Value = flow
+        .get(token, "/api/v1/tasks?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["application_id"] == amendment_id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_replacement_tractor_is_approved_by_the_issuer_and_the_old_code_is_superseded() {
+    let smtp = SmtpServer::start(false);
+    let url = smtp.url();
+    let app = spawn_app_with(move |o| o.smtp_url = Some(url)).await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(5), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    let before = permit(&flow, &permit_no).await;
+    assert_eq!(
+        (before["version"].clone(), before["amendments"].clone()),
+        (json!(1), json!([]))
+    );
+    let old_token = token_of(before["verify_url"].as_str().unwrap());
+    // One trip made before the change, on the old tractor.
+    let trip = flow
+        .post(
+            &inspector,
+            &format!("/api/v1/permits/{permit_no}/trips"),
+            &json!({"plate": "新B12345", "location": "Mulei park", "stage": "departure"}),
+        )
+        .await;
+    assert_eq!(trip.status(), StatusCode::CREATED);
+
+    let asked = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "牵引车故障，由新B54321替换",
+               "changes": {"plates": [{"tractor_plate": "新B54321", "trailer_plates": ["新B6789挂"]}]}}),
+    )
+    .await;
+    let status = asked.status();
+    let amendment: Value = asked.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{amendment}");
+    assert_eq!(amendment["status"], "under_review");
+    assert_eq!(amendment["from_version"], 1);
+    assert_eq!(
+        amendment["previous"]["plates"][0]["tractor_plate"],
+        "新B12345"
+    );
+    assert_eq!(
+        amendment["changes"]["plates"][0]["tractor_plate"],
+        "新B54321"
+    );
+    let tasks = amendment["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "plates: the issuer alone: {tasks:?}");
+    assert_eq!(tasks[0]["authority_code"], "652328-TRANSPORT");
+    assert_eq!(tasks[0]["state"], "open");
+    assert_eq!(tasks[0]["budget_clock"], "working");
+    let id = amendment["id"].as_str().unwrap().to_string();
+
+    // A second one while this one is under review: 409.
+    let again = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "more", "changes": {"trips_allowed": 8}}),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // In the issuer's queue, marked as an amendment; the applications list does not show it.
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    let task = queued(&flow, &issuer, &id).await;
+    assert_eq!(task["kind"], "amendment", "{task}");
+    assert_eq!(task["application_kind"], "single");
+    let list: Value = flow
+        .get(&flow.applicant, "/api/v1/applications?per_page=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list.to_string().contains(&id),
+        "an amendment is not an application in the list"
+    );
+    // An amendment is approved or rejected, never paused for information.
+    let info = flow
+        .decide(
+            &issuer,
+            task["id"].as_str().unwrap(),
+            json!({"decision": "request_info", "comment": "which tractor?"}),
+        )
+        .await;
+    let (status, error) = error_of(info).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["fields"]["decision"].is_string(), "{error}");
+
+    let decided = flow
+        .decide(
+            &issuer,
+            task["id"].as_str().unwrap(),
+            json!({"decision": "approve", "conditions": ["Replacement tractor to carry its own licence"]}),
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::OK);
+
+    // Re-issued as version 2: same number, new plates, the trip used carried over, the new
+    // condition added; the amendment listed.
+    let after = permit(&flow, &permit_no).await;
+    assert_eq!(after["version"], 2);
+    assert_eq!(after["plates"], json!(["新B54321", "新B6789挂"]));
+    assert_eq!(
+        (after["trips_used"].clone(), after["trips_allowed"].clone()),
+        (json!(1), json!(5))
+    );
+    assert!(after["conditions"]
+        .to_string()
+        .contains("Replacement tractor to carry its own licence"));
+    assert_eq!(after["amendments"][0]["status"], "approved");
+    assert_eq!(after["amendments"][0]["to_version"], 2);
+    let new_token = token_of(after["verify_url"].as_str().unwrap());
+    assert_ne!(new_token, old_token);
+
+    // The old code: authentic, superseded, with the version now; a trip on it is refused.
+    let old: Value = app
+        .get(&format!("/api/v1/verify/{permit_no}?t={old_token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            old["authentic"].clone(),
+            old["status"].clone(),
+            old["current_version"].clone()
+        ),
+        (json!(true), json!("superseded"), json!(2)),
+        "{old}"
+    );
+    let new: Value = app
+        .get(&format!("/api/v1/verify/{permit_no}?t={new_token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(new["status"], "valid");
+    let refused = flow
+        .post(
+            &inspector,
+            &format!("/api/v1/permits/{permit_no}/trips"),
+            &json!({"plate": "新B54321", "location": "Mulei park", "stage": "arrival", "t": old_token}),
+        )
+        .await;
+    let (status, error) = error_of(refused).await;
+    assert_eq!(
+        (status, error["reason"].clone()),
+        (StatusCode::CONFLICT, json!("superseded"))
+    );
+    // The old tractor is no longer on the permit; the new one is.
+    let old_tractor = flow
+        .post(
+            &inspector,
+            &format!("/api/v1/permits/{permit_no}/trips"),
+            &json!({"plate": "新B12345", "location": "Mulei park", "stage": "departure", "t": new_token}),
+        )
+        .await;
+    let (_, error) = error_of(old_tractor).await;
+    assert_eq!(error["reason"], "plate_mismatch");
+
+    // Each step is in the application's timeline; the holder is e-mailed the new version,
+    // with the application's reference in the header.
+    let events: Value = flow
+        .get(
+            &flow.applicant,
+            &format!(
+                "/api/v1/applications/{}/events",
+                application["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"amendment_requested") && kinds.contains(&"permit_amended"),
+        "{kinds:?}"
+    );
+    app.run_jobs().await;
+    let received = smtp.received();
+    let mail = received
+        .iter()
+        .find(|m| m.header("Subject").contains("变更已批准"))
+        .expect("the holder hears of the new version");
+    assert_eq!(
+        mail.header("X-Permitflow-Reference"),
+        application["reference"].as_str().unwrap()
+    );
+    let (text, _) = mail.parts();
+    assert!(
+        text.contains("第 2 版") && text.contains("新B54321"),
+        "{text}"
+    );
+    assert!(
+        received
+            .iter()
+            .any(|m| m.header("Subject").contains("审核任务")
+                && m.to.iter().any(|t| t.contains("652328-transport"))),
+        "the issuer's reviewers hear of the task"
+    );
+}
+
+#[tokio::test]
+async fn more_trips_go_to_the_route_police_too_and_a_rejection_leaves_the_permit_as_it_was() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(3), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+
+    let amendment: Value = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "风机安装进度提前，需增加趟次", "changes": {"trips_allowed": 6, "valid_to": "2026-12-20"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let authorities: Vec<&str> = amendment["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["authority_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(authorities, vec!["652328-TRANSPORT", "652328-POLICE"]);
+    let id = amendment["id"].as_str().unwrap().to_string();
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    let police = flow.reviewer("652328-POLICE").await;
+    let issuer_task = queued(&flow, &issuer, &id).await;
+    let police_task = queued(&flow, &police, &id).await;
+    flow.decide(
+        &issuer,
+        issuer_task["id"].as_str().unwrap(),
+        json!({"decision": "approve"}),
+    )
+    .await;
+    // One approval of two: nothing re-issued yet.
+    assert_eq!(permit(&flow, &permit_no).await["version"], 1);
+    flow.decide(
+        &police,
+        police_task["id"].as_str().unwrap(),
+        json!({"decision": "approve", "conditions": ["夜间 22:00–06:00 通行"]}),
+    )
+    .await;
+    let after = permit(&flow, &permit_no).await;
+    assert_eq!(
+        (
+            after["version"].clone(),
+            after["trips_allowed"].clone(),
+            after["valid_to"].clone()
+        ),
+        (json!(2), json!(6), json!("2026-12-20"))
+    );
+
+    // A rejection: the permit stays at version 2, and the next amendment may be asked.
+    let second: Value = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "再延期", "changes": {"valid_to": "2026-12-28"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = second["id"].as_str().unwrap();
+    let task = queued(&flow, &issuer, id).await;
+    let rejected = flow
+        .decide(
+            &issuer,
+            task["id"].as_str().unwrap(),
+            json!({"decision": "reject", "comment": "道路施工，月底封闭"}),
+        )
+        .await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    let after = permit(&flow, &permit_no).await;
+    assert_eq!(
+        (after["version"].clone(), after["valid_to"].clone()),
+        (json!(2), json!("2026-12-20"))
+    );
+    let list: Value = flow
+        .get(
+            &flow.applicant,
+            &format!("/api/v1/permits/{permit_no}/amendments"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["approved", "rejected"]);
+    let third = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "x", "changes": {"trips_allowed": 7}}),
+    )
+    .await;
+    assert_eq!(
+        third.status(),
+        StatusCode::CREATED,
+        "open again after a rejection"
+    );
+}
+
+#[tokio::test]
+async fn what_is_not_an_amendment_and_who_may_not_ask_are_refused() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(3), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    // Two trips used.
+    for stage in ["departure", "arrival", "departure"] {
+        let r = flow
+            .post(
+                &inspector,
+                &format!("/api/v1/permits/{permit_no}/trips"),
+                &json!({"plate": "新B12345", "location": "Mulei park", "stage": stage}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let cases = [
+        (
+            json!({"reason": "x", "changes": {"route": {"origin": "elsewhere"}}}),
+            "changes.route",
+        ),
+        (
+            json!({"reason": "x", "changes": {"trips_allowed": 1}}),
+            "changes.trips_allowed",
+        ),
+        (
+            json!({"reason": "x", "changes": {"valid_to": "2027-12-31"}}),
+            "changes.valid_to",
+        ),
+        (
+            json!({"reason": "x", "changes": {"valid_to": "2026-11-30"}}),
+            "changes.valid_to",
+        ),
+        (
+            json!({"reason": "x", "changes": {"plates": [{"tractor_plate": "B1"}]}}),
+            "changes.plates[0].tractor_plate",
+        ),
+        (
+            json!({"reason": "x", "changes": {"trips_allowed": 3}}),
+            "changes",
+        ),
+        (json!({"changes": {"trips_allowed": 4}}), "reason"),
+    ];
+    for (body, field) in cases {
+        let (status, error) = error_of(ask(&flow, &permit_no, body.clone()).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(error["fields"][field].is_string(), "{field} in {error}");
+    }
+    // Nothing half-written: no amendment exists.
+    let list: Value = flow
+        .get(
+            &flow.applicant,
+            &format!("/api/v1/permits/{permit_no}/amendments"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]));
+    // Another firm does not learn the permit exists; a reviewer may read but not ask.
+    let other = app.token("applicant2@demo.local", DEMO).await;
+    let body = json!({"reason": "x", "changes": {"trips_allowed": 5}});
+    let path = format!("/api/v1/permits/{permit_no}/amendments");
+    assert_eq!(
+        flow.post(&other, &path, &body).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    assert_eq!(
+        flow.post(&issuer, &path, &body).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // A stale version is a conflict; a revoked permit cannot be amended.
+    let stale = json!({"reason": "x", "changes": {"trips_allowed": 5}, "version": 0});
+    assert_eq!(
+        ask(&flow, &permit_no, stale).await.status(),
+        StatusCode::CONFLICT
+    );
+    let revoked = flow
+        .post(
+            &issuer,
+            &format!("/api/v1/permits/{permit_no}/revoke"),
+            &json!({"reason": "超限运输违规"}),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let (status, error) = error_of(ask(&flow, &permit_no, body).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["fields"]["permit_no"].is_string(), "{error}");
+}
