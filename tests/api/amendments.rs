@@ -453,3 +453,123 @@ async fn what_is_not_an_amendment_and_who_may_not_ask_are_refused() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error["fields"]["permit_no"].is_string(), "{error}");
 }
+
+#[tokio::test]
+async fn of_amendments_asked_at_once_one_wins() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(3), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let asks = (0..8).map(|i| {
+        ask(
+            &flow,
+            &permit_no,
+            json!({"reason": format!("request {i}"), "changes": {"trips_allowed": 4 + i}}),
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(asks)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
+    let list: Value = flow
+        .get(
+            &flow.applicant,
+            &format!("/api/v1/permits/{permit_no}/amendments"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+/// An inspector records trips on the old code while the issuer approves a re-issue: every
+/// trip is either counted (before the re-issue, and carried over) or refused as superseded
+/// (after it); none is lost, none is recorded against the superseded version.
+#[tokio::test]
+async fn trips_racing_a_re_issue_are_counted_once_or_refused_as_superseded() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(40), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    let old_token = token_of(
+        permit(&flow, &permit_no).await["verify_url"]
+            .as_str()
+            .unwrap(),
+    );
+    let amendment: Value = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "延期", "changes": {"valid_to": "2026-12-20"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    let task = queued(&flow, &issuer, amendment["id"].as_str().unwrap()).await;
+    let path = format!("/api/v1/permits/{permit_no}/trips");
+    // Departures and arrivals of one vehicle, back to back, on the old code.
+    let trips = async {
+        let mut outcomes = Vec::new();
+        for i in 0..24 {
+            let stage = if i % 2 == 0 { "departure" } else { "arrival" };
+            let response = flow
+                .post(
+                    &inspector,
+                    &path,
+                    &json!({"plate": "新B12345", "location": "G7", "stage": stage, "t": old_token}),
+                )
+                .await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            outcomes.push((stage, status, body));
+        }
+        outcomes
+    };
+    let approve = async {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        flow.decide(
+            &issuer,
+            task["id"].as_str().unwrap(),
+            json!({"decision": "approve"}),
+        )
+        .await
+        .status()
+    };
+    let (outcomes, approved) = tokio::join!(trips, approve);
+    assert_eq!(approved, StatusCode::OK);
+    let departed = outcomes
+        .iter()
+        .filter(|(stage, status, _)| *stage == "departure" && *status == StatusCode::CREATED)
+        .count();
+    // Once refused as superseded, every later scan on the old code is refused too.
+    let first_refusal = outcomes
+        .iter()
+        .position(|(_, status, _)| *status != StatusCode::CREATED);
+    if let Some(first) = first_refusal {
+        for (_, status, body) in &outcomes[first..] {
+            assert_eq!(*status, StatusCode::CONFLICT);
+            assert_eq!(body["error"]["reason"], "superseded", "{body}");
+        }
+    }
+    let after = permit(&flow, &permit_no).await;
+    assert_eq!(after["version"], 2);
+    assert_eq!(
+        after["trips_used"], departed,
+        "every counted trip carried over"
+    );
+    assert_eq!(after["valid_to"], "2026-12-20");
+}

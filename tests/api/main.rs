@@ -7,6 +7,7 @@ mod lifecycle_pages;
 
 mod access;
 mod admin_pages;
+mod amendment_pages;
 mod amendments;
 mod auth;
 mod browser;

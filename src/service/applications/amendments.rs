@@ -370,6 +370,18 @@ fn find(conn: &mut DbConnection, engine: &Engine, id: &str) -> Result<Amendment,
     })
 }
 
+/// The amendment a case is, if it is one (the caller has read the case).
+pub fn of_case(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    id: &str,
+) -> Result<Option<Amendment>, ServiceError> {
+    match q::find(conn, id)? {
+        Some(_) => find(conn, engine, id).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A permit's amendments, oldest first, for whoever may read the permit.
 pub fn of_permit(
     conn: &mut DbConnection,

@@ -130,6 +130,23 @@ struct ApplicationPage {
     can_copy: bool,
     /// Where a draft is edited: the project form or the single one.
     edit_href: String,
+    /// An amendment's case: the permit it changes, and each change as old → new, and why.
+    amendment: Option<AmendmentBox>,
+}
+
+impl ApplicationPage {
+    /// An amendment has no 24-hour target of its own: its tasks' budgets are the clock.
+    fn shows_target(&self) -> bool {
+        self.amendment.is_none()
+    }
+}
+
+/// What an amendment's reviewers decide on.
+struct AmendmentBox {
+    permit_no: String,
+    from_version: i32,
+    changes: Vec<super::permits::ChangeLine>,
+    reason: String,
 }
 
 fn local(state: &AppState, t: Option<NaiveDateTime>) -> String {
@@ -166,7 +183,15 @@ fn event_detail(detail: &serde_json::Value, lang: Lang) -> String {
     if let Some(level) = detail["level"].as_i64() {
         parts.push(format!("L{level}"));
     }
+    // An amendment's step: which amendment, and the version it made.
+    if let Some(version) = detail["version"].as_i64() {
+        parts.push(match lang {
+            Lang::En => format!("version {version}"),
+            Lang::Zh => format!("第 {version} 版"),
+        });
+    }
     for key in [
+        "reference",
         "reason",
         "comment",
         "message",
@@ -278,6 +303,8 @@ struct Gathered {
     events: Vec<AuditEntry>,
     authorities: HashMap<String, String>,
     counties: HashMap<String, String>,
+    /// When the case is an amendment of a permit: that amendment.
+    amendment: Option<crate::service::applications::amendments::Amendment>,
 }
 
 async fn gather(
@@ -295,7 +322,9 @@ async fn gather(
             let view = service::get(conn, &engine, &caller, &ApplicationId::from(&id), now)?;
             let events = service::events(conn, &caller, &ApplicationId::from(&id))?;
             let input = view.input.clone();
+            let amendment = crate::service::applications::amendments::of_case(conn, &engine, &id)?;
             let progress = match view.kind {
+                _ if amendment.is_some() => None,
                 ApplicationKind::Project => Some(service::progress(
                     conn,
                     &engine,
@@ -314,6 +343,7 @@ async fn gather(
                 events,
                 authorities,
                 counties,
+                amendment,
             })
         })
         .await
@@ -391,6 +421,7 @@ async fn render(
                     .find(|p| p.tasks.iter().any(|x| x.id == t.id))
                 {
                     Some(p) if p.name == "acceptance" => "acceptance",
+                    Some(p) if p.name == "amendment" => "amendment",
                     Some(p) if p.name == "issuance" => "issuance",
                     _ => "review",
                 },
@@ -479,7 +510,10 @@ async fn render(
         id: v.id.clone(),
         reference: v.reference.clone(),
         status: v.status.as_str().to_string(),
-        status_label: labels::app_status(v.status.as_str(), lang),
+        status_label: match g.amendment.as_ref().map(|a| a.status) {
+            Some(status) => labels::amendment_status(status, lang),
+            None => labels::app_status(v.status.as_str(), lang),
+        },
         class: v.permit_class.clone().unwrap_or_default(),
         issuer: v
             .issuing_authority
@@ -524,7 +558,10 @@ async fn render(
             .iter()
             .map(|c| (*c, labels::condition(c, lang)))
             .collect(),
-        next_step: next_step(v, &current, lang, &authority, |t| local(state, t)),
+        next_step: match &g.amendment {
+            Some(a) => amendment_next_step(a, lang, &authority),
+            None => next_step(v, &current, lang, &authority, |t| local(state, t)),
+        },
         question,
         field_error: outcome.field_error,
         to_issue,
@@ -558,8 +595,14 @@ async fn render(
             ApplicationKind::Project => format!("/projects/{}/edit", v.id),
             ApplicationKind::Single => format!("/applications/{}/edit", v.id),
         },
-        can_copy: applicant && v.kind == ApplicationKind::Project,
+        can_copy: applicant && v.kind == ApplicationKind::Project && g.amendment.is_none(),
         project,
+        amendment: g.amendment.as_ref().map(|a| AmendmentBox {
+            permit_no: a.row.permit_no.clone(),
+            from_version: a.row.from_version,
+            changes: super::permits::change_lines(&a.changes, &a.previous, lang == Lang::En),
+            reason: a.row.reason.clone(),
+        }),
     };
     html_with_status(outcome.status, shown)
 }
@@ -651,6 +694,48 @@ fn permit_to_issue(
 }
 
 /// One line on every application page: what happens next, and who is waited for.
+/// What happens next to an amendment: who decides it, and what approval does.
+fn amendment_next_step(
+    a: &crate::service::applications::amendments::Amendment,
+    lang: Lang,
+    authority: &impl Fn(&str) -> String,
+) -> String {
+    use crate::domain::amendment::AmendmentStatus;
+    let waiting: Vec<String> = a
+        .case
+        .tasks
+        .iter()
+        .filter(|t| t.state.awaits_signature())
+        .map(|t| authority(&t.authority_code))
+        .collect();
+    let en = lang == Lang::En;
+    match (a.status, a.row.to_version) {
+        (AmendmentStatus::UnderReview, _) if en => format!(
+            "Next: {} decide the amendment; once approved the permit is re-issued as version {}.",
+            waiting.join(", "),
+            a.row.from_version + 1
+        ),
+        (AmendmentStatus::UnderReview, _) => format!(
+            "下一步：{}审核本次变更，批准后许可证重新签发为第 {} 版。",
+            waiting.join("、"),
+            a.row.from_version + 1
+        ),
+        (AmendmentStatus::Approved, Some(v)) if en => {
+            format!("Approved: the permit is re-issued as version {v}.")
+        }
+        (AmendmentStatus::Approved, v) => {
+            format!(
+                "已批准：许可证已重新签发为第 {} 版。",
+                v.unwrap_or_default()
+            )
+        }
+        (AmendmentStatus::Rejected, _) if en => {
+            "Not approved: the permit stays as it was.".to_string()
+        }
+        (AmendmentStatus::Rejected, _) => "未获批准：许可证维持原样。".to_string(),
+    }
+}
+
 fn next_step(
     v: &Application,
     current: &Caller,

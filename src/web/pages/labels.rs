@@ -42,10 +42,24 @@ pub fn phase(name: &str, lang: Lang) -> String {
         "acceptance" => pick(lang, "受理", "Acceptance").into(),
         "joint_review" => pick(lang, "同步联审", "Joint review").into(),
         "issuance" => pick(lang, "签发", "Issuance").into(),
+        "amendment" => pick(lang, "变更审核", "Amendment review").into(),
         "county_review" => pick(lang, "县级审核", "County review").into(),
         "prefecture_review" => pick(lang, "地州审核", "Prefecture review").into(),
         "region_review" => pick(lang, "自治区审核", "Region review").into(),
         other => other.replace('_', " "),
+    }
+}
+
+/// An amendment's state in words.
+pub fn amendment_status(
+    status: crate::domain::amendment::AmendmentStatus,
+    lang: Lang,
+) -> &'static str {
+    use crate::domain::amendment::AmendmentStatus;
+    match status {
+        AmendmentStatus::UnderReview => pick(lang, "变更审核中", "Amendment under review"),
+        AmendmentStatus::Approved => pick(lang, "变更已批准", "Amendment approved"),
+        AmendmentStatus::Rejected => pick(lang, "变更未批准", "Amendment not approved"),
     }
 }
 
@@ -75,6 +89,9 @@ pub fn event(kind: &str, lang: Lang) -> String {
         "task_reminded" => Some(("督办提醒", "Reminder: due soon")),
         "task_escalated" => Some(("逾期督办", "Overdue: escalated")),
         "progress_reported" => Some(("邮件告知审核进展", "Progress e-mailed to the applicant")),
+        "amendment_requested" => Some(("申请变更", "Amendment asked for")),
+        "permit_amended" => Some(("变更批准，许可证重新签发", "Amended: permit re-issued")),
+        "amendment_rejected" => Some(("变更未获批准", "Amendment not approved")),
         _ => None,
     };
     match known {

@@ -29,10 +29,16 @@ use serde::Deserialize;
 #[path = "permits_verify.rs"]
 mod verify;
 
+#[path = "permits_amend.rs"]
+mod amend;
+
+pub use self::amend::{change_lines, ChangeLine};
+
 pub use self::verify::{trip_from_form, TripForm, VerifyQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(print_page)
+        .service(amend::ask)
         .service(verify::verify_page)
         .service(verify::record_trip);
 }
@@ -262,6 +268,28 @@ struct PrintPage {
     en: bool,
     frame: Frame,
     p: PermitDoc,
+    /// The permit's version (1 until an amendment re-issues it) and its amendments.
+    version: i32,
+    amendments: Vec<amend::AmendmentLine>,
+    /// The holder's amendment form (holders only).
+    amend: Option<amend::AmendForm>,
+    csrf: String,
+    message: Option<String>,
+}
+
+impl PrintPage {
+    /// The approved amendments, printed on the permit.
+    fn approved(&self) -> Vec<&amend::AmendmentLine> {
+        self.amendments
+            .iter()
+            .filter(|a| a.status == "approved")
+            .collect()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PrintQuery {
+    pub done: Option<String>,
 }
 
 /// The permit to print: for the holder's firm, the reviewing authorities, inspectors and
@@ -272,26 +300,94 @@ async fn print_page(
     session: Session,
     Locale(lang): Locale,
     path: web::Path<String>,
+    query: crate::web::input::Query<PrintQuery>,
     SignedIn(current, _): SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    let frame = Frame::for_user(Some(&current), &session, lang);
+    let done = query.into_inner().done;
+    render_permit(
+        &state,
+        &session,
+        lang,
+        current,
+        path.into_inner(),
+        done,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_permit(
+    state: &AppState,
+    session: &Session,
+    lang: Lang,
+    current: Caller,
+    permit_no: String,
+    done: Option<String>,
+    typed: Option<amend::AmendTyped>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let en = lang == Lang::En;
+    let frame = Frame::for_user(Some(&current), session, lang);
     let (now, engine) = (state.clock.now(), state.engine.clone());
-    let permit_no = path.into_inner();
     let caller = current;
-    let doc = state
+    let (doc, version, amendments, amend) = state
         .db(move |conn| {
             let (permit, trips) =
                 service::get(conn, &engine, &caller, &PermitNo::from(&permit_no), now)?;
-            document(conn, &engine, permit, trips)
+            let row = permit.row.clone();
+            let listed =
+                crate::service::applications::amendments::listed(conn, &engine, &permit_no)?;
+            let holder = caller.role == Role::Applicant
+                && caller.user.firm_id.as_deref() == Some(row.holder_firm_id.as_str());
+            let amend = if holder {
+                let mut form = amend::AmendForm::of(&row, &service::vehicles_of(&row)?);
+                let open = listed
+                    .iter()
+                    .any(|a| a.status == crate::domain::amendment::AmendmentStatus::UnderReview);
+                form.closed = match permit.status {
+                    _ if open => Some(lang.word("page.amend.one_at_a_time").to_string()),
+                    PermitStatus::Revoked | PermitStatus::Expired => {
+                        Some(lang.word("page.amend.not_now").to_string())
+                    }
+                    _ => None,
+                };
+                Some(match typed {
+                    Some(typed) => form.with_typed(typed),
+                    None => form,
+                })
+            } else {
+                None
+            };
+            let lines = listed
+                .iter()
+                .map(|a| amend::amendment_line(&engine, a, en))
+                .collect();
+            Ok((
+                document(conn, &engine, permit, trips)?,
+                row.version,
+                lines,
+                amend,
+            ))
         })
         .await?;
+    let message = match done.as_deref() {
+        Some("amendment") => Some(lang.word("page.amend.asked").to_string()),
+        _ => None,
+    };
     html_with_status(
-        StatusCode::OK,
+        status,
         PrintPage {
             lang_tag: lang.tag(),
-            en: lang == Lang::En,
+            en,
+            csrf: frame.csrf.clone(),
             frame,
             p: doc,
+            version,
+            amendments,
+            amend,
+            message,
         },
     )
 }

@@ -14,6 +14,8 @@ struct VerifyPage {
     permit_no: String,
     token: String,
     found: Option<PublicView>,
+    /// The code is a genuine one of an older version: the version now.
+    superseded: Option<i32>,
     inspector: bool,
     csrf: String,
     message: Option<(bool, String)>,
@@ -73,33 +75,37 @@ async fn render_verify(
     let (now, engine) = (state.clock.now(), state.engine.clone());
     let en = lang == Lang::En;
     let (no, t) = (permit_no.clone(), token.clone());
-    let found = state
+    let (found, superseded) = state
         .db(move |conn| {
-            let Some(permit) = service::verify(conn, &engine, &PermitNo::from(&no), &t, now)?
-            else {
-                return Ok(None);
+            let no = PermitNo::from(&no);
+            let Some(permit) = service::verify(conn, &engine, &no, &t, now)? else {
+                // An older version's code: genuine, and no longer the permit.
+                return Ok((None, service::superseded_by(conn, &engine, &no, &t)?));
             };
             let authority = ref_service::find_authority(conn, &permit.row.issuing_authority)?
                 .map(|a| if en { a.name_en } else { a.name_zh })
                 .unwrap_or_else(|| permit.row.issuing_authority.clone());
             let (status_zh, status_en) = status_names(permit.status);
-            Ok(Some(PublicView {
-                status: permit.status.as_str(),
-                status_zh,
-                status_en,
-                holder: permit.row.holder_name,
-                plates: permit.plates,
-                valid_from: permit.row.valid_from.to_string(),
-                valid_to: permit.row.valid_to.to_string(),
-                trips_used: permit.row.trips_used,
-                trips_allowed: permit.row.trips_allowed,
-                conditions: permit
-                    .conditions
-                    .iter()
-                    .map(|c| crate::i18n::condition(c, lang))
-                    .collect(),
-                authority,
-            }))
+            Ok((
+                Some(PublicView {
+                    status: permit.status.as_str(),
+                    status_zh,
+                    status_en,
+                    holder: permit.row.holder_name,
+                    plates: permit.plates,
+                    valid_from: permit.row.valid_from.to_string(),
+                    valid_to: permit.row.valid_to.to_string(),
+                    trips_used: permit.row.trips_used,
+                    trips_allowed: permit.row.trips_allowed,
+                    conditions: permit
+                        .conditions
+                        .iter()
+                        .map(|c| crate::i18n::condition(c, lang))
+                        .collect(),
+                    authority,
+                }),
+                None,
+            ))
         })
         .await?;
     let current = session::user_of(state, session).await?;
@@ -112,6 +118,7 @@ async fn render_verify(
         permit_no,
         token,
         found,
+        superseded,
         inspector,
         csrf: if inspector {
             session::csrf_token(session)

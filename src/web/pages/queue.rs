@@ -42,6 +42,8 @@ struct Row {
     level: i32,
     /// A transport project's size: loads, vehicles, trips.
     project: String,
+    /// The task reviews an amendment of an issued permit.
+    amendment: bool,
     /// `overdue`, `due-soon`, `paused` or empty: the row's colour.
     urgency: &'static str,
     firm: String,
@@ -155,6 +157,7 @@ async fn queue(
                 urgency,
                 firm: t.firm.clone(),
                 cargo: t.cargo.clone(),
+                amendment: t.amendment,
                 route,
                 decided: t
                     .decided_at
