@@ -343,3 +343,38 @@ impl ReportSql for Sql {
         self
     }
 }
+
+/// One amendment in a report's period and scope: what it changed, when it was asked and
+/// decided, and how its case ended.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct AmendmentSample {
+    #[diesel(sql_type = Text)]
+    pub changes: String,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub decided_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+}
+
+/// The amendments asked for in `[from, until)` whose case is in the scope (their cases carry
+/// the permit's application's firm and areas).
+pub fn amendments(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<AmendmentSample>> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT m.changes, m.created_at, m.decided_at, a.status FROM amendments m \
+         JOIN applications a ON a.id = m.id WHERE m.created_at >= ",
+    )
+    .bind(Value::At(from))
+    .push(" AND m.created_at < ")
+    .bind(Value::At(until))
+    .push(" AND ");
+    scope.condition(&mut sql, "a", Form::Probe);
+    sql.query(conn).load(conn)
+}

@@ -103,6 +103,52 @@ fn approve(
     apps::decide(conn, engine, &by, &TaskId::from(task), decision, now)
 }
 
+/// The issued permit's amendments (变更): a replacement tractor approved by the issuer within
+/// the hour (the permit is at version 2), and a later last day waiting in the issuer's queue.
+fn amendments(
+    conn: &mut DbConnection,
+    engine: &Engine,
+    holder: &Caller,
+    permit_no: &str,
+    now: NaiveDateTime,
+) -> Result<(), ServiceError> {
+    use crate::service::applications::amendments::request;
+    let no = crate::domain::ids::PermitNo::from(permit_no);
+    let replaced = request(
+        conn,
+        engine,
+        holder,
+        &no,
+        Some("原牵引车新B12345发动机故障，由同型号牵引车新B23456替换"),
+        &json!({"plates": [{"tractor_plate": "新B23456", "trailer_plates": ["新B6789挂"]}]}),
+        None,
+        now - chrono::TimeDelta::minutes(25),
+    )?;
+    let issuer = reviewer(conn, "652328-TRANSPORT")?;
+    for task in &replaced.case.tasks {
+        let decision = TaskDecision {
+            decision: Decision::Approve,
+            comment: None,
+            conditions: Vec::new(),
+        };
+        let at = now - chrono::TimeDelta::minutes(10);
+        apps::decide(conn, engine, &issuer, &TaskId::from(&task.id), decision, at)?;
+    }
+    let permit = crate::db::permits::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
+    let later = permit.valid_to + Days::new(7);
+    request(
+        conn,
+        engine,
+        holder,
+        &no,
+        Some("风场吊装计划顺延一周，申请延长有效期"),
+        &json!({"valid_to": later.to_string()}),
+        None,
+        now - chrono::TimeDelta::minutes(5),
+    )?;
+    Ok(())
+}
+
 /// The moments of one application's steps: from `at`, each `step` later than the one before.
 struct Steps {
     at: NaiveDateTime,
@@ -278,6 +324,9 @@ pub fn seed_applications(
             step: chrono::TimeDelta::minutes(35),
         },
     )?;
+    if let Some(permit_no) = &issued.permit_no {
+        amendments(conn, engine, &first, permit_no, now)?;
+    }
     super::project::seed(conn, engine, &first, now)?;
     let work = [
         (

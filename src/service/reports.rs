@@ -498,3 +498,77 @@ mod tests {
         assert_eq!(percentile(&BTreeMap::new(), 0, 1, 2), None);
     }
 }
+
+/// How long amendments of one kind of change took: asked for → decided, in clock minutes
+/// (an amendment never waits for its holder).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AmendmentFigures {
+    /// plates, valid_to or trips.
+    pub kind: String,
+    pub asked: i64,
+    pub approved: i64,
+    pub rejected: i64,
+    pub open: i64,
+    pub median_hours: Option<f64>,
+    pub max_hours: Option<f64>,
+}
+
+/// Amendments asked for on the local days of `filter`, by kind of change (an amendment that
+/// changes two things counts under each).
+pub fn amendment_turnaround(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<AmendmentFigures>, ServiceError> {
+    use crate::domain::amendment::{ChangeKind, Changes};
+    use chrono::TimeZone;
+    let start_of = |day: NaiveDate| {
+        tz.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.naive_utc())
+            .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN))
+    };
+    let (from, until) = (
+        start_of(filter.from),
+        start_of(filter.to + chrono::Days::new(1)),
+    );
+    let samples = q::amendments(conn, &filter.scope, from, until)?;
+    let mut out = Vec::new();
+    for kind in [ChangeKind::Plates, ChangeKind::Validity, ChangeKind::Trips] {
+        let mut figures = AmendmentFigures {
+            kind: kind.as_str().into(),
+            asked: 0,
+            approved: 0,
+            rejected: 0,
+            open: 0,
+            median_hours: None,
+            max_hours: None,
+        };
+        let mut minutes = Vec::new();
+        for s in &samples {
+            let changes: Changes = super::stored("amendment changes", &s.changes)?;
+            if !changes.kinds().contains(&kind) {
+                continue;
+            }
+            figures.asked += 1;
+            match (s.status.as_str(), s.decided_at) {
+                ("issued", Some(at)) => {
+                    figures.approved += 1;
+                    minutes.push((at - s.created_at).num_minutes() as i32);
+                }
+                (_, Some(at)) => {
+                    figures.rejected += 1;
+                    minutes.push((at - s.created_at).num_minutes() as i32);
+                }
+                (_, None) => figures.open += 1,
+            }
+        }
+        minutes.sort_unstable();
+        let by_rank: BTreeMap<i64, i32> = (0..).zip(minutes.iter().copied()).collect();
+        let n = minutes.len() as i64;
+        figures.median_hours = percentile(&by_rank, n, 1, 2).map(|m| m / 60.0);
+        figures.max_hours = minutes.last().map(|m| f64::from(*m) / 60.0);
+        out.push(figures);
+    }
+    Ok(out)
+}

@@ -573,3 +573,89 @@ async fn trips_racing_a_re_issue_are_counted_once_or_refused_as_superseded() {
     );
     assert_eq!(after["valid_to"], "2026-12-20");
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_amendments_turnaround_by_kind() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(3), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    // New plates, approved after 30 minutes; then more trips, still under review.
+    let first: Value = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "换车", "changes": {"plates": [{"tractor_plate": "新B54321"}]}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    app.advance_clock(30).await;
+    let task = queued(&flow, &issuer, first["id"].as_str().unwrap()).await;
+    let approved = flow
+        .decide(
+            &issuer,
+            task["id"].as_str().unwrap(),
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(approved.status(), StatusCode::OK);
+    let second = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "加趟", "changes": {"trips_allowed": 5}}),
+    )
+    .await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+
+    let (manager, _) = crate::admin_pages::signed_in(&app, "manager@demo.local", DEMO).await;
+    let html = manager
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let section = html
+        .split("id=\"amendments-title\"")
+        .nth(1)
+        .expect("the amendments table")
+        .split("</section>")
+        .next()
+        .unwrap();
+    let row = |kind: &str| -> Vec<String> {
+        section
+            .split("<tr>")
+            .find(|r| r.contains(kind))
+            .unwrap_or_else(|| panic!("{kind} in {section}"))
+            .split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(row("车辆号牌"), ["1", "1", "0", "0", "0.5 h", "0.5 h"]);
+    assert_eq!(row("通行次数"), ["1", "0", "0", "1", "—", "—"]);
+    assert_eq!(row("延长有效期"), ["0", "0", "0", "0", "—", "—"]);
+
+    // Left lying for two days, the amendment's tasks are on the escalation board.
+    app.advance_clock(48 * 60).await;
+    app.run_jobs().await;
+    let manager = app.token("manager@demo.local", DEMO).await;
+    let board: Value = app
+        .get_as("/api/v1/reports/escalations", &manager)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = second.json().await.unwrap();
+    assert!(
+        board
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["application_id"] == second["id"] && r["level"].as_i64() > Some(0)),
+        "{board}"
+    );
+}

@@ -575,6 +575,31 @@ async fn the_demo_has_a_valid_permit_and_work_at_every_stage() {
     assert_eq!(p["status"], "valid");
     assert_eq!(p["trips_allowed"], 6);
     assert_eq!(p["conditions"].as_array().unwrap().len(), 2);
+    // A replacement tractor approved (version 2), a later last day waiting for the issuer.
+    assert_eq!(p["version"], 2);
+    assert_eq!(p["plates"][0], "新B23456");
+    let states: Vec<&str> = p["amendments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["approved", "under_review"]);
+    let issuer = app.token("652328-transport@demo.local", DEMO).await;
+    let queue: Value = app
+        .get_as("/api/v1/tasks?state=open", &issuer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "amendment"),
+        "{queue}"
+    );
 
     // Every role's start page has something on it.
     let list: Value = app

@@ -92,6 +92,16 @@ struct DashboardPage {
     tables: Vec<Table>,
     board: Vec<Column>,
     csv: String,
+    /// Amendments by kind of change: (kind in words, asked, approved, not approved, open,
+    /// median, longest).
+    amendments: Vec<(&'static str, i64, i64, i64, i64, String, String)>,
+}
+
+impl DashboardPage {
+    /// Whether any amendment was asked for in the period.
+    fn any_amendments(&self) -> bool {
+        self.amendments.iter().any(|a| a.1 > 0)
+    }
 }
 
 fn hours(value: Option<f64>) -> String {
@@ -190,6 +200,7 @@ async fn dashboard(
     let (from, to, _) = period;
     let target_hours = state.engine.target_hours;
     let caller = current.clone();
+    let tz = state.engine.timezone;
     let data = state
         .db(move |conn| {
             let scope = reports::area_of(conn, &caller)?;
@@ -221,6 +232,7 @@ async fn dashboard(
                 ));
             }
             let histogram = reports::histogram(conn, &filter, BIN_HOURS, BINS)?;
+            let amendments = reports::amendment_turnaround(conn, &filter, tz)?;
             let board = reports::escalation_board(conn, &caller, now)?;
             let names = reference::names(conn, en)?.authorities;
             let mut area = labels::word(en, "page.dashboard.the_whole_region").to_string();
@@ -231,10 +243,24 @@ async fn dashboard(
                     }
                 }
             }
-            Ok::<_, crate::service::ServiceError>((report, others, histogram, board, names, area))
+            Ok::<_, crate::service::ServiceError>((
+                report, others, histogram, board, names, area, amendments,
+            ))
         })
         .await?;
-    let (report, others, histogram, board, names, area) = data;
+    let (report, others, histogram, board, names, area, amendments) = data;
+    let amendments = amendments
+        .into_iter()
+        .map(|a| {
+            let kind = match a.kind.as_str() {
+                "plates" => labels::word(en, "page.dashboard.amend_plates"),
+                "valid_to" => labels::word(en, "page.dashboard.amend_valid_to"),
+                _ => labels::word(en, "page.dashboard.amend_trips"),
+            };
+            let (median, max) = (hours(a.median_hours), hours(a.max_hours));
+            (kind, a.asked, a.approved, a.rejected, a.open, median, max)
+        })
+        .collect();
     // The line tasks are held to: the review budget of the workflow new applications follow.
     let review_budget = state
         .engine
@@ -293,6 +319,7 @@ async fn dashboard(
             f64::from(target_hours),
             review_budget,
         ),
+        amendments,
         board: board_columns(board, &names, now, en),
         // For people: the spreadsheet form (Excel reads it in Chinese, names beside codes).
         csv: format!("/api/v1/reports/turnaround.csv?from={from}&to={to}&format=spreadsheet"),
