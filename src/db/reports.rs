@@ -174,13 +174,15 @@ pub struct Backlog {
     pub oldest_submitted_at: Option<NaiveDateTime>,
 }
 
-/// Applications open now (submitted and not yet decided) in the scope, whenever submitted.
+/// Applications open now (submitted and not yet decided) in the scope, whenever submitted;
+/// amendments under review are not applications.
 pub fn backlog(conn: &mut DbConnection, scope: &Scope) -> QueryResult<Backlog> {
     let mut sql = Sql::default();
     sql.push(
         "SELECT COUNT(*) AS open, MIN(a.submitted_at) AS oldest_submitted_at \
          FROM applications a \
-         WHERE a.status IN ('submitted', 'under_review', 'info_requested') AND ",
+         WHERE a.status IN ('submitted', 'under_review', 'info_requested') \
+         AND COALESCE(a.workflow, '') <> 'amendment' AND ",
     )
     .scope(scope);
     sql.query(conn).get_result(conn)

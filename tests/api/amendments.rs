@@ -639,6 +639,21 @@ async fn the_dashboard_shows_amendments_turnaround_by_kind() {
     assert_eq!(row("通行次数"), ["1", "0", "0", "1", "—", "—"]);
     assert_eq!(row("延长有效期"), ["0", "0", "0", "0", "—", "—"]);
 
+    // The amendment under review is not an open application.
+    let report: Value = manager
+        .get(app.url("/api/v1/reports/turnaround"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["open_backlog"], 0, "{report}");
+    assert_eq!(
+        report["count_submitted"], 1,
+        "the application, not its amendments"
+    );
+
     // Left lying for two days, the amendment's tasks are on the escalation board.
     app.advance_clock(48 * 60).await;
     app.run_jobs().await;
@@ -658,4 +673,70 @@ async fn the_dashboard_shows_amendments_turnaround_by_kind() {
             .any(|r| r["application_id"] == second["id"] && r["level"].as_i64() > Some(0)),
         "{board}"
     );
+}
+
+#[tokio::test]
+async fn a_project_load_permit_gains_a_vehicle_and_trips_with_every_county_police_on_the_route() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = crate::projects::issued_project(&flow, &crate::projects::project()).await;
+    let blade = application["permits"][0].as_str().unwrap().to_string();
+    let amendment: Value = ask(
+        &flow,
+        &blade,
+        json!({"reason": "增派一辆叶片车，加快吊装进度",
+               "changes": {"trips_allowed": 350, "plates": [
+                   {"tractor_plate": "新B12345", "trailer_plates": ["新B6789挂"]},
+                   {"tractor_plate": "新B22345", "trailer_plates": ["新B6790挂"]},
+                   {"tractor_plate": "新B42345", "trailer_plates": ["新B6791挂"]}]}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let mut authorities: Vec<String> = amendment["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["authority_code"].as_str().unwrap().to_string())
+        .collect();
+    authorities.sort();
+    assert_eq!(
+        authorities,
+        ["650000-HIGHWAY", "650521-POLICE", "652328-POLICE"],
+        "{amendment}"
+    );
+    let id = amendment["id"].as_str().unwrap().to_string();
+    for authority in &authorities {
+        let token = flow.reviewer(authority).await;
+        let task = queued(&flow, &token, &id).await;
+        assert_eq!(task["application_kind"], "project");
+        let decided = flow
+            .decide(
+                &token,
+                task["id"].as_str().unwrap(),
+                json!({"decision": "approve"}),
+            )
+            .await;
+        assert_eq!(decided.status(), StatusCode::OK);
+    }
+    let after = permit(&flow, &blade).await;
+    assert_eq!(
+        (after["version"].clone(), after["trips_allowed"].clone()),
+        (json!(2), json!(350))
+    );
+    assert!(after["plates"].to_string().contains("新B42345"), "{after}");
+    // The new vehicle departs on the new code; the nacelle's permit is untouched.
+    let inspector = app.token("inspector@demo.local", DEMO).await;
+    let departed = flow
+        .post(
+            &inspector,
+            &format!("/api/v1/permits/{blade}/trips"),
+            &json!({"plate": "新B42345", "location": "Mulei park", "stage": "departure",
+                    "t": token_of(after["verify_url"].as_str().unwrap())}),
+        )
+        .await;
+    assert_eq!(departed.status(), StatusCode::CREATED);
+    let nacelle = permit(&flow, application["permits"][1].as_str().unwrap()).await;
+    assert_eq!(nacelle["version"], 1);
 }
