@@ -158,6 +158,25 @@ async fn account(
     render(&state, &session, &current, lang, path.into_inner(), shown).await
 }
 
+/// A refused change: the page again with `message` on top and each error at its field.
+fn refused(
+    errors: &crate::domain::ValidationErrors,
+    lang: Lang,
+    message: &'static str,
+    typed_name: Option<String>,
+) -> Shown {
+    Shown {
+        message: Some((false, lang.word(message).to_string())),
+        errors: errors
+            .0
+            .iter()
+            .map(|e| (e.field.clone(), lang.message(&e.message)))
+            .collect(),
+        typed_name,
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 /// Back to the account's page, saying what was done.
 pub(super) fn back_to(id: &str, done: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -208,20 +227,7 @@ async fn update(
     match result {
         Ok(()) => Ok(back_to(&id, "updated")),
         Err(errors) => {
-            let errors = errors
-                .0
-                .iter()
-                .map(|e| (e.field.clone(), lang.message(&e.message)))
-                .collect();
-            let shown = Shown {
-                message: Some((
-                    false,
-                    lang.word("page.admin.account_not_changed").to_string(),
-                )),
-                errors,
-                typed_name: Some(name),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            };
+            let shown = refused(&errors, lang, "page.admin.account_not_changed", Some(name));
             render(&state, &session, &current, lang, id, shown).await
         }
     }
@@ -259,17 +265,7 @@ async fn set_password(
     match result {
         Ok(()) => Ok(back_to(&id, "password")),
         Err(errors) => {
-            let errors = errors
-                .0
-                .iter()
-                .map(|e| (e.field.clone(), lang.message(&e.message)))
-                .collect();
-            let shown = Shown {
-                message: Some((false, lang.word("page.admin.password_not_set").to_string())),
-                errors,
-                typed_name: None,
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            };
+            let shown = refused(&errors, lang, "page.admin.password_not_set", None);
             render(&state, &session, &current, lang, id, shown).await
         }
     }
