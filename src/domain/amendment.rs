@@ -12,11 +12,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 text_enum!(
-    /// Where an amendment stands: with its reviewers, approved (the permit re-issued), rejected.
+    /// Where an amendment stands: with its reviewers, approved (the permit re-issued),
+    /// rejected, or withdrawn by its holder.
     AmendmentStatus {
         UnderReview = "under_review",
         Approved = "approved",
         Rejected = "rejected",
+        Withdrawn = "withdrawn",
     }
 );
 

@@ -428,7 +428,10 @@ fn mails_for(
 /// confirmation; there is no acceptance or statute.)
 fn for_amendment(mail: Mail) -> Option<Mail> {
     let kind = match mail.kind {
-        EmailKind::Submitted | EmailKind::Accepted | EmailKind::ReviewApproved => return None,
+        EmailKind::Submitted
+        | EmailKind::Accepted
+        | EmailKind::ReviewApproved
+        | EmailKind::Withdrawn => return None,
         EmailKind::Issued => EmailKind::AmendmentApproved,
         EmailKind::NotAccepted | EmailKind::Rejected => EmailKind::AmendmentRejected,
         other => other,

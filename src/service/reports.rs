@@ -505,6 +505,7 @@ mod tests {
 pub struct AmendmentFigures {
     /// plates, valid_to or trips.
     pub kind: String,
+    /// Asked for in the period (withdrawn ones included).
     pub asked: i64,
     pub approved: i64,
     pub rejected: i64,
@@ -552,6 +553,8 @@ pub fn amendment_turnaround(
             }
             figures.asked += 1;
             match (s.status.as_str(), s.decided_at) {
+                // Withdrawn by its holder: asked for, never decided.
+                ("withdrawn", _) => {}
                 ("issued", Some(at)) => {
                     figures.approved += 1;
                     minutes.push((at - s.created_at).num_minutes() as i32);

@@ -740,3 +740,50 @@ async fn a_project_load_permit_gains_a_vehicle_and_trips_with_every_county_polic
     let nacelle = permit(&flow, application["permits"][1].as_str().unwrap()).await;
     assert_eq!(nacelle["version"], 1);
 }
+
+#[tokio::test]
+async fn a_withdrawn_amendment_leaves_the_permit_open_to_the_next() {
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let application = issued(&flow, &county_blade(3), &[]).await;
+    let permit_no = application["permit_no"].as_str().unwrap().to_string();
+    let first: Value = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "延期", "changes": {"valid_to": "2026-12-15"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = first["id"].as_str().unwrap();
+    let withdrawn = flow
+        .post(
+            &flow.applicant,
+            &format!("/api/v1/applications/{id}/withdraw"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let list: Value = flow
+        .get(
+            &flow.applicant,
+            &format!("/api/v1/permits/{permit_no}/amendments"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["status"], "withdrawn");
+    // Its task left the issuer's queue; the next amendment may be asked.
+    let issuer = flow.reviewer("652328-TRANSPORT").await;
+    assert_eq!(queued(&flow, &issuer, id).await, Value::Null);
+    let next = ask(
+        &flow,
+        &permit_no,
+        json!({"reason": "再延期", "changes": {"valid_to": "2026-12-18"}}),
+    )
+    .await;
+    assert_eq!(next.status(), StatusCode::CREATED);
+    assert_eq!(permit(&flow, &permit_no).await["version"], 1);
+}

@@ -84,6 +84,7 @@ impl Subject for AmendmentSubject {
 fn status_of(case: &Case) -> AmendmentStatus {
     match case.status {
         AppStatus::Issued => AmendmentStatus::Approved,
+        AppStatus::Withdrawn => AmendmentStatus::Withdrawn,
         s if s.is_terminal() => AmendmentStatus::Rejected,
         _ => AmendmentStatus::UnderReview,
     }
@@ -267,9 +268,9 @@ pub fn refuse_request_info(row: &ApplicationRow) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// After a decision on an amendment's task, in its transaction: an approval that ends the
-/// review re-issues the permit as its next version (the trips used so far kept, the
-/// approvals' conditions added); a rejection ends it. Either way the permit is open to the
+/// After a decision on an amendment's task (or its holder's withdrawal), in its transaction:
+/// an approval that ends the review re-issues the permit as its next version (the trips used
+/// so far kept, the approvals' conditions added); a rejection or a withdrawal ends it. Either way the permit is open to the
 /// next amendment, and the permit's application's timeline says so.
 pub fn on_decided(
     conn: &mut DbConnection,
@@ -283,7 +284,8 @@ pub fn on_decided(
     let rejected = events
         .iter()
         .any(|e| matches!(e, Event::NotAccepted { .. } | Event::Rejected { .. }));
-    if !approved && !rejected {
+    let withdrawn = events.iter().any(|e| matches!(e, Event::Withdrawn { .. }));
+    if !approved && !rejected && !withdrawn {
         return Ok(());
     }
     let amendment = q::find(conn, &row.id)?.ok_or(ServiceError::NotFound)?;
@@ -333,6 +335,8 @@ pub fn on_decided(
             ));
         }
         ("permit_amended", Some(next.version))
+    } else if withdrawn {
+        ("amendment_withdrawn", None)
     } else {
         ("amendment_rejected", None)
     };

@@ -278,6 +278,10 @@ pub fn withdraw_because(
             decide_command(&before.case, command, &caller.actor(), now).map_err(domain_error)?;
         let after = applied(&before.case, &events);
         let row = rows::next_row(&before.row, &after, now);
+        if super::amendments::is_amendment(&row) {
+            // The permit is open to the next amendment.
+            super::amendments::on_decided(conn, caller, &row, &after, &events, now)?;
+        }
         store_and_notify(conn, engine, &before, &row, &after, events, now)?;
         Ok::<_, ServiceError>(Loaded { row, case: after })
     })?;

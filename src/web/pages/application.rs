@@ -733,6 +733,10 @@ fn amendment_next_step(
             "Not approved: the permit stays as it was.".to_string()
         }
         (AmendmentStatus::Rejected, _) => "未获批准：许可证维持原样。".to_string(),
+        (AmendmentStatus::Withdrawn, _) if en => {
+            "Withdrawn: the permit stays as it was.".to_string()
+        }
+        (AmendmentStatus::Withdrawn, _) => "已撤回：许可证维持原样。".to_string(),
     }
 }
 

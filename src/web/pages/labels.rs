@@ -60,6 +60,7 @@ pub fn amendment_status(
         AmendmentStatus::UnderReview => pick(lang, "变更审核中", "Amendment under review"),
         AmendmentStatus::Approved => pick(lang, "变更已批准", "Amendment approved"),
         AmendmentStatus::Rejected => pick(lang, "变更未批准", "Amendment not approved"),
+        AmendmentStatus::Withdrawn => pick(lang, "变更已撤回", "Amendment withdrawn"),
     }
 }
 
@@ -92,6 +93,7 @@ pub fn event(kind: &str, lang: Lang) -> String {
         "amendment_requested" => Some(("申请变更", "Amendment asked for")),
         "permit_amended" => Some(("变更批准，许可证重新签发", "Amended: permit re-issued")),
         "amendment_rejected" => Some(("变更未获批准", "Amendment not approved")),
+        "amendment_withdrawn" => Some(("撤回变更申请", "Amendment withdrawn")),
         _ => None,
     };
     match known {

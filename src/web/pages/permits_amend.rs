@@ -74,6 +74,7 @@ pub fn amendment_line(engine: &Engine, a: &Amendment, en: bool) -> AmendmentLine
         (AmendmentStatus::Approved, Some(v)) => format!("已批准，第 {v} 版"),
         (AmendmentStatus::Approved, None) => if en { "approved" } else { "已批准" }.into(),
         (AmendmentStatus::Rejected, _) => if en { "not approved" } else { "未批准" }.into(),
+        (AmendmentStatus::Withdrawn, _) => if en { "withdrawn" } else { "已撤回" }.into(),
         (AmendmentStatus::UnderReview, _) => if en { "under review" } else { "审核中" }.into(),
     };
     let refusal = a
