@@ -109,19 +109,22 @@ pub fn request(
     now: NaiveDateTime,
 ) -> Result<Amendment, ServiceError> {
     let permit_no = permit_no.as_str();
+    // Who may ask is settled before any lock is taken: someone else's requests never hold
+    // up the permit's scans.
+    let readable = permit_q::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
+    if !permits::can_read(conn, caller, &readable)? {
+        return Err(ServiceError::NotFound);
+    }
+    if caller.role != Role::Applicant {
+        return Err(ServiceError::Forbidden(
+            "only the holder's firm asks for an amendment".into(),
+        ));
+    }
     let id = write_transaction(conn, |conn| {
         if !permit_q::lock(conn, permit_no)? {
             return Err(ServiceError::NotFound);
         }
         let permit = permit_q::find(conn, permit_no)?.ok_or(ServiceError::NotFound)?;
-        if !permits::can_read(conn, caller, &permit)? {
-            return Err(ServiceError::NotFound);
-        }
-        if caller.role != Role::Applicant {
-            return Err(ServiceError::Forbidden(
-                "only the holder's firm asks for an amendment".into(),
-            ));
-        }
         if version.is_some_and(|v| v != permit.version) {
             return Err(ServiceError::Conflict(format!(
                 "superseded: the permit is at version {} now",
