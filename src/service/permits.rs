@@ -26,7 +26,7 @@ fn internal(what: &str) -> ServiceError {
     ServiceError::Internal(anyhow::anyhow!("{what}"))
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, ServiceError> {
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<String, ServiceError> {
     serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.into()))
 }
 

@@ -20,7 +20,8 @@ use crate::domain::workflow::case::decide as decide_command;
 use crate::domain::workflow::case::{NewPhase, NewTask};
 use crate::domain::workflow::{AppStatus, Case, Command, Event, TaskState};
 use crate::domain::{FieldError, Message};
-use crate::service::{permits, stored, Caller, Engine, ServiceError};
+use crate::service::permits::{self, json};
+use crate::service::{stored, Caller, Engine, ServiceError};
 use chrono::NaiveDateTime;
 
 /// The workflow of an amendment's case (its row keeps the kind of the permit's application).
@@ -88,10 +89,6 @@ fn status_of(case: &Case) -> AmendmentStatus {
         s if s.is_terminal() => AmendmentStatus::Rejected,
         _ => AmendmentStatus::UnderReview,
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Result<String, ServiceError> {
-    serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.into()))
 }
 
 /// The holder's firm asks for an amendment of `permit_no`: checked against the permit now,

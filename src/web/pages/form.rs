@@ -301,11 +301,21 @@ fn class_help(rules: &crate::domain::rules::PermitRules, lang: Lang) -> String {
 /// Each problem at its form field (two at one field both said there), and what belongs to no
 /// field, for the banner.
 fn errors_at_fields(problems: &[FieldError], lang: Lang) -> (HashMap<String, String>, Vec<String>) {
+    errors_placed(problems, lang, form_field)
+}
+
+/// Problems placed by `field_of` at a form's fields (several at one field joined), the rest
+/// for the banner, each once.
+pub(super) fn errors_placed(
+    problems: &[FieldError],
+    lang: Lang,
+    field_of: impl Fn(&str) -> Option<String>,
+) -> (HashMap<String, String>, Vec<String>) {
     let mut errors: HashMap<String, String> = HashMap::new();
     let mut general: Vec<String> = Vec::new();
     for e in problems {
         let text = lang.message(&e.message);
-        match form_field(&e.field) {
+        match field_of(&e.field) {
             // Two plates wrong, say: both reasons at the one field.
             Some(field) => match errors.get_mut(&field) {
                 Some(shown) if !shown.contains(&text) => {

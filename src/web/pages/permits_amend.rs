@@ -241,24 +241,8 @@ pub async fn ask(
         }
         Err(problems) => problems,
     };
-    let mut errors: HashMap<String, String> = HashMap::new();
-    let mut general = Vec::new();
-    for e in &problems {
-        let text = lang.message(&e.message);
-        match at_field(&e.field) {
-            Some(field) => {
-                let shown = errors.entry(field.to_string()).or_default();
-                if !shown.contains(&text) {
-                    if !shown.is_empty() {
-                        shown.push_str("; ");
-                    }
-                    shown.push_str(&text);
-                }
-            }
-            None if !general.contains(&text) => general.push(text),
-            None => {}
-        }
-    }
+    let (errors, general) =
+        super::super::form::errors_placed(&problems, lang, |f| at_field(f).map(str::to_string));
     let typed = AmendTyped {
         vehicles: form.vehicles.unwrap_or_default(),
         valid_to: form.valid_to.unwrap_or_default(),
