@@ -140,6 +140,10 @@ pub fn spawn_jobs(state: AppState) {
                 let now = job.clock.now();
                 let recorded = crate::service::escalations::run(&mut conn, &job.engine, now)?;
                 let digests = crate::service::digests::run(&mut conn, &job.engine, now)?;
+                let expired = crate::service::accounts::expire_registrations(&mut conn, now)?;
+                if expired > 0 {
+                    tracing::info!(expired, "unconfirmed registrations expired");
+                }
                 if digests > 0 {
                     tracing::info!(digests, "approvals digest");
                 }

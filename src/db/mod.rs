@@ -2,6 +2,7 @@
 //! queries it needs. Functions here take a connection and return `QueryResult`; the service
 //! layer decides what a transaction holds.
 
+pub mod accounts;
 pub mod admin_events;
 pub mod amendments;
 pub mod applications;

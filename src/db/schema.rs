@@ -30,6 +30,7 @@ diesel::table! {
         oversize_qualified -> Bool,
         restricted_until -> Nullable<Date>,
         created_at -> Timestamp,
+        licence_no -> Nullable<Text>,
     }
 }
 
@@ -46,6 +47,7 @@ diesel::table! {
         language -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        firm_holder -> Bool,
     }
 }
 
@@ -366,6 +368,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     trip_scans,
     admin_events,
     amendments,
+    registrations,
+    account_tokens,
+    throttle_hits,
 );
 
 diesel::table! {
@@ -387,3 +392,48 @@ diesel::table! {
 }
 
 diesel::joinable!(amendments -> permits (permit_no));
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        firm_code -> Text,
+        firm_name -> Text,
+        licence_no -> Text,
+        contact_name -> Text,
+        phone -> Text,
+        email -> Text,
+        password_hash -> Text,
+        language -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        purpose -> Text,
+        registration_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    throttle_hits (id) {
+        id -> Text,
+        action -> Text,
+        subject -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(account_tokens -> registrations (registration_id));

@@ -14,6 +14,8 @@ pub struct FirmRow {
     pub oversize_qualified: bool,
     pub restricted_until: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
+    /// The operating licence number (道路运输经营许可证号) its registration gave.
+    pub licence_no: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -23,6 +25,7 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub role: String,
+    /// Empty while an invited colleague has not yet chosen a password (no password matches).
     pub password_hash: String,
     pub firm_id: Option<String>,
     pub authority_code: Option<String>,
@@ -30,6 +33,8 @@ pub struct UserRow {
     pub language: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// The firm's account holder, who invites colleagues and may switch them off.
+    pub firm_holder: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -298,4 +303,46 @@ pub fn active_managers_of(
         .order(users::email)
         .select(UserRow::as_select())
         .load(conn)
+}
+
+/// Whether the firm has an account holder already.
+pub fn firm_has_holder(conn: &mut DbConnection, firm_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::firm_id.eq(firm_id))
+            .filter(users::firm_holder.eq(true)),
+    ))
+    .get_result(conn)
+}
+
+/// The firm's accounts, holder first, then by name.
+pub fn firm_users(conn: &mut DbConnection, firm_id: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::firm_id.eq(firm_id))
+        .order((users::firm_holder.desc(), users::name, users::email))
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+pub fn set_language(conn: &mut DbConnection, user_id: &str, language: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::language.eq(language))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records what the firm's registration said of it.
+pub fn set_firm_registered(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    licence_no: &str,
+    oversize_qualified: bool,
+) -> QueryResult<()> {
+    diesel::update(firms::table.find(firm_id))
+        .set((
+            firms::licence_no.eq(licence_no),
+            firms::oversize_qualified.eq(oversize_qualified),
+        ))
+        .execute(conn)
+        .map(drop)
 }

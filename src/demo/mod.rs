@@ -62,6 +62,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
                         oversize_qualified: true,
                         restricted_until: None,
                         created_at: now,
+                        licence_no: None,
                     };
                     q::insert_firm(conn, &row)?;
                     row.id
@@ -89,10 +90,12 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
             language: lang.to_string(),
             active: true,
             created_at: now,
+            firm_holder: false,
         };
         let mut users = vec![
             UserRow {
                 firm_id: firm_ids.first().cloned(),
+                firm_holder: true,
                 ..user(
                     "applicant@demo.local".into(),
                     "王调度".into(),
@@ -102,6 +105,7 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
             },
             UserRow {
                 firm_id: firm_ids.get(1).cloned(),
+                firm_holder: true,
                 ..user(
                     "applicant2@demo.local".into(),
                     "Li Na".into(),

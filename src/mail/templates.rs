@@ -26,10 +26,22 @@ pub enum EmailKind {
     AmendmentApproved,
     /// An amendment was not approved, and why.
     AmendmentRejected,
+    /// A firm's registration: the link that confirms its e-mail address.
+    RegistrationConfirm,
+    /// Someone registered with an address that has an account: a notice to its owner.
+    RegistrationExists,
+    /// The registration was approved: the account is open.
+    RegistrationApproved,
+    /// The registration was refused, and why.
+    RegistrationRejected,
+    /// The link to choose a new password.
+    PasswordReset,
+    /// A colleague invited by the firm's account holder: the link to choose a password.
+    Invitation,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 15] = [
+    pub const ALL: [EmailKind; 21] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -45,6 +57,12 @@ impl EmailKind {
         EmailKind::AnswerReceived,
         EmailKind::AmendmentApproved,
         EmailKind::AmendmentRejected,
+        EmailKind::RegistrationConfirm,
+        EmailKind::RegistrationExists,
+        EmailKind::RegistrationApproved,
+        EmailKind::RegistrationRejected,
+        EmailKind::PasswordReset,
+        EmailKind::Invitation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +82,12 @@ impl EmailKind {
             EmailKind::AnswerReceived => "answer_received",
             EmailKind::AmendmentApproved => "amendment_approved",
             EmailKind::AmendmentRejected => "amendment_rejected",
+            EmailKind::RegistrationConfirm => "registration_confirm",
+            EmailKind::RegistrationExists => "registration_exists",
+            EmailKind::RegistrationApproved => "registration_approved",
+            EmailKind::RegistrationRejected => "registration_rejected",
+            EmailKind::PasswordReset => "password_reset",
+            EmailKind::Invitation => "invitation",
         }
     }
 }
@@ -202,6 +226,12 @@ email_templates!(
     AnswerReceived => answer_received => ("email/answer_received/subject.txt", "email/answer_received/body.txt", "email/answer_received/body.html"),
     AmendmentApproved => amendment_approved => ("email/amendment_approved/subject.txt", "email/amendment_approved/body.txt", "email/amendment_approved/body.html"),
     AmendmentRejected => amendment_rejected => ("email/amendment_rejected/subject.txt", "email/amendment_rejected/body.txt", "email/amendment_rejected/body.html"),
+    RegistrationConfirm => registration_confirm => ("email/registration_confirm/subject.txt", "email/registration_confirm/body.txt", "email/registration_confirm/body.html"),
+    RegistrationExists => registration_exists => ("email/registration_exists/subject.txt", "email/registration_exists/body.txt", "email/registration_exists/body.html"),
+    RegistrationApproved => registration_approved => ("email/registration_approved/subject.txt", "email/registration_approved/body.txt", "email/registration_approved/body.html"),
+    RegistrationRejected => registration_rejected => ("email/registration_rejected/subject.txt", "email/registration_rejected/body.txt", "email/registration_rejected/body.html"),
+    PasswordReset => password_reset => ("email/password_reset/subject.txt", "email/password_reset/body.txt", "email/password_reset/body.html"),
+    Invitation => invitation => ("email/invitation/subject.txt", "email/invitation/body.txt", "email/invitation/body.html"),
 );
 
 #[cfg(test)]
@@ -300,7 +330,9 @@ mod tests {
                         r.subject, r.text, r.html
                     )
                 );
-                assert!(r.subject.contains("PF-2026-000123"));
+                if kind != EmailKind::PasswordReset {
+                    assert!(r.subject.contains("PF-2026-000123"), "{kind}");
+                }
                 assert!(!r.subject.contains('\n'));
                 assert!(
                     !r.html.contains("<missing>"),

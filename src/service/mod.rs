@@ -1,6 +1,7 @@
 //! Use cases: load what is needed, let the domain decide, persist the outcome in one
 //! transaction. Handlers and the CLI call these and nothing below them.
 
+pub mod accounts;
 pub mod admin;
 pub mod applications;
 pub mod digests;

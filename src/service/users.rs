@@ -49,7 +49,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -121,6 +121,11 @@ pub fn create_user(
         else {
             return Err(ServiceError::Validation(std::mem::take(&mut errors)));
         };
+        // A firm's first account holds it (invites colleagues, switches them off).
+        let firm_holder = match &firm_id {
+            Some(firm) => !q::firm_has_holder(conn, firm)?,
+            None => false,
+        };
         let user = UserRow {
             id: new_id(),
             email: email.as_str().to_string(),
@@ -133,6 +138,7 @@ pub fn create_user(
             language: new.language.tag().to_string(),
             active: true,
             created_at: now,
+            firm_holder,
         };
         q::insert_user(conn, &user)?;
         let detail = serde_json::json!({"role": user.role, "firm_id": user.firm_id,
@@ -240,6 +246,7 @@ fn firm_of(
                 oversize_qualified: true,
                 restricted_until: None,
                 created_at: now,
+                licence_no: None,
             };
             q::insert_firm(conn, &firm)?;
             Ok(Some(firm.id))

@@ -1,7 +1,8 @@
 //! The OpenAPI description, generated from the handlers and their types.
 
 use super::api::{
-    admin, amendments, applications, auth, permits, reference, reports, tasks, test_support, views,
+    accounts, admin, amendments, applications, auth, permits, reference, reports, tasks,
+    test_support, views,
 };
 use super::ops;
 use actix_web::{get, web, HttpResponse};
@@ -13,7 +14,10 @@ use utoipa::{Modify, OpenApi};
     info(title = "permitflow API", description = "Oversize-cargo road transport permits with parallel joint review."),
     paths(
         ops::healthz, ops::readyz, ops::metrics,
-        auth::token, auth::me,
+        auth::token, auth::me, accounts::update_me,
+        accounts::register, accounts::confirm, accounts::list_registrations, accounts::approve,
+        accounts::reject, accounts::reset, accounts::reset_confirm, accounts::colleagues,
+        accounts::invite, accounts::colleague_active, accounts::accept_invitation,
         reference::jurisdictions, reference::authorities,
         applications::create, applications::list, applications::get_one, applications::update,
         applications::upload, applications::submit, applications::respond, applications::withdraw,
@@ -29,6 +33,10 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         auth::TokenRequest, auth::TokenResponse, auth::UserDto,
+        accounts::RegistrationRequest, accounts::RegistrationAccepted, accounts::TokenBody,
+        accounts::RegistrationDto, accounts::ApproveRequest, accounts::RejectRequest,
+        accounts::ResetRequest, accounts::PasswordByToken, accounts::MeUpdate,
+        accounts::ColleagueDto, accounts::InviteRequest, accounts::ActiveRequest,
         reference::JurisdictionDto, reference::AuthorityDto,
         views::ApplicationView, views::PhaseView, views::TaskView, views::AttachmentView, views::QueueItem,
         views::EventView, views::ProgressView, views::LoadProgressView, views::InTransitView,

@@ -43,7 +43,7 @@ pub struct UserDto {
 }
 
 impl UserDto {
-    fn new(user: UserRow, firm_code: Option<String>) -> UserDto {
+    pub(crate) fn new(user: UserRow, firm_code: Option<String>) -> UserDto {
         UserDto {
             id: user.id,
             email: user.email,

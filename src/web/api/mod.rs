@@ -1,5 +1,6 @@
 //! The public JSON API of API.md, under `/api/v1`.
 
+pub mod accounts;
 pub mod admin;
 pub mod amendments;
 pub mod applications;
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
     cfg.service(
         web::scope("/api/v1")
             .configure(auth::routes)
+            .configure(accounts::routes)
             .configure(reference::routes)
             .configure(applications::routes)
             .configure(tasks::routes)

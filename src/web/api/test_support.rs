@@ -13,7 +13,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Runs the background jobs now, at the (manual) clock's time: the escalation monitor and the
-/// approvals digest, then the delivery of every due e-mail (so their e-mails go out in the
+/// approvals digest and the expiry of unconfirmed registrations, then the delivery of every due e-mail (so their e-mails go out in the
 /// same call).
 #[utoipa::path(tag = "test support", responses((status = 200, description = "{\"escalations\": n, \"digests\": n, \"emails_sent\": n, \"emails_failed\": n}")))]
 #[post("/test/run-jobs")]
@@ -24,6 +24,7 @@ pub async fn run_jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppErr
         .db(move |conn| {
             let escalations = crate::service::escalations::run(conn, &engine, now)?;
             let digests = crate::service::digests::run(conn, &engine, now)?;
+            crate::service::accounts::expire_registrations(conn, now)?;
             Ok((escalations, digests))
         })
         .await?;

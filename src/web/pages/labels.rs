@@ -251,6 +251,23 @@ pub fn admin_event(kind: &str, lang: Lang) -> String {
         "calendar_day_set" => Some(("设置日历日期", "Calendar day set")),
         "calendar_day_cleared" => Some(("撤销日历日期", "Calendar day removed")),
         "draft_discarded" => Some(("删除草稿", "Draft discarded")),
+        "registration_submitted" => Some(("企业注册", "Firm registered")),
+        "registration_repeated" => Some((
+            "已有账户的邮箱再次注册（已通知该邮箱）",
+            "Registration with an address that has an account (its owner told)",
+        )),
+        "registration_confirmed" => Some(("注册邮箱已确认", "Registration e-mail confirmed")),
+        "registration_approved" => Some(("注册通过审核", "Registration approved")),
+        "registration_rejected" => Some(("注册未通过审核", "Registration refused")),
+        "registration_expired" => Some(("注册未确认已过期", "Unconfirmed registration expired")),
+        "password_reset_requested" => Some(("申请重置密码", "Password reset asked for")),
+        "password_reset" => Some(("通过邮件链接重置密码", "Password reset by e-mailed link")),
+        "password_changed" => Some(("本人修改密码", "Password changed by its owner")),
+        "account_updated" => Some(("本人修改账户设置", "Account settings changed by its owner")),
+        "colleague_invited" => Some(("邀请同事", "Colleague invited")),
+        "invitation_accepted" => Some(("接受邀请", "Invitation accepted")),
+        "colleague_activated" => Some(("启用同事账户", "Colleague switched on")),
+        "colleague_deactivated" => Some(("停用同事账户", "Colleague switched off")),
         _ => None,
     };
     match known {
@@ -280,6 +297,13 @@ pub fn admin_detail(detail: &str, lang: Lang) -> String {
             "active" => pick(lang, "启用", "active"),
             "language" => pick(lang, "语言", "language"),
             "name" => pick(lang, "姓名", "name"),
+            "firm_code" => pick(lang, "统一社会信用代码", "credit code"),
+            "firm_name" => pick(lang, "企业", "firm"),
+            "address" => pick(lang, "来源地址", "from address"),
+            "account" => pick(lang, "已有账户", "has an account"),
+            "new_firm" => pick(lang, "新企业", "new firm"),
+            "firm_holder" => pick(lang, "企业账户负责人", "firm's account holder"),
+            "reason" => pick(lang, "理由", "reason"),
             // Internal ids say nothing to a reader.
             _ => continue,
         };
