@@ -206,6 +206,7 @@ pub fn demo_work(state: &AppState, now: NaiveDateTime, plan: HistoryPlan) -> any
     let permit =
         crate::demo::work::seed_applications(&mut db, &state.engine, now, plan, &mut progress)?;
     bar.finish_and_clear();
+    crate::demo::seed_registration(&mut db, now)?;
     if let Some(permit_no) = permit {
         tracing::info!(%permit_no, "demo ready; a permit to look at: /permits/{permit_no}");
     }

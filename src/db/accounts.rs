@@ -294,3 +294,11 @@ pub fn unconfirmed_with_email(
         .select(RegistrationRow::as_select())
         .load(conn)
 }
+
+/// Whether any registration (in whatever state) has this e-mail.
+pub fn any_with_email(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        registrations::table.filter(registrations::email.eq(email)),
+    ))
+    .get_result(conn)
+}

@@ -156,3 +156,36 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, Servic
         Ok(created)
     })
 }
+
+/// A firm's registration waiting for the admin, its e-mail confirmed (for `serve --demo`;
+/// once only, whatever the admin then decides).
+pub fn seed_registration(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), ServiceError> {
+    let waiting = "registration@demo.local";
+    if crate::db::accounts::any_with_email(conn, waiting)? {
+        return Ok(());
+    }
+    let password_hash = hash_password(DEMO_PASSWORD)?;
+    crate::db::accounts::insert_registration(
+        conn,
+        &crate::db::accounts::RegistrationRow {
+            id: new_id(),
+            firm_code: crate::domain::values::CreditCode::with_check_character("91652201MA7XYK123")
+                .unwrap_or_default(),
+            firm_name: "哈密天山风电物流有限公司".into(),
+            licence_no: "新交运管许可哈字652201000321号".into(),
+            contact_name: "马建国".into(),
+            phone: "13999021234".into(),
+            email: waiting.into(),
+            password_hash,
+            language: "zh-CN".into(),
+            status: "pending".into(),
+            created_at: now,
+            confirmed_at: Some(now),
+            decided_at: None,
+            decided_by: None,
+            reason: None,
+            user_id: None,
+        },
+    )?;
+    Ok(())
+}

@@ -65,6 +65,18 @@ async fn the_demo_history_tells_the_story_and_is_the_same_for_the_same_seed() {
     );
     assert_eq!(story_one, story(&second).await, "same seed, same history");
 
+    // A registration waits for the admin, once, however often the demo starts.
+    seeded(&first, 21, 7).await;
+    let admin = first.token("admin@demo.local", DEMO).await;
+    let waiting: Vec<Value> = first
+        .get_as("/api/v1/admin/registrations?status=pending", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["email"], "registration@demo.local");
+
     let manager = first.token("manager@demo.local", DEMO).await;
     let report: Value = first
         .get_as(

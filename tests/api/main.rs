@@ -6,6 +6,7 @@ mod helpers;
 mod lifecycle_pages;
 
 mod access;
+mod account_pages;
 mod accounts;
 mod admin_pages;
 mod amendment_pages;

@@ -24,6 +24,8 @@ use std::collections::HashMap;
 
 #[path = "admin_reference.rs"]
 mod reference;
+#[path = "admin_registrations.rs"]
+mod registrations;
 #[path = "admin_user.rs"]
 mod user;
 
@@ -37,7 +39,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(reference::reference)
         .service(reference::firm_standing)
         .service(reference::calendar_day)
-        .service(reference::clear_day);
+        .service(reference::clear_day)
+        .service(registrations::list)
+        .service(registrations::approve)
+        .service(registrations::reject);
 }
 
 const PER_PAGE: i64 = 20;

@@ -29,11 +29,15 @@ struct LoginPage {
     next: String,
     email: String,
     error: Option<String>,
+    /// What was just done (a new password set, an invitation accepted).
+    done: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     pub next: Option<String>,
+    pub done: Option<String>,
+    pub email: Option<String>,
 }
 
 #[get("/login")]
@@ -42,14 +46,29 @@ async fn login_form(
     Locale(lang): Locale,
     query: crate::web::input::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let en = lang == Lang::En;
+    let done = match query.done.as_deref() {
+        Some("reset") => Some(if en {
+            "Your new password is set: sign in with it. Every other session has ended."
+        } else {
+            "新密码已设置，请用新密码登录。其他登录均已退出。"
+        }),
+        Some("invited") => Some(if en {
+            "Your password is set: sign in to start."
+        } else {
+            "密码已设置，请登录开始使用。"
+        }),
+        _ => None,
+    };
     let page = LoginPage {
         lang_tag: lang.tag(),
         en: lang == Lang::En,
         frame: Frame::default(),
         csrf: session::csrf_token(&session),
         next: session::safe_next(query.next.as_deref()),
-        email: String::new(),
+        email: query.email.clone().unwrap_or_default(),
         error: None,
+        done: done.map(str::to_string),
     };
     html_with_status(StatusCode::OK, page)
 }
@@ -84,6 +103,7 @@ async fn login(
                 next: next.clone(),
                 email: email.clone(),
                 error: Some(message),
+                done: None,
             },
         )
     };

@@ -40,6 +40,7 @@ fn links(role: Role, lang: Lang) -> Vec<NavLink> {
         ],
         Role::Admin => vec![
             link("/admin/users", "page.nav.users"),
+            link("/admin/registrations", "page.nav.registrations"),
             link("/admin/reference", "page.nav.reference"),
         ],
     }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: the public home page, the language switch, signing in, and the
 //! permit pages (printable permit, public verification). Each group lives in its own module.
 
+pub mod account;
 pub mod admin;
 pub mod application;
 pub mod auth;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(clock_script)
         .service(forms_script)
         .configure(auth::routes)
+        .configure(account::routes)
         // Before the application page, whose /applications/{id} would take "new".
         .configure(form::routes)
         .configure(project_form::routes)
@@ -149,10 +151,13 @@ pub(super) fn language_cookie(lang: Lang) -> Cookie<'static> {
         .finish()
 }
 
-/// Remembers the chosen language in a cookie and goes back to the page it was chosen on.
+/// Remembers the chosen language in a cookie (and, signed in, as the account's language, which
+/// its e-mails follow too) and goes back to the page it was chosen on.
 #[get("/lang/{tag}")]
 async fn switch_language(
     req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    session: actix_session::Session,
     tag: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     // The Referer is sent for same-origin links only (Referrer-Policy: same-origin).
@@ -164,6 +169,16 @@ async fn switch_language(
         .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()));
     let back = super::session::safe_next(back.as_deref());
     let lang = Lang::from_tag(&tag).ok_or(AppError::NotFound)?;
+    if let Some(current) = super::session::user_of(&state, &session).await? {
+        if current.user.language != lang.tag() {
+            let now = state.clock.now();
+            state
+                .db(move |conn| {
+                    crate::service::accounts::update_me(conn, &current, None, Some(lang.tag()), now)
+                })
+                .await?;
+        }
+    }
     Ok(HttpResponse::SeeOther()
         .cookie(language_cookie(lang))
         .insert_header((header::LOCATION, back))
