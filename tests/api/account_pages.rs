@@ -4,7 +4,7 @@
 //! password is reset by its link; "my account" switches the language, which the next e-mail
 //! follows; the holder invites a colleague.
 
-use crate::accounts::{app_with_mail, mail_to, token_in, NEW_FIRM, PASSWORD};
+use crate::accounts::{app_with_mail, newest, token_in, NEW_FIRM, PASSWORD};
 use crate::browser::{keep, Browser};
 use crate::flow::DEMO;
 use crate::smtp::SmtpServer;
@@ -63,7 +63,7 @@ async fn a_dispatcher_registers_the_firm_confirms_is_approved_and_resets_a_forgo
     );
 
     // The link in the e-mail shows a button; pressing it confirms.
-    let mail = mail_to(&app, &smtp, email).await.pop().unwrap();
+    let mail = newest(&app, &smtp, email, "registration_confirm").await;
     let (text, _) = mail.parts();
     let link = text
         .lines()
@@ -134,7 +134,7 @@ async fn a_dispatcher_registers_the_firm_confirms_is_approved_and_resets_a_forgo
     phone.fill(&[("email", email)]).await;
     phone.submit("form button[type=submit]").await;
     assert!(phone.text(".notice.good").await.contains("within one hour"));
-    let token = token_in(mail_to(&app, &smtp, email).await.last().unwrap());
+    let token = token_in(&newest(&app, &smtp, email, "password_reset").await);
     phone
         .goto(&app.url(&format!("/password-reset/confirm?token={token}")))
         .await;
@@ -209,10 +209,7 @@ async fn my_account_switches_the_language_and_the_holder_invites_a_colleague() {
     assert_eq!(me["language"], "zh-CN");
 
     // The colleague accepts from the e-mail's link.
-    let invitation = mail_to(&app, &smtp, "zhou@demo-firm.cn")
-        .await
-        .pop()
-        .unwrap();
+    let invitation = newest(&app, &smtp, "zhou@demo-firm.cn", "invitation").await;
     let token = token_in(&invitation);
     let colleague = Browser::start(420, 900).await;
     colleague.goto(&app.url("/lang/zh-CN")).await;
