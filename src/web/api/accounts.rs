@@ -4,9 +4,11 @@
 use super::auth::UserDto;
 use super::rfc3339;
 use crate::config::Secret;
+use crate::db::users::UserRow;
+use crate::db::DbConnection;
 use crate::service::accounts::{self as service, NewRegistration, RegistrationView};
 use crate::service::users as user_service;
-use crate::service::Caller;
+use crate::service::{Caller, ServiceError};
 use crate::web::error::AppError;
 use crate::web::extract::ClientAddress;
 use crate::web::input::readable;
@@ -28,6 +30,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(invite)
         .service(colleague_active)
         .service(accept_invitation);
+}
+
+/// Answers with the account a use case returns, as `GET /me` shows it.
+async fn user_answer<F>(state: &AppState, f: F) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<UserRow, ServiceError> + Send + 'static,
+{
+    let (user, firm_code) = state
+        .db(move |conn| {
+            let user = f(conn)?;
+            let firm_code = user_service::firm_code_of(conn, &user)?;
+            Ok((user, firm_code))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserDto::new(user, firm_code)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -201,21 +218,10 @@ pub async fn approve(
     let body: ApproveRequest = readable(body.into_inner())?;
     let now = state.clock.now();
     let engine = state.engine.clone();
-    let (user, firm_code) = state
-        .db(move |conn| {
-            let user = service::approve_registration(
-                conn,
-                &engine,
-                &current,
-                &id,
-                body.oversize_qualified,
-                now,
-            )?;
-            let firm_code = user_service::firm_code_of(conn, &user)?;
-            Ok((user, firm_code))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(UserDto::new(user, firm_code)))
+    user_answer(&state, move |conn| {
+        service::approve_registration(conn, &engine, &current, &id, body.oversize_qualified, now)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -315,20 +321,16 @@ pub async fn update_me(
 ) -> Result<HttpResponse, AppError> {
     let body: MeUpdate = readable(body.into_inner())?;
     let now = state.clock.now();
-    let (user, firm_code) = state
-        .db(move |conn| {
-            let user = service::update_me(
-                conn,
-                &current,
-                body.name.as_deref(),
-                body.language.as_deref(),
-                now,
-            )?;
-            let firm_code = user_service::firm_code_of(conn, &user)?;
-            Ok((user, firm_code))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(UserDto::new(user, firm_code)))
+    user_answer(&state, move |conn| {
+        service::update_me(
+            conn,
+            &current,
+            body.name.as_deref(),
+            body.language.as_deref(),
+            now,
+        )
+    })
+    .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -354,15 +356,21 @@ pub async fn colleagues(
         .await?;
     let body: Vec<ColleagueDto> = list
         .into_iter()
-        .map(|c| ColleagueDto {
-            id: c.user.id,
-            email: c.user.email,
-            name: c.user.name,
-            state: c.state.as_str().into(),
-            account_holder: c.user.firm_holder,
-        })
+        .map(|c| ColleagueDto::new(c.user, c.state.as_str()))
         .collect();
     Ok(HttpResponse::Ok().json(body))
+}
+
+impl ColleagueDto {
+    fn new(user: UserRow, state: &str) -> ColleagueDto {
+        ColleagueDto {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            state: state.to_string(),
+            account_holder: user.firm_holder,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -388,13 +396,7 @@ pub async fn invite(
     let user = state
         .db(move |conn| service::invite(conn, &engine, &current, &body.email, &body.name, now))
         .await?;
-    Ok(HttpResponse::Created().json(ColleagueDto {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        state: "invited".into(),
-        account_holder: false,
-    }))
+    Ok(HttpResponse::Created().json(ColleagueDto::new(user, "invited")))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -419,18 +421,12 @@ pub async fn colleague_active(
     let user = state
         .db(move |conn| service::set_colleague_active(conn, &current, &id, body.active, now))
         .await?;
-    Ok(HttpResponse::Ok().json(ColleagueDto {
-        id: user.id,
-        email: user.email,
-        name: user.name,
-        state: if user.active {
-            "active"
-        } else {
-            "switched_off"
-        }
-        .into(),
-        account_holder: user.firm_holder,
-    }))
+    let state = if user.active {
+        "active"
+    } else {
+        "switched_off"
+    };
+    Ok(HttpResponse::Ok().json(ColleagueDto::new(user, state)))
 }
 
 /// Accept an invitation with the token from its link (public): choose a password; the
@@ -445,18 +441,8 @@ pub async fn accept_invitation(
     let body: PasswordByToken = readable(body.into_inner())?;
     let now = state.clock.now();
     let password = Secret::new(body.password);
-    let (user, firm_code) = state
-        .db(move |conn| {
-            let user = service::accept_invitation(
-                conn,
-                &body.token,
-                &password,
-                body.name.as_deref(),
-                now,
-            )?;
-            let firm_code = user_service::firm_code_of(conn, &user)?;
-            Ok((user, firm_code))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(UserDto::new(user, firm_code)))
+    user_answer(&state, move |conn| {
+        service::accept_invitation(conn, &body.token, &password, body.name.as_deref(), now)
+    })
+    .await
 }
