@@ -62,8 +62,9 @@ pub fn find_registration(
         .optional()
 }
 
-/// The registrations in `status` (all when none), oldest first, each with the name of the
-/// firm its credit code already belongs to, if any.
+/// The registrations in `status` (all when none), each with the name of the firm its credit
+/// code already belongs to, if any: those still waiting oldest first (first come, first
+/// decided), the decided and expired newest first (the latest are the ones looked for).
 pub fn registrations_in(
     conn: &mut DbConnection,
     status: Option<&str>,
@@ -72,12 +73,17 @@ pub fn registrations_in(
     let mut query = registrations::table
         .left_join(firms::table.on(firms::credit_code.eq(registrations::firm_code)))
         .select((RegistrationRow::as_select(), firms::name.nullable()))
-        .order((registrations::created_at, registrations::id))
         .limit(limit)
         .into_boxed();
-    if let Some(status) = status {
-        query = query.filter(registrations::status.eq(status.to_string()));
-    }
+    query = match status {
+        Some(waiting @ ("pending" | "email_unverified")) => query
+            .filter(registrations::status.eq(waiting.to_string()))
+            .order((registrations::created_at, registrations::id)),
+        Some(decided) => query
+            .filter(registrations::status.eq(decided.to_string()))
+            .order((registrations::created_at.desc(), registrations::id.desc())),
+        None => query.order((registrations::created_at.desc(), registrations::id.desc())),
+    };
     query.load(conn)
 }
 

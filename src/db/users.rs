@@ -346,3 +346,13 @@ pub fn set_firm_registered(
         .execute(conn)
         .map(drop)
 }
+
+/// The active accounts of a role (e.g. the admins, to tell of a registration waiting).
+pub fn active_with_role(conn: &mut DbConnection, role: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::role.eq(role))
+        .filter(users::active.eq(true))
+        .order(users::email)
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -38,10 +38,12 @@ pub enum EmailKind {
     PasswordReset,
     /// A colleague invited by the firm's account holder: the link to choose a password.
     Invitation,
+    /// To admins: a registration's e-mail is confirmed and it waits for their decision.
+    RegistrationWaiting,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 21] = [
+    pub const ALL: [EmailKind; 22] = [
         EmailKind::Submitted,
         EmailKind::Accepted,
         EmailKind::NotAccepted,
@@ -63,6 +65,7 @@ impl EmailKind {
         EmailKind::RegistrationRejected,
         EmailKind::PasswordReset,
         EmailKind::Invitation,
+        EmailKind::RegistrationWaiting,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +91,7 @@ impl EmailKind {
             EmailKind::RegistrationRejected => "registration_rejected",
             EmailKind::PasswordReset => "password_reset",
             EmailKind::Invitation => "invitation",
+            EmailKind::RegistrationWaiting => "registration_waiting",
         }
     }
 }
@@ -232,6 +236,7 @@ email_templates!(
     RegistrationRejected => registration_rejected => ("email/registration_rejected/subject.txt", "email/registration_rejected/body.txt", "email/registration_rejected/body.html"),
     PasswordReset => password_reset => ("email/password_reset/subject.txt", "email/password_reset/body.txt", "email/password_reset/body.html"),
     Invitation => invitation => ("email/invitation/subject.txt", "email/invitation/body.txt", "email/invitation/body.html"),
+    RegistrationWaiting => registration_waiting => ("email/registration_waiting/subject.txt", "email/registration_waiting/body.txt", "email/registration_waiting/body.html"),
 );
 
 #[cfg(test)]

@@ -407,9 +407,11 @@ pub fn register(
     Ok(id)
 }
 
-/// The e-mail's link followed: the registration now waits for an admin.
+/// The e-mail's link followed: the registration now waits for an admin, and every admin is
+/// told so (in their language), so that a firm is not left waiting unseen.
 pub fn confirm_registration(
     conn: &mut DbConnection,
+    engine: &Engine,
     token: &str,
     now: NaiveDateTime,
 ) -> Result<RegistrationRow, ServiceError> {
@@ -445,6 +447,24 @@ pub fn confirm_registration(
             &registration.email,
             serde_json::json!({"registration": registration.id}),
         )?;
+        let list = format!(
+            "{}/admin/registrations",
+            engine.base_url.trim_end_matches('/')
+        );
+        let about = format!("{} · {}", registration.firm_code, registration.contact_name);
+        for admin in users_q::active_with_role(conn, Role::Admin.as_str())? {
+            send(
+                conn,
+                engine,
+                EmailKind::RegistrationWaiting,
+                (&admin.email, &admin.name, &admin.language),
+                &registration.firm_name,
+                list.clone(),
+                &about,
+                None,
+                now,
+            )?;
+        }
         Ok(RegistrationRow {
             status: "pending".into(),
             confirmed_at: Some(now),

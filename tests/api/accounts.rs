@@ -176,6 +176,15 @@ async fn a_firm_registers_confirms_is_approved_signs_in_and_applies() {
     assert_eq!(status, 422);
     assert!(error["fields"]["token"].is_string(), "{error}");
 
+    // The admins are told it waits.
+    let told = newest(&app, &smtp, "admin@demo.local", "registration_waiting").await;
+    let (text, _) = told.parts();
+    assert!(
+        text.contains("哈密天山风电物流有限公司")
+            && text.contains(&format!("{}/admin/registrations", app.address)),
+        "{text}"
+    );
+
     // Not an account until an admin approves.
     assert_eq!(app.sign_in(email, PASSWORD).await.status(), 401);
     let waiting = pending(&app, &admin).await;
@@ -315,6 +324,35 @@ async fn a_refused_registration_is_told_why_and_opens_no_account() {
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["status"], "rejected");
+    // Waiting ones oldest first; decided ones newest first.
+    app.advance_clock(1).await;
+    let second = registered_and_confirmed(&app, &smtp, "second@fake-haulage.cn").await;
+    app.advance_clock(1).await;
+    let third = registered_and_confirmed(&app, &smtp, "third@fake-haulage.cn").await;
+    let waiting: Vec<_> = pending(&app, &admin)
+        .await
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(waiting, [json!(second), json!(third)]);
+    for id in [&second, &third] {
+        let rejected = post_as(
+            &app,
+            &admin,
+            &format!("/api/v1/admin/registrations/{id}/reject"),
+            &json!({"reason": "重复注册"}),
+        )
+        .await;
+        assert_eq!(rejected.status(), 200);
+    }
+    let refused: Vec<Value> = app
+        .get_as("/api/v1/admin/registrations?status=rejected", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<_> = refused.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(order, [json!(third), json!(second), json!(id)]);
     let approve = post_as(
         &app,
         &admin,

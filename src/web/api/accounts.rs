@@ -124,9 +124,9 @@ pub async fn confirm(
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     let body: TokenBody = readable(body.into_inner())?;
-    let now = state.clock.now();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
     state
-        .db(move |conn| service::confirm_registration(conn, &body.token, now))
+        .db(move |conn| service::confirm_registration(conn, &engine, &body.token, now))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "pending_approval"})))
 }
@@ -180,7 +180,8 @@ pub struct StatusQuery {
     pub status: Option<String>,
 }
 
-/// Registrations (admin), oldest first: `?status=pending` for those waiting for a decision.
+/// Registrations (admin): `?status=pending` for those waiting for a decision, oldest first;
+/// decided and expired ones newest first.
 #[utoipa::path(tag = "accounts", params(("status" = Option<String>, Query, description = "email_unverified, pending, approved, rejected or expired")),
     responses((status = 200, body = [RegistrationDto]), (status = 403)), security(("bearer" = [])))]
 #[get("/admin/registrations")]

@@ -432,9 +432,9 @@ async fn confirm(
     let en = lang == Lang::En;
     session::check_csrf(&session, form.csrf.as_deref())?;
     let token = form.token.unwrap_or_default();
-    let now = state.clock.now();
+    let (now, engine) = (state.clock.now(), state.engine.clone());
     let result = state
-        .db(move |conn| Ok(service::confirm_registration(conn, &token, now)))
+        .db(move |conn| Ok(service::confirm_registration(conn, &engine, &token, now)))
         .await?;
     match outcome(result)? {
         Ok(_) => notice(
@@ -803,6 +803,8 @@ pub struct ColleagueLine {
     pub state: &'static str,
     pub state_label: &'static str,
     pub own: bool,
+    /// Has not chosen a password yet: switching on means inviting again.
+    pub invited: bool,
 }
 
 #[derive(Template)]
@@ -894,6 +896,7 @@ async fn render_account(
             .into_iter()
             .map(|c| ColleagueLine {
                 own: c.user.id == user.id,
+                invited: c.user.password_hash.is_empty(),
                 id: c.user.id,
                 name: c.user.name,
                 email: c.user.email,
