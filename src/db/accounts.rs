@@ -6,6 +6,15 @@ use super::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+/// A registration's states (the table's CHECK), those waiting for an admin first.
+pub const STATUSES: [&str; 5] = [
+    "pending",
+    "email_unverified",
+    "approved",
+    "rejected",
+    "expired",
+];
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = registrations)]
 pub struct RegistrationRow {

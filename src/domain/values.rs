@@ -235,9 +235,104 @@ pub fn text(field: &str, value: Option<&str>, max: usize) -> Result<String, Fiel
     Ok(value.to_string())
 }
 
+/// A mainland mobile number (11 digits from 1[3-9]) or a landline with its area code
+/// (0 and 2–3 digits, then 7–8), spaces and dashes aside, `+86` allowed in front.
+pub fn parse_phone(field: &str, raw: &str) -> Result<String, FieldError> {
+    let digits: String = raw
+        .trim()
+        .trim_start_matches("+86")
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    if digits.is_empty() {
+        return Err(FieldError::new(field, Message::new("error.required")));
+    }
+    let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
+    let mobile = digits.len() == 11
+        && digits.starts_with('1')
+        && matches!(digits.as_bytes()[1], b'3'..=b'9');
+    let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
+    if all_digits && (mobile || landline) {
+        Ok(digits)
+    } else {
+        Err(FieldError::new(
+            field,
+            Message::new("error.phone").with("value", raw.trim()),
+        ))
+    }
+}
+
+/// An operating licence number (道路运输经营许可证号): 6 to 40 letters, digits or Chinese
+/// characters as printed on the licence (e.g. 新交运管许可吉字652301000123号, or 12 digits).
+pub fn parse_licence(field: &str, raw: &str) -> Result<String, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, Message::new("error.required")));
+    }
+    let count = value.chars().count();
+    let plain = value
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '(' | ')' | '（' | '）'));
+    if (6..=40).contains(&count) && plain {
+        Ok(value.to_string())
+    } else {
+        Err(FieldError::new(
+            field,
+            Message::new("error.licence_no").with("value", value),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_mobiles_or_landlines_with_their_area_code() {
+        for (raw, clean) in [
+            ("13999021234", "13999021234"),
+            ("139 9902 1234", "13999021234"),
+            ("+86 139-9902-1234", "13999021234"),
+            ("0994-5821234", "09945821234"),
+            ("(0902) 2231234", "09022231234"),
+        ] {
+            assert_eq!(parse_phone("phone", raw).unwrap(), clean, "{raw}");
+        }
+        for bad in [
+            "12345",
+            "12999021234",
+            "1399902123",
+            "139990212345",
+            "0994-58",
+            "139a9021234",
+        ] {
+            let error = parse_phone("phone", bad).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.message.key),
+                ("phone", "error.phone"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_phone("phone", "  ").unwrap_err().message.key,
+            "error.required"
+        );
+    }
+
+    #[test]
+    fn licence_numbers_are_as_printed() {
+        for ok in [
+            "新交运管许可哈字652201000321号",
+            "652201000321",
+            "新交运管许可（吉）字652301000123号",
+        ] {
+            assert_eq!(parse_licence("licence_no", &format!(" {ok} ")).unwrap(), ok);
+        }
+        for bad in ["12", "652201<script>", &"1".repeat(41), "新交 运管 123"] {
+            let error = parse_licence("licence_no", bad).unwrap_err();
+            assert_eq!(error.message.key, "error.licence_no", "{bad}");
+        }
+    }
 
     #[test]
     fn tractor_plates_follow_the_mainland_format() {

@@ -15,7 +15,7 @@ use crate::db::admin_events as audit;
 use crate::db::users::{self as users_q, FirmRow, UserRow};
 use crate::db::{new_id, write_transaction, DbConnection};
 use crate::domain::role::Role;
-use crate::domain::values::{text, CreditCode, EmailAddress};
+use crate::domain::values::{parse_licence, parse_phone, text, CreditCode, EmailAddress};
 use crate::domain::{FieldError, Message, ValidationErrors};
 use crate::i18n::Lang;
 use crate::mail::outbox::{enqueue, NewEmail};
@@ -217,54 +217,6 @@ pub struct NewRegistration {
     pub email: String,
     pub password: Secret,
     pub language: String,
-}
-
-/// A mainland mobile number (11 digits from 1[3-9]) or a landline with its area code
-/// (0 and 2–3 digits, then 7–8), spaces and dashes aside, `+86` allowed in front.
-pub fn parse_phone(field: &str, raw: &str) -> Result<String, FieldError> {
-    let digits: String = raw
-        .trim()
-        .trim_start_matches("+86")
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    if digits.is_empty() {
-        return Err(FieldError::new(field, Message::new("error.required")));
-    }
-    let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
-    let mobile = digits.len() == 11
-        && digits.starts_with('1')
-        && matches!(digits.as_bytes()[1], b'3'..=b'9');
-    let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
-    if all_digits && (mobile || landline) {
-        Ok(digits)
-    } else {
-        Err(FieldError::new(
-            field,
-            Message::new("error.phone").with("value", raw.trim()),
-        ))
-    }
-}
-
-/// An operating licence number (道路运输经营许可证号): 6 to 40 letters, digits or Chinese
-/// characters as printed on the licence (e.g. 新交运管许可吉字652301000123号, or 12 digits).
-pub fn parse_licence(field: &str, raw: &str) -> Result<String, FieldError> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(field, Message::new("error.required")));
-    }
-    let count = value.chars().count();
-    let plain = value
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '(' | ')' | '（' | '）'));
-    if (6..=40).contains(&count) && plain {
-        Ok(value.to_string())
-    } else {
-        Err(FieldError::new(
-            field,
-            Message::new("error.licence_no").with("value", value),
-        ))
-    }
 }
 
 pub fn parse_language(field: &str, raw: &str) -> Result<Lang, FieldError> {
@@ -487,15 +439,7 @@ pub fn registrations(
 ) -> Result<Vec<RegistrationView>, ServiceError> {
     admin_only(caller)?;
     if let Some(status) = status {
-        if ![
-            "email_unverified",
-            "pending",
-            "approved",
-            "rejected",
-            "expired",
-        ]
-        .contains(&status)
-        {
+        if !q::STATUSES.contains(&status) {
             return Err(FieldError::new(
                 "status",
                 Message::new("error.unknown_status").with("value", status),

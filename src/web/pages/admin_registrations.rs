@@ -4,6 +4,7 @@
 
 use super::super::frame::Frame;
 use super::super::html_with_status;
+use crate::db::accounts::STATUSES;
 use crate::i18n::Lang;
 use crate::service::accounts as service;
 use crate::service::{Caller, ServiceError};
@@ -18,14 +19,6 @@ use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use chrono::TimeZone;
 use serde::Deserialize;
-
-const STATUSES: [&str; 5] = [
-    "pending",
-    "email_unverified",
-    "approved",
-    "rejected",
-    "expired",
-];
 
 fn status_label(status: &str, en: bool) -> &'static str {
     match (status, en) {
