@@ -6,27 +6,17 @@
 //!     cargo bench --bench outbox
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench outbox
 
+mod common;
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use mailin_embedded::{Handler, Server, SslConfig};
 use permitflow::config::{DatabaseUrl, Secret};
 use permitflow::db::{conn, write_transaction};
 use permitflow::mail::outbox::{deliver_due, enqueue, Delivery, NewEmail};
 use permitflow::mail::templates::{EmailContext, EmailKind};
 use permitflow::mail::transport::Transport;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
-
-#[derive(Clone)]
-struct Counter(Arc<AtomicUsize>);
-
-impl Handler for Counter {
-    fn data_end(&mut self) -> mailin_embedded::Response {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        mailin_embedded::response::OK
-    }
-}
 
 fn queue(url: &DatabaseUrl, n: usize, batch: &str) {
     let mut db = conn::connect(url).unwrap();
@@ -85,19 +75,7 @@ fn main() {
     conn::run_migrations(&url).unwrap();
     let pool = conn::pool(&url);
 
-    let received = Arc::new(AtomicUsize::new(0));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut server = Server::new(Counter(received.clone()));
-    server
-        .with_name("bench.local")
-        .with_ssl(SslConfig::None)
-        .unwrap()
-        .with_num_threads(64)
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
+    let (port, received) = common::counting_smtp_server();
     let concurrency: usize = std::env::var("MAIL_CONCURRENCY")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -22,11 +22,10 @@
 mod common;
 
 use common::{ms, percentile, run_to_issue, Api};
-use mailin_embedded::{Handler, Server, SslConfig};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,16 +34,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-#[derive(Clone)]
-struct Counter(Arc<AtomicUsize>);
-
-impl Handler for Counter {
-    fn data_end(&mut self) -> mailin_embedded::Response {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        mailin_embedded::response::OK
-    }
 }
 
 /// The server process, with what `/proc` tells of it.
@@ -231,18 +220,7 @@ async fn main() {
     let read_seconds = env_or("READ_SECONDS", 4);
     let peer = peer();
 
-    let mails = Arc::new(AtomicUsize::new(0));
-    let smtp_port = free_port();
-    let mut smtp = Server::new(Counter(mails.clone()));
-    smtp.with_name("bench.local")
-        .with_ssl(SslConfig::None)
-        .unwrap()
-        .with_num_threads(64)
-        .with_addr(format!("127.0.0.1:{smtp_port}"))
-        .unwrap();
-    std::thread::spawn(move || {
-        let _ = smtp.serve();
-    });
+    let (smtp_port, mails) = common::counting_smtp_server();
 
     let dir = tempfile::tempdir().unwrap();
     let (url, cleanup) = common::fresh_database("throughput", dir.path());

@@ -11,6 +11,8 @@ use permitflow::config::{CommonOpts, DatabaseUrl, LogFormat, Secret, Settings};
 use permitflow::web::{self, ServeOptions};
 use permitflow::{demo, startup};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub static PDF: std::sync::LazyLock<Vec<u8>> =
@@ -335,4 +337,33 @@ pub fn blade_input() -> Value {
         "travel": {"from": tomorrow.to_string(), "to": (tomorrow + chrono::Days::new(30)).to_string(), "trips": 30},
         "escort": {"vehicles": 2, "police_escort": true}
     })
+}
+
+#[derive(Clone)]
+struct Counter(Arc<AtomicUsize>);
+
+impl mailin_embedded::Handler for Counter {
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        mailin_embedded::response::OK
+    }
+}
+
+/// An SMTP server on 127.0.0.1 in this process (mailin-embedded, 64 connections at once) that
+/// accepts every message: its port, and how many messages it has received.
+pub fn counting_smtp_server() -> (u16, Arc<AtomicUsize>) {
+    let received = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut server = mailin_embedded::Server::new(Counter(received.clone()));
+    server
+        .with_name("bench.local")
+        .with_ssl(mailin_embedded::SslConfig::None)
+        .unwrap()
+        .with_num_threads(64)
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    (port, received)
 }
