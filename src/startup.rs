@@ -161,31 +161,43 @@ pub fn spawn_jobs(state: AppState) {
         }
     });
     actix_web::rt::spawn(async move {
+        /// Rows one delivery run takes; a full run is followed by the next at once.
+        const RUN: i64 = 500;
         let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(3));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            let job_state = state.clone();
-            let outcome = actix_web::rt::task::spawn_blocking(move || {
-                crate::mail::outbox::deliver_due(
-                    &job_state.pool,
-                    &job_state.mailer,
-                    job_state.clock.now(),
-                    500,
-                )
-            })
-            .await;
-            match outcome {
-                Ok(Ok(report)) if report != Default::default() => {
-                    tracing::info!(
-                        sent = report.sent,
-                        retried = report.retried,
-                        failed = report.failed,
-                        "outbox delivered"
+            loop {
+                let job_state = state.clone();
+                let outcome = actix_web::rt::task::spawn_blocking(move || {
+                    crate::mail::outbox::deliver_due(
+                        &job_state.pool,
+                        &job_state.mailer,
+                        job_state.clock.now(),
+                        RUN,
                     )
+                })
+                .await;
+                let full =
+                    matches!(&outcome, Ok(Ok(r)) if (r.sent + r.retried + r.failed) as i64 >= RUN);
+                match outcome {
+                    Ok(Ok(report)) if report != Default::default() => {
+                        tracing::info!(
+                            sent = report.sent,
+                            retried = report.retried,
+                            failed = report.failed,
+                            "outbox delivered"
+                        )
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(error = format!("{error:#}"), "outbox delivery")
+                    }
+                    Err(error) => tracing::error!(%error, "outbox delivery task"),
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "outbox delivery"),
-                Err(error) => tracing::error!(%error, "outbox delivery task"),
+                if !full {
+                    break;
+                }
             }
         }
     });

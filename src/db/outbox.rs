@@ -1,5 +1,5 @@
 //! The outbox rows: enqueueing, claiming with a conditional update (safe with any number of
-//! instances on one database, without backend-specific locking), and recording the outcome.
+//! instances on one database), and recording the outcome.
 
 use super::schema::outbox as o;
 use super::DbConnection;
@@ -57,49 +57,87 @@ pub fn due_ids(
         .load(conn)
 }
 
-/// Takes one row for `worker` until `lease_until`, if nobody else took it first. The UPDATE's
-/// condition repeats the "may be taken" test, so of two workers racing exactly one matches.
+/// Takes the rows of `ids` that nobody else took first for `worker` until `lease_until`, in
+/// one transaction: the UPDATE's condition repeats the "may be taken" test, so of two workers
+/// racing for a row exactly one matches it; the rows this claim took are then read back.
+/// Returns them in the order of `ids`. On PostgreSQL the rows are first locked in id order,
+/// skipping those another worker holds: two workers updating overlapping batches row by row
+/// in different orders would otherwise deadlock. SQLite has one writer at a time.
 pub fn claim(
     conn: &mut DbConnection,
-    id: &str,
+    ids: &[String],
     worker: &str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-) -> QueryResult<Option<OutboxRow>> {
-    let taken = diesel::update(
-        o::table.filter(o::id.eq(id)).filter(
-            o::status
-                .eq("queued")
-                .and(o::next_attempt_at.le(now))
-                .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
-        ),
-    )
-    .set((
-        o::status.eq("sending"),
-        o::claimed_by.eq(worker),
-        o::claimed_until.eq(lease_until),
-        o::attempts.eq(o::attempts + 1),
-    ))
-    .execute(conn)?;
-    if taken == 0 {
-        return Ok(None);
-    }
-    o::table
-        .find(id)
-        .select(OutboxRow::as_select())
-        .first(conn)
-        .optional()
+) -> QueryResult<Vec<OutboxRow>> {
+    let order = ids;
+    super::write_transaction(conn, |conn| {
+        let locked;
+        let ids = match conn {
+            DbConnection::Pg(pg) => {
+                locked = o::table
+                    .filter(o::id.eq_any(ids))
+                    .filter(
+                        o::status
+                            .eq("queued")
+                            .and(o::next_attempt_at.le(now))
+                            .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
+                    )
+                    .order(o::id)
+                    .select(o::id)
+                    .for_update()
+                    .skip_locked()
+                    .load::<String>(pg)?;
+                if locked.is_empty() {
+                    return Ok(Vec::new());
+                }
+                &locked[..]
+            }
+            DbConnection::Sqlite(_) => ids,
+        };
+        let taken = diesel::update(
+            o::table.filter(o::id.eq_any(ids)).filter(
+                o::status
+                    .eq("queued")
+                    .and(o::next_attempt_at.le(now))
+                    .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
+            ),
+        )
+        .set((
+            o::status.eq("sending"),
+            o::claimed_by.eq(worker),
+            o::claimed_until.eq(lease_until),
+            o::attempts.eq(o::attempts + 1),
+        ))
+        .execute(conn)?;
+        if taken == 0 {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<OutboxRow> = o::table
+            .filter(o::id.eq_any(ids))
+            .filter(o::status.eq("sending"))
+            .filter(o::claimed_by.eq(worker))
+            .filter(o::claimed_until.eq(lease_until))
+            .select(OutboxRow::as_select())
+            .load(conn)?;
+        rows.sort_by_key(|row| order.iter().position(|id| *id == row.id));
+        Ok(rows)
+    })
 }
 
-pub fn mark_sent(
+/// Records the rows of `ids` as sent by `worker`, in one statement.
+pub fn mark_all_sent(
     conn: &mut DbConnection,
-    id: &str,
+    ids: &[String],
     worker: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     diesel::update(
         o::table
-            .filter(o::id.eq(id))
+            .filter(o::id.eq_any(ids))
             .filter(o::claimed_by.eq(worker)),
     )
     .set((

@@ -1,4 +1,4 @@
-//! Delivery of the outbox: claim due rows one by one, send, record the outcome; transient
+//! Delivery of the outbox: claim due rows in batches, send, record the outcomes; transient
 //! failures come back later with exponential back-off and jitter, permanent ones (5xx) and
 //! those out of attempts are marked failed for an operator to see and retry.
 
@@ -115,10 +115,16 @@ pub fn backoff(attempts: i32) -> TimeDelta {
     TimeDelta::milliseconds((capped * jitter * 1000.0) as i64)
 }
 
-/// Delivers every row due at `now`, at most `limit`, `delivery.concurrency` at a time. When
-/// the mail server does not answer at all the batch stops and this instance pauses: the rows
-/// wait, with their attempts unspent, for the next probe `OUTAGE_RETRY` later, and all go as
-/// soon as one gets through.
+/// Rows one delivery thread claims at once, and records at once when they are sent: two
+/// write transactions for a batch instead of two per e-mail. A worker that dies mid-batch
+/// has sent at most this many that go once more (with the same Message-ID) after the lease.
+pub const BATCH: usize = 16;
+
+/// Delivers every row due at `now`, at most `limit`, `delivery.concurrency` threads at a time,
+/// each claiming `BATCH` rows in one statement, sending them over its connection and
+/// recording them in one transaction. When the mail server does not answer at all the batch
+/// stops and this instance pauses: the rows wait, with their attempts unspent, for the next
+/// probe `OUTAGE_RETRY` later, and all go as soon as one gets through.
 pub fn deliver_due(
     pool: &Pool,
     delivery: &Delivery,
@@ -137,34 +143,36 @@ pub fn deliver_due(
     let halted = AtomicBool::new(false);
     let started = Instant::now();
     let report = Mutex::new(Report::default());
-    let threads = delivery.concurrency.clamp(1, ids.len().max(1));
+    let threads = delivery
+        .concurrency
+        .clamp(1, ids.len().div_ceil(BATCH).max(1));
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| -> anyhow::Result<()> {
                     while !halted.load(Ordering::Relaxed) {
-                        let Some(id) = ids.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        let from = next.fetch_add(BATCH, Ordering::Relaxed);
+                        let Some(batch) = ids.get(from..(from + BATCH).min(ids.len())) else {
                             break;
                         };
-                        // A long batch claims its later rows later: each lease runs from
-                        // its own claim.
+                        if batch.is_empty() {
+                            break;
+                        }
+                        // A long run claims its later rows later: each lease runs from its
+                        // own claim.
                         let at = now
                             + TimeDelta::from_std(started.elapsed()).unwrap_or(TimeDelta::zero());
-                        let outcome = deliver_one(pool, delivery, id, at, now + OUTAGE_RETRY)?;
+                        let done = deliver_batch(pool, delivery, batch, at, now + OUTAGE_RETRY)?;
                         let mut r = report.lock().unwrap_or_else(|p| p.into_inner());
-                        match outcome {
-                            Outcome::Sent => r.sent += 1,
-                            Outcome::Retried => r.retried += 1,
-                            Outcome::Failed => r.failed += 1,
-                            Outcome::Unreachable => {
-                                r.retried += 1;
-                                halted.store(true, Ordering::Relaxed);
-                                *delivery
-                                    .paused_until
-                                    .lock()
-                                    .unwrap_or_else(|p| p.into_inner()) = Some(now + OUTAGE_RETRY);
-                            }
-                            Outcome::TakenByOther => {}
+                        r.sent += done.sent;
+                        r.retried += done.retried;
+                        r.failed += done.failed;
+                        if done.unreachable {
+                            halted.store(true, Ordering::Relaxed);
+                            *delivery
+                                .paused_until
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner()) = Some(now + OUTAGE_RETRY);
                         }
                     }
                     Ok(())
@@ -181,84 +189,122 @@ pub fn deliver_due(
     Ok(report.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
-enum Outcome {
-    Sent,
-    Retried,
-    Failed,
-    Unreachable,
-    TakenByOther,
+#[derive(Default)]
+struct BatchOutcome {
+    sent: usize,
+    retried: usize,
+    failed: usize,
+    unreachable: bool,
 }
 
-/// Claims, sends and records one row. A database connection is held only to claim and to
-/// record, never while talking to the mail server, so delivery does not starve the web side.
-fn deliver_one(
+/// What becomes of one claimed row, recorded with the rest of its batch.
+enum Record {
+    Sent,
+    /// Back to the queue at the time given, the attempt given back (the server did not
+    /// answer, or the batch ran out of time before this row's turn).
+    Waiting(String, NaiveDateTime),
+    /// Another attempt later, or failed (`None`).
+    Unsent(String, Option<NaiveDateTime>),
+}
+
+/// Claims a batch, sends it and records every outcome in one transaction. A database
+/// connection is held only to claim and to record, never while talking to the mail server,
+/// so delivery does not starve the web side.
+fn deliver_batch(
     pool: &Pool,
     delivery: &Delivery,
-    id: &str,
+    ids: &[String],
     now: NaiveDateTime,
     probe_at: NaiveDateTime,
-) -> anyhow::Result<Outcome> {
-    let claimed = q::claim(
+) -> anyhow::Result<BatchOutcome> {
+    let rows = q::claim(
         &mut *pool.get()?,
-        id,
+        ids,
         &delivery.worker,
         now,
         now + delivery.lease,
     )?;
-    let Some(row) = claimed else {
-        return Ok(Outcome::TakenByOther);
-    };
-    let outgoing = Outgoing {
-        message_id: &row.message_id,
-        to_address: &row.recipient,
-        to_name: &row.recipient_name,
-        subject: &row.subject,
-        text: &row.body_text,
-        html: &row.body_html,
-        event: &row.event_kind,
-        reference: &row.reference,
-        language: &row.language,
-    };
-    match delivery.transport.send(&delivery.from, &outgoing) {
-        Ok(()) => {
-            q::mark_sent(&mut *pool.get()?, &row.id, &delivery.worker, now)?;
-            Ok(Outcome::Sent)
-        }
-        Err(error) if error.unreachable => {
-            tracing::warn!(error = %error.message, "mail server unreachable; e-mails wait");
-            q::mark_waiting(
-                &mut *pool.get()?,
-                &row.id,
-                &delivery.worker,
-                &error.message,
-                probe_at,
-            )?;
-            Ok(Outcome::Unreachable)
-        }
-        Err(error) => {
-            let give_up = error.permanent || row.attempts >= delivery.max_attempts;
-            let next = (!give_up).then(|| now + backoff(row.attempts));
-            tracing::warn!(
-                message_id = %row.message_id,
-                attempts = row.attempts,
-                permanent = error.permanent,
-                error = %error.message,
-                "e-mail not delivered"
-            );
-            q::mark_unsent(
-                &mut *pool.get()?,
-                &row.id,
-                &delivery.worker,
-                &error.message,
-                next,
-            )?;
-            Ok(if give_up {
-                Outcome::Failed
+    let claimed = Instant::now();
+    // Rows not sent by then go back unspent: the claim must be recorded well inside its lease.
+    let budget = (delivery.lease / 2).to_std().unwrap_or_default();
+    let mut outcome = BatchOutcome::default();
+    let mut records = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if outcome.unreachable || claimed.elapsed() > budget {
+            let why = if outcome.unreachable {
+                "the mail server did not answer"
             } else {
-                Outcome::Retried
-            })
+                "not reached in its batch"
+            };
+            records.push(Record::Waiting(
+                why.into(),
+                if outcome.unreachable { probe_at } else { now },
+            ));
+            continue;
+        }
+        let outgoing = Outgoing {
+            message_id: &row.message_id,
+            to_address: &row.recipient,
+            to_name: &row.recipient_name,
+            subject: &row.subject,
+            text: &row.body_text,
+            html: &row.body_html,
+            event: &row.event_kind,
+            reference: &row.reference,
+            language: &row.language,
+        };
+        match delivery.transport.send(&delivery.from, &outgoing) {
+            Ok(()) => {
+                records.push(Record::Sent);
+                outcome.sent += 1;
+            }
+            Err(error) if error.unreachable => {
+                tracing::warn!(error = %error.message, "mail server unreachable; e-mails wait");
+                records.push(Record::Waiting(error.message, probe_at));
+                outcome.retried += 1;
+                outcome.unreachable = true;
+            }
+            Err(error) => {
+                let give_up = error.permanent || row.attempts >= delivery.max_attempts;
+                tracing::warn!(
+                    message_id = %row.message_id,
+                    attempts = row.attempts,
+                    permanent = error.permanent,
+                    error = %error.message,
+                    "e-mail not delivered"
+                );
+                records.push(Record::Unsent(
+                    error.message,
+                    (!give_up).then(|| now + backoff(row.attempts)),
+                ));
+                if give_up {
+                    outcome.failed += 1;
+                } else {
+                    outcome.retried += 1;
+                }
+            }
         }
     }
+    let sent_at = now + TimeDelta::from_std(claimed.elapsed()).unwrap_or(TimeDelta::zero());
+    let worker = delivery.worker.as_str();
+    crate::db::write_transaction(&mut *pool.get()?, |conn| -> diesel::QueryResult<()> {
+        let sent: Vec<String> = rows
+            .iter()
+            .zip(&records)
+            .filter(|(_, r)| matches!(r, Record::Sent))
+            .map(|(row, _)| row.id.clone())
+            .collect();
+        q::mark_all_sent(conn, &sent, worker, sent_at)?;
+        for (row, record) in rows.iter().zip(&records) {
+            match record {
+                Record::Sent => {}
+                Record::Waiting(error, at) => q::mark_waiting(conn, &row.id, worker, error, *at)?,
+                Record::Unsent(error, next) => q::mark_unsent(conn, &row.id, worker, error, *next)?,
+            }
+        }
+        Ok(())
+    })?;
+    Ok(outcome)
 }
 
 #[cfg(test)]
