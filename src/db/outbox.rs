@@ -37,6 +37,17 @@ pub fn insert(conn: &mut DbConnection, row: &OutboxRow) -> QueryResult<()> {
         .map(drop)
 }
 
+/// A row that may be taken at `now`: queued and due, or claimed by a worker whose lease ran out.
+#[diesel::dsl::auto_type]
+fn may_be_taken(now: NaiveDateTime) -> _ {
+    let queued: &'static str = "queued";
+    let sending: &'static str = "sending";
+    o::status
+        .eq(queued)
+        .and(o::next_attempt_at.le(now))
+        .or(o::status.eq(sending).and(o::claimed_until.lt(now)))
+}
+
 /// Rows that may be taken now: queued and due, or claimed by a worker whose lease ran out
 /// (it died between claiming and recording the outcome).
 pub fn due_ids(
@@ -45,12 +56,7 @@ pub fn due_ids(
     limit: i64,
 ) -> QueryResult<Vec<String>> {
     o::table
-        .filter(
-            o::status
-                .eq("queued")
-                .and(o::next_attempt_at.le(now))
-                .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
-        )
+        .filter(may_be_taken(now))
         .order((o::next_attempt_at, o::id))
         .limit(limit)
         .select(o::id)
@@ -77,12 +83,7 @@ pub fn claim(
             DbConnection::Pg(pg) => {
                 locked = o::table
                     .filter(o::id.eq_any(ids))
-                    .filter(
-                        o::status
-                            .eq("queued")
-                            .and(o::next_attempt_at.le(now))
-                            .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
-                    )
+                    .filter(may_be_taken(now))
                     .order(o::id)
                     .select(o::id)
                     .for_update()
@@ -95,21 +96,14 @@ pub fn claim(
             }
             DbConnection::Sqlite(_) => ids,
         };
-        let taken = diesel::update(
-            o::table.filter(o::id.eq_any(ids)).filter(
-                o::status
-                    .eq("queued")
-                    .and(o::next_attempt_at.le(now))
-                    .or(o::status.eq("sending").and(o::claimed_until.lt(now))),
-            ),
-        )
-        .set((
-            o::status.eq("sending"),
-            o::claimed_by.eq(worker),
-            o::claimed_until.eq(lease_until),
-            o::attempts.eq(o::attempts + 1),
-        ))
-        .execute(conn)?;
+        let taken = diesel::update(o::table.filter(o::id.eq_any(ids)).filter(may_be_taken(now)))
+            .set((
+                o::status.eq("sending"),
+                o::claimed_by.eq(worker),
+                o::claimed_until.eq(lease_until),
+                o::attempts.eq(o::attempts + 1),
+            ))
+            .execute(conn)?;
         if taken == 0 {
             return Ok(Vec::new());
         }

@@ -404,6 +404,55 @@ async fn two_instances_deliver_every_email_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_claim_on_postgres_skips_rows_another_worker_is_claiming() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use permitflow::db::{outbox as q, DbConnection};
+    // SQLite has one writer at a time: a second claim waits for the first and finds its rows
+    // taken (the test above). On PostgreSQL claims run at once, row by row.
+    let smtp = SmtpServer::start(false);
+    let app = app_with_smtp(smtp.url()).await;
+    if !matches!(
+        app.settings.database,
+        permitflow::config::DatabaseUrl::Postgres(_)
+    ) {
+        return;
+    }
+    let flow = Flow::new(&app).await;
+    flow.submitted(&blade()).await;
+    let now = app.clock.now();
+    let mut holder = app.connect();
+    let ids = q::due_ids(&mut holder, now, 100).unwrap();
+    assert_eq!(ids.len(), 2, "submitted + acceptance task");
+    // Another worker's claim holds the first row, not yet committed.
+    let DbConnection::Pg(pg) = &mut holder else {
+        unreachable!()
+    };
+    pg.batch_execute("BEGIN").unwrap();
+    diesel::sql_query("SELECT id FROM outbox WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Text, _>(&ids[0])
+        .execute(pg)
+        .unwrap();
+    let mut claimer = app.connect();
+    let wanted = ids.clone();
+    let claim = tokio::task::spawn_blocking(move || {
+        let lease = now + chrono::TimeDelta::seconds(60);
+        q::claim(&mut claimer, &wanted, "second", now, lease).unwrap()
+    });
+    let claimed = tokio::time::timeout(std::time::Duration::from_secs(5), claim).await;
+    pg.batch_execute("ROLLBACK").unwrap();
+    let claimed = claimed
+        .expect("the claim waited for a row another worker holds")
+        .unwrap();
+    let claimed: Vec<&str> = claimed.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        claimed,
+        vec![ids[1].as_str()],
+        "the held row is left to its worker"
+    );
+}
+
+#[tokio::test]
 async fn a_worker_dying_mid_delivery_is_covered_by_the_next() {
     use permitflow::db::outbox as q;
     let smtp = SmtpServer::start(false);
