@@ -67,7 +67,7 @@ pub fn find_registration(
     registrations::table
         .find(id)
         .select(RegistrationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -188,7 +188,7 @@ pub fn find_token(
         .filter(account_tokens::token_hash.eq(token_hash))
         .filter(account_tokens::purpose.eq(purpose))
         .select(AccountTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -260,7 +260,7 @@ pub fn hits_since(
             diesel::dsl::count_star(),
             diesel::dsl::min(throttle_hits::at),
         ))
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn record_hit(

@@ -39,7 +39,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AmendmentRo
     amendments::table
         .find(id)
         .select(AmendmentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -48,7 +48,7 @@ pub fn open_of(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Option<A
     amendments::table
         .filter(amendments::open_permit_no.eq(permit_no))
         .select(AmendmentRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -66,7 +66,7 @@ pub fn next_number(conn: &mut DbConnection, application_id: &str) -> QueryResult
     let last: Option<i32> = amendments::table
         .filter(amendments::application_id.eq(application_id))
         .select(diesel::dsl::max(amendments::number))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(last.unwrap_or(0) + 1)
 }
 
@@ -98,6 +98,6 @@ pub fn application_reference(conn: &mut DbConnection, id: &str) -> QueryResult<O
         .inner_join(applications::table.on(applications::id.eq(amendments::application_id)))
         .filter(amendments::id.eq(id))
         .select(applications::reference)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

@@ -125,7 +125,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Application
     applications::table
         .find(id)
         .select(ApplicationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -273,7 +273,7 @@ pub fn application_of_task(conn: &mut DbConnection, task_id: &str) -> QueryResul
     review_tasks::table
         .find(task_id)
         .select(review_tasks::application_id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -344,7 +344,7 @@ pub fn last_event_seq(conn: &mut DbConnection, application_id: &str) -> QueryRes
     let max: Option<i32> = application_events::table
         .filter(application_events::application_id.eq(application_id))
         .select(diesel::dsl::max(application_events::seq))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(max.unwrap_or(0))
 }
 

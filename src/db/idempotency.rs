@@ -37,7 +37,7 @@ pub fn find_locked(
     let found: Option<(String, Option<i32>, Option<String>)> = k::table
         .find((user_id, key))
         .select((k::request_hash, k::status_code, k::response))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(match found {
         None => Found::New,

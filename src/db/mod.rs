@@ -1,6 +1,11 @@
 //! Persistence: the schema, the connection layer, and one module per aggregate with the
 //! queries it needs. Functions here take a connection and return `QueryResult`; the service
 //! layer decides what a transaction holds.
+//!
+//! A lookup by a unique key or an aggregate reads its one row with `get_result`, not `first`:
+//! `first` adds `LIMIT ?`, and SQLite plans a bound LIMIT by its value, so such a statement
+//! expires when it is bound and is compiled again at every execution (twice per query, and
+//! never from diesel's statement cache). `first` stays where a query picks one of many.
 
 pub mod accounts;
 pub mod admin_events;

@@ -229,7 +229,7 @@ pub fn stats(conn: &mut DbConnection) -> QueryResult<Stats> {
     stats.oldest_queued = o::table
         .filter(o::status.eq_any(["queued", "sending"]))
         .select(diesel::dsl::min(o::created_at))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(stats)
 }
 

@@ -95,7 +95,7 @@ pub fn find(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Option<Perm
     permits::table
         .find(permit_no)
         .select(PermitRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -141,7 +141,7 @@ pub fn count_trip(conn: &mut DbConnection, permit_no: &str) -> QueryResult<Optio
     permits::table
         .find(permit_no)
         .select(permits::trips_used)
-        .first(conn)
+        .get_result(conn)
         .map(Some)
 }
 
@@ -205,7 +205,7 @@ pub fn find_scan(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ScanRo
     trip_scans::table
         .find(id)
         .select(ScanRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

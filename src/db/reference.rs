@@ -56,7 +56,7 @@ pub fn find_authority(conn: &mut DbConnection, code: &str) -> QueryResult<Option
     authorities::table
         .find(code)
         .select(AuthorityRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -67,7 +67,7 @@ pub fn find_jurisdiction(
     jurisdictions::table
         .find(code)
         .select(JurisdictionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -54,7 +54,7 @@ pub fn find_firm_by_credit_code(
     firms::table
         .filter(firms::credit_code.eq(code))
         .select(FirmRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -62,7 +62,7 @@ pub fn find_firm(conn: &mut DbConnection, id: &str) -> QueryResult<Option<FirmRo
     firms::table
         .find(id)
         .select(FirmRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -84,7 +84,7 @@ pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<O
     users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -92,7 +92,7 @@ pub fn find_user(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRo
     users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -115,7 +115,7 @@ pub fn user_for_token(
         .filter(api_tokens::expires_at.gt(now))
         .filter(users::active.eq(true))
         .select((UserRow::as_select(), api_tokens::expires_at))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -164,7 +164,7 @@ pub fn failures_for_email(
             diesel::dsl::count_star(),
             diesel::dsl::min(login_failures::at),
         ))
-        .first(conn)
+        .get_result(conn)
 }
 
 /// Failures from this address since `since`: their count and the oldest one's time.
@@ -180,7 +180,7 @@ pub fn failures_for_address(
             diesel::dsl::count_star(),
             diesel::dsl::min(login_failures::at),
         ))
-        .first(conn)
+        .get_result(conn)
 }
 
 pub fn clear_failures_for_email(conn: &mut DbConnection, email: &str) -> QueryResult<usize> {

@@ -46,7 +46,7 @@ impl Workflows {
                 let stored: Option<String> = workflow_definitions::table
                     .find((&def.name, def.version))
                     .select(workflow_definitions::body)
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?;
                 match stored {
                     None => {
