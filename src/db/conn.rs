@@ -7,7 +7,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -97,21 +97,67 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
 }
 
+/// A connection that went back to the pool less than this long ago, without a database error,
+/// is handed out again without asking the database whether it is still there (`SELECT 1`, a
+/// round trip on PostgreSQL): under load every connection is that recent, and the check would
+/// be paid on every request. One idle for longer, or suspect, is checked first.
+const CHECKED_RECENTLY: Duration = Duration::from_secs(1);
+
+/// A connection of the pool, with what the pool needs to decide whether to check it.
+pub struct Pooled {
+    db: DbConnection,
+    returned: Instant,
+    suspect: bool,
+}
+
+impl Pooled {
+    /// After a database error that may mean the connection is gone: it is checked before it
+    /// is used again (and replaced if the check fails).
+    pub fn suspect(&mut self) {
+        self.suspect = true;
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.db
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        connect_with(&self.url, true).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Pooled, r2d2::Error> {
+        let db = connect_with(&self.url, true).map_err(r2d2::Error::ConnectionError)?;
+        Ok(Pooled {
+            db,
+            returned: Instant::now(),
+            suspect: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), r2d2::Error> {
+        if !conn.suspect && conn.returned.elapsed() < CHECKED_RECENTLY {
+            return Ok(());
+        }
+        conn.db
+            .batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)?;
+        conn.suspect = false;
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        DbConnection::is_broken_transaction_manager(conn)
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        conn.returned = Instant::now();
+        DbConnection::is_broken_transaction_manager(&mut conn.db)
     }
 }
 

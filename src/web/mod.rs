@@ -64,7 +64,14 @@ impl AppState {
         let pool = self.pool.clone();
         let work = web::block(move || -> Result<T, ServiceError> {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            if matches!(
+                result,
+                Err(ServiceError::Unavailable(_) | ServiceError::Database(_))
+            ) {
+                conn.suspect();
+            }
+            result
         });
         match actix_web::rt::time::timeout(DB_WAIT, work).await {
             Ok(result) => result?.map_err(AppError::from),
