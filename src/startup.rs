@@ -123,6 +123,7 @@ pub fn state_with(
         engine: Arc::new(engine),
         mailer: Arc::new(mailer),
         metrics: Metrics::new(),
+        sign_ins: Default::default(),
     })
 }
 

@@ -242,6 +242,20 @@ where
         }
         _ => DbConnection::begin_transaction(conn)?,
     }
+    let result = run_transaction(conn, f);
+    if !nested {
+        super::users::transaction_ended();
+    }
+    result
+}
+
+fn run_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     match f(conn) {
         Ok(value) => match DbConnection::commit_transaction(conn) {
             Ok(()) => Ok(value),

@@ -4,6 +4,34 @@ use super::schema::{api_tokens, firms, login_failures, users};
 use super::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counts changes to who may sign in as whom (a user switched off, a new password, a name or
+/// language, tokens ended): a cached sign-in is used only while this has not moved since it
+/// was read. It moves when the change is written and again when its transaction ends, so an
+/// entry read from the database while the change was not yet committed is not used after.
+static ACCOUNTS_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static CHANGED_IN_TRANSACTION: Cell<bool> = const { Cell::new(false) };
+}
+
+pub fn accounts_generation() -> u64 {
+    ACCOUNTS_GENERATION.load(Ordering::Acquire)
+}
+
+pub(crate) fn accounts_changed() {
+    ACCOUNTS_GENERATION.fetch_add(1, Ordering::AcqRel);
+    CHANGED_IN_TRANSACTION.with(|c| c.set(true));
+}
+
+/// Called by `write_transaction` when the outermost transaction has committed or rolled back.
+pub(super) fn transaction_ended() {
+    if CHANGED_IN_TRANSACTION.with(|c| c.replace(false)) {
+        ACCOUNTS_GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = firms)]
@@ -233,6 +261,7 @@ pub fn set_name_and_language(
     name: &str,
     language: &str,
 ) -> QueryResult<bool> {
+    accounts_changed();
     diesel::update(users::table.find(id))
         .set((users::name.eq(name), users::language.eq(language)))
         .execute(conn)
@@ -240,6 +269,7 @@ pub fn set_name_and_language(
 }
 
 pub fn set_active(conn: &mut DbConnection, id: &str, active: bool) -> QueryResult<bool> {
+    accounts_changed();
     diesel::update(users::table.find(id))
         .set(users::active.eq(active))
         .execute(conn)
@@ -247,6 +277,7 @@ pub fn set_active(conn: &mut DbConnection, id: &str, active: bool) -> QueryResul
 }
 
 pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<bool> {
+    accounts_changed();
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
         .execute(conn)
@@ -255,6 +286,7 @@ pub fn set_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> Query
 
 /// Ends a user's API tokens (after deactivation or a new password).
 pub fn delete_tokens_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    accounts_changed();
     diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id))).execute(conn)
 }
 
@@ -325,6 +357,7 @@ pub fn firm_users(conn: &mut DbConnection, firm_id: &str) -> QueryResult<Vec<Use
 }
 
 pub fn set_language(conn: &mut DbConnection, user_id: &str, language: &str) -> QueryResult<()> {
+    accounts_changed();
     diesel::update(users::table.find(user_id))
         .set(users::language.eq(language))
         .execute(conn)

@@ -361,16 +361,19 @@ pub fn authenticate(
     }
 }
 
-/// The user a bearer token belongs to, if it is valid now.
-pub fn user_for_token(
+/// Whether a bearer token is of the form this server hands out (`pf_…`); no other is looked up.
+pub fn is_token(token: &str) -> bool {
+    token.starts_with("pf_")
+}
+
+/// The active user holding the token with this hash (`hash_token`), if it is valid now, and
+/// when it expires.
+pub fn user_for_token_hash(
     conn: &mut DbConnection,
-    token: &str,
+    token_hash: &str,
     now: NaiveDateTime,
-) -> Result<Option<UserRow>, ServiceError> {
-    if !token.starts_with("pf_") {
-        return Ok(None);
-    }
-    Ok(q::user_for_token(conn, &hash_token(token), now)?.map(|(user, _)| user))
+) -> Result<Option<(UserRow, NaiveDateTime)>, ServiceError> {
+    Ok(q::user_for_token(conn, token_hash, now)?)
 }
 
 /// The firm's credit code of an applicant, for the API's `firm_code`.

@@ -2,7 +2,9 @@
 
 use super::error::AppError;
 use super::session;
+use super::sign_ins::Key;
 use super::AppState;
+use crate::db::users::accounts_generation;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::service::users as user_service;
@@ -128,11 +130,26 @@ impl FromRequest for Caller {
                 }
                 return Ok(current);
             };
+            if !user_service::is_token(&token) {
+                return Err(AppError::Unauthorized);
+            }
             let now = state.clock.now();
-            let user = state
-                .db(move |conn| user_service::user_for_token(conn, &token, now))
-                .await?
-                .ok_or(AppError::Unauthorized)?;
+            let hash = user_service::hash_token(&token);
+            let key = Key::Token(hash.clone());
+            let user = match state.sign_ins.get(&key, now) {
+                Some(user) => user,
+                None => {
+                    let generation = accounts_generation();
+                    let (user, expires) = state
+                        .db(move |conn| user_service::user_for_token_hash(conn, &hash, now))
+                        .await?
+                        .ok_or(AppError::Unauthorized)?;
+                    state
+                        .sign_ins
+                        .put(key, user.clone(), Some(expires), generation);
+                    user
+                }
+            };
             let role = user.role.parse::<Role>().map_err(|cause| {
                 tracing::error!(%cause, user = %user.id, "stored role is unknown");
                 AppError::Internal

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod session;
+pub mod sign_ins;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub mailer: Arc<Delivery>,
     pub metrics: metrics::Metrics,
+    /// Sign-ins remembered for a moment (`sign_ins::REMEMBER_FOR`).
+    pub sign_ins: Arc<sign_ins::SignIns>,
 }
 
 impl AppState {

@@ -2,9 +2,10 @@
 //! forms carry. Being a cookie, a session works on any instance behind a load balancer.
 
 use super::error::AppError;
+use super::sign_ins::Key as SignInKey;
 use super::AppState;
 use crate::config::Settings;
-use crate::db::users::UserRow;
+use crate::db::users::{accounts_generation, UserRow};
 use crate::domain::role::Role;
 use crate::service::users::password_stamp;
 use crate::service::Caller;
@@ -105,10 +106,21 @@ pub async fn user_of(state: &AppState, session: &Session) -> Result<Option<Calle
         .ok()
         .flatten()
         .unwrap_or_default();
-    let user = state
-        .db(move |conn| crate::service::users::find_user(conn, &user_id))
-        .await?
-        .filter(|u| u.active && password_stamp(u) == stamp);
+    let key = SignInKey::User(user_id.clone());
+    let user = match state.sign_ins.get(&key, state.clock.now()) {
+        Some(user) => Some(user),
+        None => {
+            let generation = accounts_generation();
+            let found = state
+                .db(move |conn| crate::service::users::find_user(conn, &user_id))
+                .await?;
+            if let Some(user) = &found {
+                state.sign_ins.put(key, user.clone(), None, generation);
+            }
+            found
+        }
+    }
+    .filter(|u| u.active && password_stamp(u) == stamp);
     Ok(user.and_then(|user| {
         let role = user.role.parse::<Role>().ok()?;
         Some(Caller { user, role })

@@ -161,13 +161,18 @@ async fn a_database_cut_off_answers_503_in_bounded_time_and_recovers() {
     }
 
     // A connection killed mid-query: the request waits on a lock, then its backend ends.
+    // (The list, not `/me`: the caller's sign-in may come from the moment's cache.)
     let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
     admin
-        .batch_execute("BEGIN; LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE;")
+        .batch_execute("BEGIN; LOCK TABLE applications IN ACCESS EXCLUSIVE MODE;")
         .unwrap();
     let stuck = tokio::spawn({
-        let (client, me, token) = (app.client.clone(), me.clone(), token.clone());
-        async move { timed(&client, me, &token).await }
+        let (client, list, token) = (
+            app.client.clone(),
+            app.url("/api/v1/applications"),
+            token.clone(),
+        );
+        async move { timed(&client, list, &token).await }
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     admin
