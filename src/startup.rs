@@ -128,8 +128,35 @@ pub fn state_with(
 }
 
 /// Runs the background jobs until the process stops: the escalation monitor and the approvals
-/// digest every 30 seconds, and outbox delivery every few seconds.
+/// digest every 30 seconds, outbox delivery every few seconds and, on SQLite, the write-ahead
+/// log's checkpoint every second (`db::conn::checkpoint`).
 pub fn spawn_jobs(state: AppState) {
+    if matches!(
+        state.settings.database,
+        crate::config::DatabaseUrl::Sqlite(_)
+    ) {
+        let pool = state.pool.clone();
+        actix_web::rt::spawn(async move {
+            let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(1));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let pool = pool.clone();
+                let outcome = actix_web::rt::task::spawn_blocking(move || {
+                    let mut conn = pool.get()?;
+                    anyhow::Ok(crate::db::conn::checkpoint(&mut conn)?)
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => {
+                        tracing::debug!(error = format!("{error:#}"), "checkpoint")
+                    }
+                    Err(error) => tracing::error!(%error, "checkpoint task"),
+                }
+            }
+        });
+    }
     let monitor_state = state.clone();
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(30));

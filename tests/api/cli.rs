@@ -459,3 +459,84 @@ fn simulate_prints_the_documented_figures_the_same_for_the_same_seed() {
         stderr(&bad)
     );
 }
+
+/// On SQLite the server itself checkpoints the write-ahead log every second, off the requests'
+/// path (their commits would only at 10,000 pages): shortly after a write, the database file
+/// alone, without its log, already holds it.
+#[tokio::test]
+async fn the_server_checkpoints_sqlite_s_log_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        return;
+    }
+    let file = dir.path().join("served.db");
+    let url = format!("sqlite://{}", file.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut served = std::process::Command::new(env!("CARGO_BIN_EXE_permitflow"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("DATA_DIR", dir.path())
+        .env("SECRET_KEY", crate::helpers::TEST_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        assert!(
+            served.try_wait().unwrap().is_none(),
+            "the server stopped before it was ready"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let served = Stop(served);
+    // A failed sign-in is written down (it counts towards the throttle).
+    let refused = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": "nobody@example.cn", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let copy = dir.path().join("copy.db");
+    let written = |copy: &std::path::Path| -> Option<i64> {
+        std::fs::copy(&file, copy).ok()?;
+        let mut conn = SqliteConnection::establish(copy.to_str()?).ok()?;
+        permitflow::db::schema::login_failures::table
+            .count()
+            .get_result(&mut conn)
+            .ok()
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let _ = std::fs::remove_file(&copy);
+        if written(&copy).is_some_and(|n| n >= 1) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the failed sign-in is still only in the log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    drop(served);
+}
