@@ -277,11 +277,22 @@ pub fn application_of_task(conn: &mut DbConnection, task_id: &str) -> QueryResul
         .optional()
 }
 
-pub fn insert_phase(conn: &mut DbConnection, row: &PhaseRow) -> QueryResult<()> {
-    diesel::insert_into(application_phases::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+/// Inserts the rows: on PostgreSQL in one statement (one round trip instead of one per row);
+/// on SQLite, where there is no round trip, row by row through the one statement the cache
+/// keeps (a statement for several rows would be compiled for their number each time).
+pub fn insert_phases(conn: &mut DbConnection, rows: &[PhaseRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) if rows.len() > 1 => diesel::insert_into(application_phases::table)
+            .values(rows)
+            .execute(pg)
+            .map(drop),
+        _ => rows.iter().try_for_each(|row| {
+            diesel::insert_into(application_phases::table)
+                .values(row)
+                .execute(conn)
+                .map(drop)
+        }),
+    }
 }
 
 pub fn update_phase(conn: &mut DbConnection, row: &PhaseRow) -> QueryResult<()> {
@@ -295,11 +306,20 @@ pub fn update_phase(conn: &mut DbConnection, row: &PhaseRow) -> QueryResult<()> 
         .map(drop)
 }
 
-pub fn insert_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
-    diesel::insert_into(review_tasks::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+/// As `insert_phases`.
+pub fn insert_tasks(conn: &mut DbConnection, rows: &[TaskRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) if rows.len() > 1 => diesel::insert_into(review_tasks::table)
+            .values(rows)
+            .execute(pg)
+            .map(drop),
+        _ => rows.iter().try_for_each(|row| {
+            diesel::insert_into(review_tasks::table)
+                .values(row)
+                .execute(conn)
+                .map(drop)
+        }),
+    }
 }
 
 pub fn update_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
@@ -348,11 +368,20 @@ pub fn last_event_seq(conn: &mut DbConnection, application_id: &str) -> QueryRes
     Ok(max.unwrap_or(0))
 }
 
-pub fn insert_event(conn: &mut DbConnection, row: &EventRow) -> QueryResult<()> {
-    diesel::insert_into(application_events::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
+/// As `insert_phases`.
+pub fn insert_events(conn: &mut DbConnection, rows: &[EventRow]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Pg(pg) if rows.len() > 1 => diesel::insert_into(application_events::table)
+            .values(rows)
+            .execute(pg)
+            .map(drop),
+        _ => rows.iter().try_for_each(|row| {
+            diesel::insert_into(application_events::table)
+                .values(row)
+                .execute(conn)
+                .map(drop)
+        }),
+    }
 }
 
 /// The audit log of one application, oldest first, with each actor's name.

@@ -154,22 +154,28 @@ pub fn store(
         ));
     }
     let id = &row.id;
+    // New rows go in one statement per table (a submission opens its phases, a phase its
+    // parallel tasks): one round trip each rather than one per row.
+    let mut new_phases = Vec::new();
     for (i, phase) in after.phases.iter().enumerate() {
         match before.case.phases.get(i) {
-            None => q::insert_phase(conn, &phase_row(id, i, phase))?,
+            None => new_phases.push(phase_row(id, i, phase)),
             Some(old) if old != phase => q::update_phase(conn, &phase_row(id, i, phase))?,
             Some(_) => {}
         }
     }
+    q::insert_phases(conn, &new_phases)?;
+    let mut new_tasks = Vec::new();
     for (i, task) in after.tasks.iter().enumerate() {
         match before.case.tasks.iter().find(|t| t.id == task.id) {
-            None => q::insert_task(conn, &task_row(id, i, task, after.timebook()))?,
+            None => new_tasks.push(task_row(id, i, task, after.timebook())),
             Some(old) if old != task => {
                 q::update_task(conn, &task_row(id, i, task, after.timebook()))?
             }
             Some(_) => {}
         }
     }
+    q::insert_tasks(conn, &new_tasks)?;
     append_events(conn, id, events)
 }
 
@@ -208,24 +214,23 @@ pub fn append_events(
     application_id: &str,
     events: &[AuditEvent],
 ) -> Result<Vec<String>, ServiceError> {
-    let first = q::last_event_seq(conn, application_id)? + 1;
-    let mut ids = Vec::with_capacity(events.len());
-    for (seq, e) in (first..).zip(events) {
-        let id = new_id();
-        q::insert_event(
-            conn,
-            &EventRow {
-                id: id.clone(),
-                application_id: application_id.to_string(),
-                seq,
-                at: e.at,
-                kind: e.kind.clone(),
-                actor_id: e.actor.clone(),
-                task_id: e.task_id.clone(),
-                detail: e.detail.to_string(),
-            },
-        )?;
-        ids.push(id);
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(ids)
+    let first = q::last_event_seq(conn, application_id)? + 1;
+    let rows: Vec<EventRow> = (first..)
+        .zip(events)
+        .map(|(seq, e)| EventRow {
+            id: new_id(),
+            application_id: application_id.to_string(),
+            seq,
+            at: e.at,
+            kind: e.kind.clone(),
+            actor_id: e.actor.clone(),
+            task_id: e.task_id.clone(),
+            detail: e.detail.to_string(),
+        })
+        .collect();
+    q::insert_events(conn, &rows)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
