@@ -188,6 +188,31 @@ pub fn spawn_jobs(state: AppState) {
             }
         }
     });
+    // Finished applications into the turnaround report's cells (`service::report_cells`): a
+    // report reads the rows not folded yet beside the cells, so the interval decides only how
+    // many rows a report reads, never what it shows.
+    let fold_state = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(std::time::Duration::from_secs(2));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let job = fold_state.clone();
+            let outcome = actix_web::rt::task::spawn_blocking(move || {
+                let mut conn = job.pool.get()?;
+                anyhow::Ok(crate::service::report_cells::fold_all(&mut conn)?)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(0)) => {}
+                // A history left by an upgrade: worth a line in the log.
+                Ok(Ok(folded)) if folded >= 10_000 => tracing::info!(folded, "report cells"),
+                Ok(Ok(folded)) => tracing::debug!(folded, "report cells"),
+                Ok(Err(error)) => tracing::warn!(error = format!("{error:#}"), "report cells"),
+                Err(error) => tracing::error!(%error, "report cells task"),
+            }
+        }
+    });
     actix_web::rt::spawn(async move {
         /// Rows one delivery run takes; a full run is followed by the next at once.
         const RUN: i64 = 500;

@@ -286,6 +286,43 @@ where
     result
 }
 
+/// Runs `f`'s reads in one snapshot: a deferred transaction on SQLite (in WAL mode a reader
+/// sees the database as of its first read until it ends), `REPEATABLE READ READ ONLY` on
+/// PostgreSQL (each statement of a `READ COMMITTED` transaction would see the commits made
+/// since the one before). Inside another transaction it runs in that one.
+pub fn read_snapshot<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            if AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()?
+                .is_some()
+            {
+                return f(conn);
+            }
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?
+        }
+        DbConnection::Pg(c) => {
+            if AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()?
+                .is_some()
+            {
+                return f(conn);
+            }
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?
+        }
+    }
+    run_transaction(conn, f)
+}
+
 fn run_transaction<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,

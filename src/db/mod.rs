@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod permits;
 pub mod reference;
+pub mod report_cells;
 pub mod reports;
 pub mod schema;
 pub mod scope;

@@ -1,8 +1,7 @@
-//! The turnaround report's queries: plain SQL both backends run alike (window functions, CASE,
-//! comparisons of stored times), over columns the engine writes with every change
-//! (`net_minutes`, `submitted_day`, `submitted_week`). Percentiles are ranked in SQL: each
-//! group returns only the rows at the ranks the continuous percentiles need, and the service
-//! interpolates between the two neighbours (as PostgreSQL's `percentile_cont`).
+//! The turnaround report's queries besides its sample (`report_cells`): the backlog and the
+//! tasks open now, the rows behind the report (the CSV export), the amendments. Plain SQL both
+//! backends run alike, over columns the engine writes with every change (`net_minutes`,
+//! `submitted_day`).
 
 use super::scope::{Form, Scope};
 use super::sql::{Sql, Value};
@@ -19,22 +18,6 @@ pub struct Filter {
     pub scope: Scope,
 }
 
-/// What the rows of a sample are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    All,
-    Week,
-    Class,
-    Workflow,
-    /// Single application or transport project: a project counts once, its turnaround the
-    /// review's.
-    Kind,
-    /// Decided review tasks by authority.
-    Authority,
-    /// Decided review tasks by phase name.
-    Phase,
-}
-
 /// The applications whose turnaround the report describes: decided by a review.
 const DECIDED: &str = "a.status IN ('issued', 'rejected')";
 
@@ -42,129 +25,6 @@ const DECIDED: &str = "a.status IN ('issued', 'rejected')";
 /// pauses after acceptance), else 0; without a deadline, 0.
 const WITHIN_STATUTORY: &str = "CASE WHEN a.statutory_due_at IS NOT NULL \
      AND a.decided_at <= a.statutory_due_at THEN 1 ELSE 0 END";
-
-/// One row at a rank a percentile needs, with its group's size and sums.
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
-pub struct Ranked {
-    #[diesel(sql_type = Text)]
-    pub k: String,
-    /// Rows in the group.
-    #[diesel(sql_type = BigInt)]
-    pub n: i64,
-    /// 0-based rank of this row by value.
-    #[diesel(sql_type = BigInt)]
-    pub i: i64,
-    #[diesel(sql_type = Integer)]
-    pub v: i32,
-    /// Rows within the target (applications) or the budget (tasks).
-    #[diesel(sql_type = BigInt)]
-    pub w: i64,
-    /// Rows within the statutory deadline (applications only).
-    #[diesel(sql_type = BigInt)]
-    pub s: i64,
-}
-
-/// The sample of one grouping: net minutes of decided applications (or of decided review
-/// tasks, for authority and phase), each with its key and whether it was in time.
-fn sample(sql: &mut Sql, key: Key, filter: &Filter, target_minutes: i32) {
-    match key {
-        Key::All | Key::Week | Key::Class | Key::Workflow | Key::Kind => {
-            let k = match key {
-                Key::All => "'all'",
-                Key::Week => "CAST(a.submitted_week AS TEXT)",
-                Key::Class => "COALESCE(a.permit_class, '')",
-                Key::Kind => "a.kind",
-                _ => "COALESCE(a.workflow, '')",
-            };
-            sql.push("SELECT ")
-                .push(k)
-                .push(" AS k, a.net_minutes AS v, ")
-                .within_target(target_minutes)
-                .push(" AS w, ")
-                .push(WITHIN_STATUTORY)
-                .push(" AS s FROM applications a WHERE ")
-                .push(DECIDED)
-                .push(" AND a.net_minutes IS NOT NULL AND")
-                .period_and_scope(filter);
-        }
-        Key::Authority | Key::Phase => {
-            let (k, join) = match key {
-                Key::Authority => ("t.authority_code", ""),
-                _ => (
-                    "p.name",
-                    " JOIN application_phases p ON p.application_id = t.application_id \
-                     AND p.position = t.phase_position",
-                ),
-            };
-            sql.push("SELECT ")
-                .push(k)
-                .push(
-                    " AS k, t.net_minutes AS v, \
-                     CASE WHEN t.decided_at <= t.due_at THEN 1 ELSE 0 END AS w, 0 AS s \
-                     FROM review_tasks t JOIN applications a ON a.id = t.application_id",
-                )
-                .push(join)
-                .push(" WHERE t.net_minutes IS NOT NULL AND")
-                .period_and_scope(filter);
-        }
-    }
-}
-
-/// For each group of the sample: the rows at the ranks of the median, the 90th percentile
-/// (each with its upper neighbour) and the maximum, ordered by key and rank.
-pub fn ranked(
-    conn: &mut DbConnection,
-    key: Key,
-    filter: &Filter,
-    target_minutes: i32,
-) -> QueryResult<Vec<Ranked>> {
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT k, n, i, v, w, s FROM (\
-         SELECT k, v, \
-         ROW_NUMBER() OVER (PARTITION BY k ORDER BY v) - 1 AS i, \
-         COUNT(*) OVER (PARTITION BY k) AS n, \
-         SUM(w) OVER (PARTITION BY k) AS w, \
-         SUM(s) OVER (PARTITION BY k) AS s \
-         FROM (",
-    );
-    sample(&mut sql, key, filter, target_minutes);
-    sql.push(
-        ") sample) ranked \
-         WHERE i = (n - 1) / 2 OR i = (n - 1) / 2 + 1 \
-         OR i = (n - 1) * 9 / 10 OR i = (n - 1) * 9 / 10 + 1 OR i = n - 1 \
-         ORDER BY k, i",
-    );
-    sql.query(conn).load(conn)
-}
-
-#[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
-pub struct Counts {
-    #[diesel(sql_type = BigInt)]
-    pub submitted: i64,
-    #[diesel(sql_type = BigInt)]
-    pub issued: i64,
-    #[diesel(sql_type = BigInt)]
-    pub rejected: i64,
-    /// Not accepted at all (不予受理): decided, but outside the time figures.
-    #[diesel(sql_type = BigInt)]
-    pub not_accepted: i64,
-}
-
-/// Applications submitted in the period and scope, and how many of them were issued or
-/// rejected.
-pub fn counts(conn: &mut DbConnection, filter: &Filter) -> QueryResult<Counts> {
-    let mut sql = Sql::default();
-    sql.push(
-        "SELECT COUNT(*) AS submitted, \
-         COALESCE(SUM(CASE WHEN a.status = 'issued' THEN 1 ELSE 0 END), 0) AS issued, \
-         COALESCE(SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected, \
-         COALESCE(SUM(CASE WHEN a.status = 'not_accepted' THEN 1 ELSE 0 END), 0) AS not_accepted \
-         FROM applications a WHERE a.submitted_at IS NOT NULL AND",
-    )
-    .period_and_scope(filter);
-    sql.query(conn).get_result(conn)
-}
 
 #[derive(Debug, Clone, Default, PartialEq, QueryableByName)]
 pub struct Backlog {
@@ -229,34 +89,6 @@ pub fn open_tasks(
         sql.push(" GROUP BY t.authority_code");
     }
     sql.query(conn).load(conn)
-}
-
-#[derive(Debug, Clone, PartialEq, QueryableByName)]
-struct Bin {
-    #[diesel(sql_type = BigInt)]
-    bin: i64,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Decided applications counted by `net_minutes / bin_minutes` (integer division on both
-/// backends).
-pub fn histogram(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    bin_minutes: i32,
-) -> QueryResult<Vec<(i64, i64)>> {
-    let mut sql = Sql::default();
-    sql.push("SELECT CAST(a.net_minutes / ")
-        .bind(Value::Int(bin_minutes.max(1)))
-        .push(
-            " AS BIGINT) AS bin, COUNT(*) AS n FROM applications a \
-             WHERE a.status IN ('issued', 'rejected') AND a.net_minutes IS NOT NULL AND",
-        )
-        .period_and_scope(filter)
-        .push(" GROUP BY 1 ORDER BY 1");
-    let bins: Vec<Bin> = sql.query(conn).load(conn)?;
-    Ok(bins.into_iter().map(|b| (b.bin, b.n)).collect())
 }
 
 /// One application behind the report (the CSV export).

@@ -140,6 +140,32 @@ diesel::table! {
         submitted_week -> Nullable<Date>,
         kind -> Text,
         reported_at -> Nullable<Timestamp>,
+        report_folded -> Bool,
+    }
+}
+
+diesel::table! {
+    report_applications (scope, day, workflow, class, kind) {
+        scope -> Text,
+        day -> Date,
+        workflow -> Text,
+        class -> Text,
+        kind -> Text,
+        submitted -> BigInt,
+        issued -> BigInt,
+        rejected -> BigInt,
+        not_accepted -> BigInt,
+        minutes -> Binary,
+    }
+}
+
+diesel::table! {
+    report_tasks (scope, day, authority_code, phase) {
+        scope -> Text,
+        day -> Date,
+        authority_code -> Text,
+        phase -> Text,
+        minutes -> Binary,
     }
 }
 

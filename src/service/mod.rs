@@ -9,6 +9,7 @@ pub mod escalations;
 pub mod notify;
 pub mod permits;
 pub mod reference;
+pub mod report_cells;
 pub mod reports;
 pub mod users;
 pub mod workflows;

@@ -2,15 +2,16 @@
 //! with continuous percentiles interpolated between neighbouring ranks.
 
 use crate::db::applications::{OverdueTask, Scope};
+use crate::db::reports as q;
 pub use crate::db::reports::Filter;
-use crate::db::reports::{self as q, Key, Ranked};
 use crate::db::DbConnection;
 use crate::domain::role::Role;
 use crate::domain::{FieldError, Message, ValidationErrors};
+use crate::service::report_cells::{self, Histogram, Sample};
 use crate::service::{scope_of, Caller, ServiceError};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
 
 /// How the report's `groups` are formed.
@@ -47,17 +48,6 @@ impl Group {
 
     pub fn parse(value: &str) -> Option<Group> {
         Group::ALL.into_iter().find(|g| g.as_str() == value)
-    }
-
-    fn key(self) -> Key {
-        match self {
-            Group::Week => Key::Week,
-            Group::Authority => Key::Authority,
-            Group::Phase => Key::Phase,
-            Group::Class => Key::Class,
-            Group::Workflow => Key::Workflow,
-            Group::Kind => Key::Kind,
-        }
     }
 }
 
@@ -176,29 +166,105 @@ fn pct(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
-/// Groups from ranked rows (ordered by key and rank).
-fn figures(rows: Vec<Ranked>, statutory: bool) -> Vec<GroupFigures> {
-    let mut groups: BTreeMap<String, (i64, i64, i64, BTreeMap<i64, i32>)> = BTreeMap::new();
-    for r in rows {
-        let g = groups
-            .entry(r.k)
-            .or_insert_with(|| (r.n, r.w, r.s, BTreeMap::new()));
-        g.3.insert(r.i, r.v);
+/// The figures of one group from its exact histogram, `None` when nothing was decided.
+/// Applications are in time within `target` net minutes (and count the statutory share);
+/// tasks (`statutory` false) are in time within their budget, as the histogram counts them.
+fn group_figures(
+    key: String,
+    minutes: &Histogram,
+    target: i32,
+    statutory: bool,
+) -> Option<GroupFigures> {
+    let sorted = minutes.sorted();
+    let n: i64 = sorted.iter().map(|e| e.1).sum();
+    if n == 0 {
+        return None;
     }
-    groups
+    // The ranks the median, the 90th percentile (each with its upper neighbour) and the
+    // maximum need, found by walking the counts in order.
+    let mut wanted = BTreeSet::new();
+    for (num, den) in [(1, 2), (9, 10)] {
+        let low = (n - 1) * num / den;
+        wanted.insert(low);
+        wanted.insert((low + 1).min(n - 1));
+    }
+    wanted.insert(n - 1);
+    let mut by_rank = BTreeMap::new();
+    let mut wanted = wanted.into_iter().peekable();
+    let (mut below, mut within, mut in_time) = (0i64, 0i64, 0i64);
+    for &(v, count, w) in &sorted {
+        while let Some(&rank) = wanted.peek() {
+            if rank >= below + count {
+                break;
+            }
+            by_rank.insert(rank, v);
+            wanted.next();
+        }
+        below += count;
+        in_time += w;
+        if v <= target {
+            within += count;
+        }
+    }
+    Some(GroupFigures {
+        key,
+        count: n,
+        median_hours: hours(percentile(&by_rank, n, 1, 2)),
+        p90_hours: hours(percentile(&by_rank, n, 9, 10)),
+        max_hours: hours(by_rank.get(&(n - 1)).map(|v| f64::from(*v))),
+        within_target_pct: if statutory {
+            pct(within, n)
+        } else {
+            pct(in_time, n)
+        },
+        within_statutory_pct: if statutory { pct(in_time, n) } else { None },
+        open_tasks: None,
+        overdue_tasks: None,
+    })
+}
+
+/// The Monday of a day's week (the report's weeks).
+fn week_of(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    day - chrono::TimeDelta::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
+/// A sample's groups (all of it together without a grouping), in key order.
+fn grouped(
+    sample: &Sample,
+    group: Option<Group>,
+    target: i32,
+) -> Result<Vec<GroupFigures>, ServiceError> {
+    let mut histograms: BTreeMap<String, Histogram> = BTreeMap::new();
+    let tasks = matches!(group, Some(Group::Authority | Group::Phase));
+    if tasks {
+        for t in &sample.tasks {
+            let key = if group == Some(Group::Authority) {
+                &t.authority_code
+            } else {
+                &t.phase
+            };
+            histograms.entry(key.clone()).or_default().merge(&t.minutes);
+        }
+    } else {
+        for a in &sample.apps {
+            let key = match group {
+                None => "all".to_string(),
+                Some(Group::Week) => week_of(a.day).to_string(),
+                Some(Group::Class) => a.class.clone(),
+                Some(Group::Workflow) => a.workflow.clone(),
+                _ => a.kind.clone(),
+            };
+            histograms
+                .entry(key)
+                .or_default()
+                .merge_encoded(&a.minutes)?;
+        }
+    }
+    Ok(histograms
         .into_iter()
-        .map(|(key, (n, w, s, by_rank))| GroupFigures {
-            key,
-            count: n,
-            median_hours: hours(percentile(&by_rank, n, 1, 2)),
-            p90_hours: hours(percentile(&by_rank, n, 9, 10)),
-            max_hours: hours(by_rank.get(&(n - 1)).map(|v| f64::from(*v))),
-            within_target_pct: pct(w, n),
-            within_statutory_pct: if statutory { pct(s, n) } else { None },
-            open_tasks: None,
-            overdue_tasks: None,
-        })
-        .collect()
+        .filter_map(|(key, h)| group_figures(key, &h, target, !tasks))
+        .collect())
 }
 
 /// The report of API.md, plus the backlog's age.
@@ -229,6 +295,17 @@ pub struct Turnaround {
     pub groups: Vec<GroupFigures>,
 }
 
+/// The sample a report of this period and scope describes (with the decided tasks, for the
+/// authority and phase groupings): the cells and the rows not folded into them, in one
+/// snapshot.
+pub fn sample(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    with_tasks: bool,
+) -> Result<Sample, ServiceError> {
+    report_cells::load(conn, &filter.scope, filter.from, filter.to, with_tasks)
+}
+
 /// The whole report for a period, scope and grouping.
 pub fn turnaround(
     conn: &mut DbConnection,
@@ -240,9 +317,32 @@ pub fn turnaround(
     now: NaiveDateTime,
 ) -> Result<Turnaround, ServiceError> {
     let filter = Filter { from, to, scope };
+    let sample = sample(
+        conn,
+        &filter,
+        matches!(group, Group::Authority | Group::Phase),
+    )?;
+    turnaround_of(conn, &sample, &filter, group, target_hours, now)
+}
+
+/// The whole report from its sample.
+pub fn turnaround_of(
+    conn: &mut DbConnection,
+    sample: &Sample,
+    filter: &Filter,
+    group: Group,
+    target_hours: u32,
+    now: NaiveDateTime,
+) -> Result<Turnaround, ServiceError> {
     let target = (target_hours * 60) as i32;
-    let counts = q::counts(conn, &filter)?;
-    let overall = figures(q::ranked(conn, Key::All, &filter, target)?, true)
+    let mut counts = (0, 0, 0, 0);
+    for a in &sample.apps {
+        counts.0 += a.submitted;
+        counts.1 += a.issued;
+        counts.2 += a.rejected;
+        counts.3 += a.not_accepted;
+    }
+    let overall = grouped(sample, None, target)?
         .pop()
         .unwrap_or_else(|| GroupFigures::empty("all"));
     let backlog = q::backlog(conn, &filter.scope)?;
@@ -250,16 +350,16 @@ pub fn turnaround(
         .iter()
         .map(|o| o.overdue)
         .sum();
-    let groups = groups(conn, group, &filter, target_hours, now)?;
+    let groups = groups_of(conn, sample, group, &filter.scope, target_hours, now)?;
     Ok(Turnaround {
-        from: from.to_string(),
-        to: to.to_string(),
+        from: filter.from.to_string(),
+        to: filter.to.to_string(),
         group: group.as_str().into(),
         target_hours,
-        count_submitted: counts.submitted,
-        count_issued: counts.issued,
-        count_rejected: counts.rejected,
-        count_not_accepted: counts.not_accepted,
+        count_submitted: counts.0,
+        count_issued: counts.1,
+        count_rejected: counts.2,
+        count_not_accepted: counts.3,
         count_decided: overall.count,
         median_hours: overall.median_hours,
         p90_hours: overall.p90_hours,
@@ -275,19 +375,20 @@ pub fn turnaround(
     })
 }
 
-/// The figures of one grouping (for authorities with the tasks open and overdue now).
-pub fn groups(
+/// The figures of one grouping of a sample (for authorities with the tasks open and overdue
+/// now in the scope).
+pub fn groups_of(
     conn: &mut DbConnection,
+    sample: &Sample,
     group: Group,
-    filter: &Filter,
+    scope: &Scope,
     target_hours: u32,
     now: NaiveDateTime,
 ) -> Result<Vec<GroupFigures>, ServiceError> {
     let target = (target_hours * 60) as i32;
-    let applications = !matches!(group, Group::Authority | Group::Phase);
-    let mut groups = figures(q::ranked(conn, group.key(), filter, target)?, applications);
+    let mut groups = grouped(sample, Some(group), target)?;
     if group == Group::Authority {
-        let open_now = q::open_tasks(conn, &filter.scope, now, true)?;
+        let open_now = q::open_tasks(conn, scope, now, true)?;
         for open in &open_now {
             match groups.iter_mut().find(|g| g.key == open.k) {
                 Some(g) => {
@@ -310,17 +411,24 @@ pub fn groups(
     Ok(groups)
 }
 
-/// How many decided applications took each `bin_hours`-wide span of net time (the last bin
-/// also holds everything longer): `(bin index, count)`, bins without any left out.
-pub fn histogram(
-    conn: &mut DbConnection,
-    filter: &Filter,
+/// How many decided applications of a sample took each `bin_hours`-wide span of net time
+/// (the last bin also holds everything longer): `(bin index, count)`, bins without any left
+/// out.
+pub fn histogram_of(
+    sample: &Sample,
     bin_hours: u32,
     bins: i64,
 ) -> Result<Vec<(i64, i64)>, ServiceError> {
+    let width = i64::from(bin_hours.max(1)) * 60;
+    let mut all = Histogram::default();
+    for a in &sample.apps {
+        all.merge_encoded(&a.minutes)?;
+    }
     let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
-    for (bin, n) in q::histogram(conn, filter, (bin_hours * 60) as i32)? {
-        *counts.entry(bin.min(bins - 1)).or_default() += n;
+    for (v, n, _) in all.sorted() {
+        *counts
+            .entry((i64::from(v) / width).min(bins - 1))
+            .or_default() += n;
     }
     Ok(counts.into_iter().collect())
 }

@@ -49,6 +49,7 @@ fn portable(t: &str) -> String {
         "integer" => "integer",
         "bigint" => "bigint",
         "double precision" | "real" => "double",
+        "blob" | "bytea" => "bytes",
         other => return format!("unknown:{other}"),
     }
     .to_string()

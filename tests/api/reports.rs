@@ -294,61 +294,79 @@ async fn turnaround_figures_equal_a_recomputation_from_the_applications() {
         "one outside the target"
     );
 
-    for group in ["week", "authority", "phase", "class", "workflow"] {
-        let path = format!("/api/v1/reports/turnaround?from={from}&to={to}&group={group}");
-        let response = flow.get(&manager, &path).await;
-        assert_eq!(response.status(), 200);
-        let report: Value = response.json().await.unwrap();
-        assert_eq!(report["target_hours"], 24);
-        assert_eq!(report["count_submitted"], 8);
-        assert_eq!(report["count_issued"], issued);
-        assert_eq!(report["count_rejected"], rejected_count);
-        assert_eq!(report["count_not_accepted"], not_accepted);
-        assert_eq!(report["open_backlog"], backlog);
-        let overdue: i64 = open_tasks.values().map(|o| o.1).sum();
-        assert_eq!(report["overdue_tasks"], overdue);
-        assert_eq!(overdue, 1, "the last acceptance is past due");
-        let all = &overall.0["all"];
-        let values: Vec<f64> = all.iter().map(|r| r.0 / 60.0).collect();
-        close(
-            &report["median_hours"],
-            percentile_cont(&values, 0.5),
-            "median",
-        );
-        close(&report["p90_hours"], percentile_cont(&values, 0.9), "p90");
-        let share = |f: fn(&(f64, bool, bool)) -> bool| {
-            (all.iter().filter(|r| f(r)).count() as f64 * 1000.0 / all.len() as f64).round() / 10.0
-        };
-        close(&report["within_target_pct"], Some(share(|r| r.1)), "target");
-        close(
-            &report["within_statutory_pct"],
-            Some(share(|r| r.2)),
-            "statutory",
-        );
-        let expected = match group {
-            "week" => &weeks,
-            "authority" => &authorities,
-            "phase" => &phases,
-            "class" => &classes,
-            _ => &workflows,
-        };
-        expected.check(
-            &report["groups"],
-            matches!(group, "week" | "class" | "workflow"),
-            group,
-        );
-        if group == "authority" {
-            for (authority, (open, late)) in &open_tasks {
-                let g = report["groups"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|g| g["key"] == authority.as_str())
-                    .unwrap();
-                assert_eq!(
-                    (&g["open_tasks"], &g["overdue_tasks"]),
-                    (&json!(open), &json!(late))
-                );
+    // First from the rows alone, then with every finished application folded into the
+    // report's cells (the open one stays a row): the same figures.
+    for round in ["rows", "cells"] {
+        if round == "cells" {
+            let mut conn = app.connect();
+            let folded = tokio::task::spawn_blocking(move || {
+                permitflow::service::report_cells::fold_all(&mut conn).unwrap()
+            })
+            .await
+            .unwrap();
+            assert_eq!(
+                folded as i64,
+                issued + rejected_count + not_accepted,
+                "finished ones folded"
+            );
+        }
+        for group in ["week", "authority", "phase", "class", "workflow"] {
+            let path = format!("/api/v1/reports/turnaround?from={from}&to={to}&group={group}");
+            let response = flow.get(&manager, &path).await;
+            assert_eq!(response.status(), 200);
+            let report: Value = response.json().await.unwrap();
+            assert_eq!(report["target_hours"], 24);
+            assert_eq!(report["count_submitted"], 8);
+            assert_eq!(report["count_issued"], issued);
+            assert_eq!(report["count_rejected"], rejected_count);
+            assert_eq!(report["count_not_accepted"], not_accepted);
+            assert_eq!(report["open_backlog"], backlog);
+            let overdue: i64 = open_tasks.values().map(|o| o.1).sum();
+            assert_eq!(report["overdue_tasks"], overdue);
+            assert_eq!(overdue, 1, "the last acceptance is past due");
+            let all = &overall.0["all"];
+            let values: Vec<f64> = all.iter().map(|r| r.0 / 60.0).collect();
+            close(
+                &report["median_hours"],
+                percentile_cont(&values, 0.5),
+                "median",
+            );
+            close(&report["p90_hours"], percentile_cont(&values, 0.9), "p90");
+            let share = |f: fn(&(f64, bool, bool)) -> bool| {
+                (all.iter().filter(|r| f(r)).count() as f64 * 1000.0 / all.len() as f64).round()
+                    / 10.0
+            };
+            close(&report["within_target_pct"], Some(share(|r| r.1)), "target");
+            close(
+                &report["within_statutory_pct"],
+                Some(share(|r| r.2)),
+                "statutory",
+            );
+            let expected = match group {
+                "week" => &weeks,
+                "authority" => &authorities,
+                "phase" => &phases,
+                "class" => &classes,
+                _ => &workflows,
+            };
+            expected.check(
+                &report["groups"],
+                matches!(group, "week" | "class" | "workflow"),
+                group,
+            );
+            if group == "authority" {
+                for (authority, (open, late)) in &open_tasks {
+                    let g = report["groups"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|g| g["key"] == authority.as_str())
+                        .unwrap();
+                    assert_eq!(
+                        (&g["open_tasks"], &g["overdue_tasks"]),
+                        (&json!(open), &json!(late))
+                    );
+                }
             }
         }
     }
@@ -566,4 +584,164 @@ async fn reports_are_for_managers_and_name_bad_parameters() {
         (&report["to"], &report["from"], &report["group"]),
         (&json!("2026-12-01"), &json!("2026-09-03"), &json!("week"))
     );
+}
+
+/// Applications written straight as rows (any mix of statuses, routes, tasks and days), then
+/// every scope and grouping of the report compared, after each partial fold, with the report
+/// computed from the rows alone (the same transaction with the cells emptied and the folds
+/// undone, rolled back).
+#[actix_web::test]
+async fn report_cells_give_the_figures_of_the_rows_in_every_scope_and_grouping() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use permitflow::db::scope::Scope;
+    use permitflow::service::report_cells::fold;
+    use permitflow::service::reports::{turnaround, Group};
+    use rand::{Rng, SeedableRng};
+
+    let app = spawn_app().await;
+    app.seed_demo().await;
+    let mut conn = app.connect();
+    tokio::task::spawn_blocking(move || {
+        let (applicant, firm): (String, Option<String>) = permitflow::db::schema::users::table
+            .filter(permitflow::db::schema::users::email.eq("applicant@demo.local"))
+            .select((
+                permitflow::db::schema::users::id,
+                permitflow::db::schema::users::firm_id,
+            ))
+            .first(&mut conn)
+            .unwrap();
+        let firm = firm.unwrap();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(4, 0, 0)
+            .unwrap();
+        let ts = |t: chrono::NaiveDateTime| format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(19);
+        let routes: [&[(&str, &str)]; 4] = [
+            &[("652328", "652300")],
+            &[("652328", "652300"), ("652301", "652300")],
+            &[("652301", "652300"), ("650107", "650100")],
+            &[("650502", "650500")],
+        ];
+        let mut write = |conn: &mut permitflow::db::DbConnection, from: usize, n: usize| {
+            let mut sql = String::from("BEGIN;\n");
+            for i in from..from + n {
+                let id = format!("r{i:05}");
+                let at = now - chrono::TimeDelta::minutes(rng.random_range(0..20 * 1440));
+                let day = (at + chrono::TimeDelta::hours(8)).date();
+                let week = day - chrono::TimeDelta::days(day.weekday().num_days_from_monday() as i64);
+                let status = ["issued", "issued", "rejected", "not_accepted", "withdrawn", "under_review", "info_requested"]
+                    [rng.random_range(0..7)];
+                let decided = matches!(status, "issued" | "rejected" | "not_accepted")
+                    .then(|| at + chrono::TimeDelta::minutes(rng.random_range(5..4000)));
+                // Equal times are common in real data (whole minutes): a few distinct ones.
+                let net = decided.map(|d| (d - at).num_minutes() / 7 * 7);
+                let statutory = at + chrono::TimeDelta::minutes(rng.random_range(600..3000));
+                let workflow = ["joint", "serial"][rng.random_range(0..2)];
+                let class = ["I", "II", "III"][rng.random_range(0..3)];
+                let kind = ["single", "project"][rng.random_range(0..2)];
+                let opt = |t: Option<chrono::NaiveDateTime>| t.map(ts).unwrap_or("NULL".into());
+                sql.push_str(&format!(
+                    "INSERT INTO applications (id, reference, firm_id, created_by, status, version, input, workflow, workflow_version, permit_class, issuing_level, issuing_authority, statutory_working_days, statutory_due_at, created_at, updated_at, submitted_at, accepted_at, decided_at, issued_at, paused_minutes, paused_since, permit_no, net_minutes, submitted_day, submitted_week, kind) VALUES ('{id}', 'PF-R-{i:05}', '{firm}', '{applicant}', '{status}', 3, '{{}}', '{workflow}', 1, '{class}', 'county', '652328-TRANSPORT', 5, {}, {}, {}, {}, NULL, {}, NULL, 0, NULL, NULL, {}, '{day}', '{week}', '{kind}');\n",
+                    ts(statutory), ts(at), ts(at), ts(at), opt(decided),
+                    net.map(|n| n.to_string()).unwrap_or("NULL".into()),
+                ));
+                for (county, prefecture) in routes[rng.random_range(0..routes.len())] {
+                    sql.push_str(&format!(
+                        "INSERT INTO application_areas (application_id, county, prefecture) VALUES ('{id}', '{county}', '{prefecture}');\n"
+                    ));
+                }
+                for (position, phase) in ["acceptance", "joint_review", "issuance"].iter().enumerate() {
+                    sql.push_str(&format!(
+                        "INSERT INTO application_phases (application_id, position, name, state, opened_at, completed_at) VALUES ('{id}', {position}, '{phase}', 'done', {}, NULL);\n",
+                        ts(at)
+                    ));
+                }
+                for k in 0..rng.random_range(1..6) {
+                    let phase = k.min(2);
+                    let authority = ["652328-POLICE", "652300-POLICE", "650000-HIGHWAY", "652328-TRANSPORT"][rng.random_range(0..4)];
+                    let decided_task = rng.random_bool(0.7);
+                    let due = at + chrono::TimeDelta::minutes(rng.random_range(60..1000));
+                    let decided_at = decided_task.then(|| at + chrono::TimeDelta::minutes(rng.random_range(1..1500)));
+                    let net = decided_at.map(|d| ((d - at).num_minutes() / 5 * 5).to_string());
+                    sql.push_str(&format!(
+                        "INSERT INTO review_tasks (id, application_id, phase_position, position, step, authority_code, budget_minutes, state, opened_at, due_at, decided_at, conditions, escalation_level, net_minutes) VALUES ('{id}-{k}', '{id}', {phase}, {k}, 'county_police', '{authority}', 240, '{}', {}, {}, {}, '[]', 0, {});\n",
+                        if decided_task { "approved" } else { "open" },
+                        ts(at), ts(due), opt(decided_at), net.unwrap_or("NULL".into()),
+                    ));
+                }
+            }
+            sql.push_str("COMMIT;");
+            conn.batch_execute(&sql).unwrap();
+        };
+        write(&mut conn, 0, 300);
+
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let scopes = [
+            Scope::Everything,
+            Scope::Area("652300".into()),
+            Scope::Area("652328".into()),
+            Scope::Area("650100".into()),
+            Scope::Area("650500".into()),
+        ];
+        let report = |conn: &mut permitflow::db::DbConnection, scope: &Scope, group: Group| {
+            let r = turnaround(conn, from, to, scope.clone(), group, 24, now).unwrap();
+            serde_json::to_value(r).unwrap()
+        };
+        let check = |conn: &mut permitflow::db::DbConnection, stage: &str| {
+            let mut groups_seen = 0;
+            for scope in &scopes {
+                for group in Group::ALL {
+                    let expected = {
+                        let mut out = None;
+                        let _ = permitflow::db::write_transaction(conn, |conn| {
+                            conn.batch_execute(
+                                "DELETE FROM report_applications; DELETE FROM report_tasks; \
+                                 UPDATE applications SET report_folded = FALSE",
+                            )?;
+                            out = Some(report(conn, scope, group));
+                            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+                        });
+                        out.unwrap()
+                    };
+                    let actual = report(conn, scope, group);
+                    assert_eq!(actual, expected, "{stage}: {scope:?} by {group:?}");
+                    groups_seen += actual["groups"].as_array().unwrap().len();
+                }
+            }
+            assert!(groups_seen > 60, "{stage}: the sample has groups ({groups_seen})");
+        };
+        check(&mut conn, "nothing folded");
+        assert_eq!(fold(&mut conn, 70).unwrap(), 70);
+        check(&mut conn, "70 folded");
+        let mut folded = 70;
+        loop {
+            let n = fold(&mut conn, 64).unwrap();
+            if n == 0 {
+                break;
+            }
+            folded += n;
+        }
+        let terminal: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM applications WHERE status IN ('issued', 'rejected', 'not_accepted', 'withdrawn'))",
+        ))
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(folded as i64, terminal, "every finished application folded once");
+        check(&mut conn, "all folded");
+        // Open ones finish after the fold; more arrive: folded again, nothing counted twice.
+        conn.batch_execute(
+            "UPDATE applications SET status = 'issued', decided_at = submitted_at, net_minutes = 0 \
+             WHERE status = 'info_requested'",
+        )
+        .unwrap();
+        write(&mut conn, 300, 100);
+        check(&mut conn, "finished and new rows beside the cells");
+        assert!(fold(&mut conn, 1_000).unwrap() > 0);
+        check(&mut conn, "folded again");
+    })
+    .await
+    .unwrap();
 }

@@ -204,20 +204,15 @@ async fn dashboard(
     let data = state
         .db(move |conn| {
             let scope = reports::area_of(conn, &caller)?;
-            let report = reports::turnaround(
-                conn,
-                from,
-                to,
-                scope.clone(),
-                Group::Week,
-                target_hours,
-                now,
-            )?;
             let filter = Filter {
                 from,
                 to,
                 scope: scope.clone(),
             };
+            // One sample (one snapshot) for every table of the page.
+            let sample = reports::sample(conn, &filter, true)?;
+            let report =
+                reports::turnaround_of(conn, &sample, &filter, Group::Week, target_hours, now)?;
             let mut others = Vec::new();
             for group in [
                 Group::Workflow,
@@ -228,10 +223,10 @@ async fn dashboard(
             ] {
                 others.push((
                     group,
-                    reports::groups(conn, group, &filter, target_hours, now)?,
+                    reports::groups_of(conn, &sample, group, &scope, target_hours, now)?,
                 ));
             }
-            let histogram = reports::histogram(conn, &filter, BIN_HOURS, BINS)?;
+            let histogram = reports::histogram_of(&sample, BIN_HOURS, BINS)?;
             let amendments = reports::amendment_turnaround(conn, &filter, tz)?;
             let board = reports::escalation_board(conn, &caller, now)?;
             let names = reference::names(conn, en)?.authorities;
