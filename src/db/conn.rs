@@ -265,14 +265,7 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    let nested = match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
-            .transaction_depth()?
-            .is_some(),
-        DbConnection::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
-            .transaction_depth()?
-            .is_some(),
-    };
+    let nested = in_transaction(conn)?;
     match conn {
         DbConnection::Sqlite(c) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
@@ -297,30 +290,31 @@ pub fn read_snapshot<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    if in_transaction(conn)? {
+        return f(conn);
+    }
     match conn {
         DbConnection::Sqlite(c) => {
-            if AnsiTransactionManager::transaction_manager_status_mut(c)
-                .transaction_depth()?
-                .is_some()
-            {
-                return f(conn);
-            }
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?
         }
-        DbConnection::Pg(c) => {
-            if AnsiTransactionManager::transaction_manager_status_mut(c)
-                .transaction_depth()?
-                .is_some()
-            {
-                return f(conn);
-            }
-            AnsiTransactionManager::begin_transaction_sql(
-                c,
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            )?
-        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
     }
     run_transaction(conn, f)
+}
+
+/// Whether the connection is inside a transaction already.
+fn in_transaction(conn: &mut DbConnection) -> QueryResult<bool> {
+    Ok(match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_some(),
+        DbConnection::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_some(),
+    })
 }
 
 fn run_transaction<T, E>(

@@ -7,6 +7,7 @@ use super::schema::{application_areas, applications, report_applications, report
 use super::scope::{Form, Scope};
 use super::sql::{Sql, Value};
 use super::DbConnection;
+use crate::domain::workflow::case::AppStatus;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
@@ -321,19 +322,23 @@ pub fn task_samples(
     sql.query(conn).load(conn)
 }
 
-/// Up to `limit` applications nothing of which changes any more and that are not folded yet,
-/// oldest submission day first.
+/// Up to `limit` applications nothing of which changes any more (a terminal status) and
+/// that are not folded yet, oldest submission day first.
 pub fn pending(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Pending>> {
     let mut sql = Sql::default();
     sql.push("SELECT a.id, CAST(1 AS BIGINT) AS n, ")
         .push(APP_COLUMNS)
         .push(" FROM applications a WHERE ")
         .push(UNFOLDED)
-        .push(
-            " AND a.submitted_at IS NOT NULL \
-             AND a.status IN ('issued', 'rejected', 'not_accepted', 'withdrawn') \
-             ORDER BY a.submitted_day LIMIT ",
-        )
+        .push(" AND a.submitted_at IS NOT NULL AND a.status IN (");
+    let terminal = AppStatus::ALL.iter().filter(|s| s.is_terminal());
+    for (i, status) in terminal.enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Value::Text(status.as_str().into()));
+    }
+    sql.push(") ORDER BY a.submitted_day LIMIT ")
         .bind(Value::BigInt(limit));
     sql.query(conn).load(conn)
 }

@@ -11,6 +11,10 @@ macro_rules! text_enum {
         $(#[$meta])* pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every value, in the order declared.
+            #[allow(dead_code)]
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }

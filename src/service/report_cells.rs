@@ -13,6 +13,7 @@
 use crate::db::report_cells::{self as q, AppCellRow, AppSample, TaskCellRow};
 use crate::db::scope::Scope;
 use crate::db::{conn::read_snapshot, write_transaction, DbConnection};
+use crate::domain::workflow::case::AppStatus;
 use crate::service::ServiceError;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -119,22 +120,6 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
-/// Applications submitted on one day with one workflow, class and kind.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppCell {
-    pub day: NaiveDate,
-    pub workflow: String,
-    pub class: String,
-    pub kind: String,
-    pub submitted: i64,
-    pub issued: i64,
-    pub rejected: i64,
-    pub not_accepted: i64,
-    /// Issued or rejected ones' net minutes (in time: within the statutory deadline), as
-    /// stored: a sample of two years holds thousands of cells, decoded only when grouped.
-    pub minutes: Vec<u8>,
-}
-
 /// Decided review tasks of one authority and phase.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskCell {
@@ -148,7 +133,10 @@ pub struct TaskCell {
 /// asked for) their decided review tasks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
-    pub apps: Vec<AppCell>,
+    /// Applications by day, workflow, class and kind: the cells, and the unfolded rows counted
+    /// alike (under the same scope). Their histograms stay encoded until grouped: two years
+    /// are thousands of cells.
+    pub apps: Vec<AppCellRow>,
     pub tasks: Vec<TaskCell>,
 }
 
@@ -173,15 +161,17 @@ struct AppDelta {
 
 impl AppDelta {
     fn add(&mut self, s: &AppSample) {
-        if let (Some(net), "issued" | "rejected") = (s.net_minutes, s.status.as_str()) {
+        let of = |status: AppStatus| if s.status == status.as_str() { s.n } else { 0 };
+        let (issued, rejected) = (of(AppStatus::Issued), of(AppStatus::Rejected));
+        // Decided by a review: the applications the time figures describe.
+        if let (Some(net), true) = (s.net_minutes, issued + rejected > 0) {
             self.minutes
                 .add(net, s.n, i64::from(s.within_statutory) * s.n);
         }
-        let of = |status: &str| if s.status == status { s.n } else { 0 };
         self.submitted += s.n;
-        self.issued += of("issued");
-        self.rejected += of("rejected");
-        self.not_accepted += of("not_accepted");
+        self.issued += issued;
+        self.rejected += rejected;
+        self.not_accepted += of(AppStatus::NotAccepted);
     }
 
     fn of(s: &AppSample) -> AppDelta {
@@ -204,23 +194,12 @@ pub fn load(
         let cells = cell_scope(scope);
         let mut sample = Sample::default();
         if let Some(cells) = cells {
-            for row in q::app_cells(conn, cells, from, to)? {
-                sample.apps.push(AppCell {
-                    minutes: row.minutes,
-                    day: row.day,
-                    workflow: row.workflow,
-                    class: row.class,
-                    kind: row.kind,
-                    submitted: row.submitted,
-                    issued: row.issued,
-                    rejected: row.rejected,
-                    not_accepted: row.not_accepted,
-                });
-            }
+            sample.apps = q::app_cells(conn, cells, from, to)?;
         }
         for s in q::app_samples(conn, scope, from, to, cells.is_some())? {
             let delta = AppDelta::of(&s);
-            sample.apps.push(AppCell {
+            sample.apps.push(AppCellRow {
+                scope: cells.unwrap_or_default().to_string(),
                 day: s.day,
                 workflow: s.workflow,
                 class: s.class,
