@@ -17,7 +17,7 @@
 //!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench throughput
 //!
 //! `ROUNDS` (default 3), `SECONDS` per lifecycle run (default 10), `READ_SECONDS` per read run
-//! (default 4).
+//! (default 4), `PERMITFLOW_BIN` another build's binary to serve (default: this build's).
 
 mod common;
 
@@ -234,7 +234,10 @@ async fn main() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let spawned = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_permitflow"))
+    // `PERMITFLOW_BIN`: another build's binary, to compare two builds on the same machine.
+    let binary =
+        std::env::var("PERMITFLOW_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_permitflow").into());
+    let child = Command::new(binary)
         .arg("serve")
         .env("DATABASE_URL", &url)
         .env("DATA_DIR", dir.path())
@@ -304,9 +307,13 @@ async fn main() {
     let mails_before = mails.load(Ordering::Relaxed);
     let run_started = Instant::now();
     for round in 0..rounds {
+        // Phases on stderr, for a profiler attached to the server's process from outside.
+        eprintln!("phase lifecycles (server pid {})", served.child.id());
         one.push(lifecycles(&api, &applicant, &reviewers, &input, &served, 1, seconds).await);
+        eprintln!("phase sixteen");
         sixteen.push(lifecycles(&api, &applicant, &reviewers, &input, &served, 16, seconds).await);
         for (name, path, token) in read_paths {
+            eprintln!("phase {name}");
             read_runs
                 .entry(name)
                 .or_default()
