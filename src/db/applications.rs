@@ -1,5 +1,6 @@
 //! Applications with their phases, review tasks, audit events, route areas and attachments.
 
+use super::cached::{self, cached};
 use super::schema::{
     application_areas, application_events, application_phases, applications, attachments,
     review_tasks, users,
@@ -236,13 +237,16 @@ pub fn update_if_version(
     row: &ApplicationRow,
     expected_version: i32,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        applications::table
-            .filter(applications::id.eq(&row.id))
-            .filter(applications::version.eq(expected_version)),
-    )
-    .set(row)
-    .execute(conn)?;
+    let updated = cached::execute(
+        conn,
+        cached!(diesel::update(
+            applications::table
+                .filter(applications::id.eq(&row.id))
+                .filter(applications::version.eq(expected_version)),
+        )
+        .set(row)
+        .returning(applications::version)),
+    )?;
     Ok(updated == 1)
 }
 
@@ -296,14 +300,19 @@ pub fn insert_phases(conn: &mut DbConnection, rows: &[PhaseRow]) -> QueryResult<
 }
 
 pub fn update_phase(conn: &mut DbConnection, row: &PhaseRow) -> QueryResult<()> {
-    diesel::update(application_phases::table.find((&row.application_id, row.position)))
+    cached::execute(
+        conn,
+        cached!(diesel::update(
+            application_phases::table.find((&row.application_id, row.position))
+        )
         .set((
             application_phases::state.eq(&row.state),
             application_phases::opened_at.eq(row.opened_at),
             application_phases::completed_at.eq(row.completed_at),
         ))
-        .execute(conn)
-        .map(drop)
+        .returning(application_phases::position)),
+    )
+    .map(drop)
 }
 
 /// As `insert_phases`.
@@ -323,10 +332,13 @@ pub fn insert_tasks(conn: &mut DbConnection, rows: &[TaskRow]) -> QueryResult<()
 }
 
 pub fn update_task(conn: &mut DbConnection, row: &TaskRow) -> QueryResult<()> {
-    diesel::update(review_tasks::table.find(&row.id))
-        .set(row)
-        .execute(conn)
-        .map(drop)
+    cached::execute(
+        conn,
+        cached!(diesel::update(review_tasks::table.find(&row.id))
+            .set(row)
+            .returning(review_tasks::position)),
+    )
+    .map(drop)
 }
 
 /// Records the counties and prefectures a route touches (replacing earlier ones).

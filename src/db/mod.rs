@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod admin_events;
 pub mod amendments;
 pub mod applications;
+pub(crate) mod cached;
 pub mod conn;
 pub(crate) mod counters;
 pub mod idempotency;

@@ -402,3 +402,58 @@ async fn serial_review_goes_level_by_level() {
     assert_eq!(issued["status"], "issued");
     assert_eq!(issued["net_minutes"], 9 * 60);
 }
+
+/// A decision's updates (the application, its task, its phase) have one shape each: they are
+/// compiled once per connection and then taken from the statement cache, not compiled again
+/// at every decision inside the write transaction that SQLite lets one writer hold at a time.
+#[tokio::test]
+async fn a_decisions_updates_are_compiled_once_per_connection() {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use permitflow::db::applications as q;
+    use std::sync::{Arc, Mutex};
+
+    let app = spawn_app().await;
+    let flow = Flow::new(&app).await;
+    let submitted = flow.submitted(&blade()).await;
+    let id = submitted["id"].as_str().unwrap().to_string();
+    let mut conn = app.connect();
+    let compiled = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = compiled.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            seen.lock().unwrap().push(sql.to_string());
+        }
+    });
+    let mut task = q::tasks(&mut conn, &id).unwrap().remove(0);
+    let mut phase = q::phases(&mut conn, &id).unwrap().remove(0);
+    let mut row = q::find(&mut conn, &id).unwrap().unwrap();
+    for round in 1..=3 {
+        task.comment = Some(format!("round {round}"));
+        q::update_task(&mut conn, &task).unwrap();
+        phase.completed_at = Some(crate::helpers::test_start());
+        q::update_phase(&mut conn, &phase).unwrap();
+        let version = row.version;
+        row.version += 1;
+        assert!(q::update_if_version(&mut conn, &row, version).unwrap());
+        assert!(
+            !q::update_if_version(&mut conn, &row, version).unwrap(),
+            "stale version"
+        );
+    }
+    let stored = q::tasks(&mut conn, &id).unwrap().remove(0);
+    assert_eq!(stored.comment.as_deref(), Some("round 3"));
+    assert_eq!(
+        q::find(&mut conn, &id).unwrap().unwrap().version,
+        row.version
+    );
+    let compiled = compiled.lock().unwrap();
+    let updates: Vec<&String> = compiled
+        .iter()
+        .filter(|sql| sql.trim_start().starts_with("UPDATE"))
+        .collect();
+    assert_eq!(
+        updates.len(),
+        3,
+        "one compiled UPDATE per shape: {compiled:#?}"
+    );
+}
